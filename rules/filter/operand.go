@@ -13,10 +13,10 @@ import (
 type operandKind uint8
 
 const (
-	fromExtractor operandKind = iota // the event's Extract
-	fromEventType                    // the name of ev.Type()
-	fromSource                       // the constant "syscall"
-	fromTransformer                  // a transformer over another operand
+	fromExtractor   operandKind = iota // the event's Extract
+	fromEventType                      // the name of ev.Type()
+	fromSource                         // the constant "syscall"
+	fromTransformer                    // a transformer over another operand
 )
 
 // operand is a compiled field expression: a field, or a transformer chain
