@@ -314,3 +314,32 @@ func Walk(n Node, fn func(Node) bool) {
 		}
 	}
 }
+
+// Relocate sets the position of n and of every node below it to pos. The
+// rules loader uses it on a macro body substituted into a condition, so that
+// messages about the body point at the macro reference.
+func Relocate(n Node, pos Pos) {
+	Walk(n, func(n Node) bool {
+		switch n := n.(type) {
+		case *And:
+			n.At = pos
+		case *Or:
+			n.At = pos
+		case *Not:
+			n.At = pos
+		case *Identifier:
+			n.At = pos
+		case *Check:
+			n.At = pos
+		case *Field:
+			n.At = pos
+		case *Transformer:
+			n.At = pos
+		case *Literal:
+			n.At = pos
+		case *List:
+			n.At = pos
+		}
+		return true
+	})
+}

@@ -130,7 +130,9 @@ func (k *compiler) resolve(n condition.Node, lookup func(string) *macroDef, src 
 		if err != nil {
 			return nil, err
 		}
-		return condition.Clone(body), nil
+		body = condition.Clone(body)
+		condition.Relocate(body, n.At)
+		return body, nil
 	case *condition.And:
 		for i, c := range n.Children {
 			r, err := k.resolve(c, lookup, src)
@@ -180,7 +182,12 @@ func (k *compiler) rule(r *ruleDef) (*Rule, error) {
 		k.markUsage(r)
 		return out, nil
 	}
-	wrapped := "(" + r.cond + ")"
+	// Falco parenthesizes the condition only when the rule has exceptions,
+	// so that syntax errors of plain conditions keep their messages.
+	wrapped, shift := r.cond, 0
+	if len(r.exceptions) > 0 {
+		wrapped, shift = "("+r.cond+")", 1
+	}
 	cond := wrapped
 	for _, ex := range r.exceptions {
 		text, err := ex.conditionText()
@@ -205,7 +212,7 @@ func (k *compiler) rule(r *ruleDef) (*Rule, error) {
 	text := k.c.substituteLists(cond)
 	ast, err := condition.Parse(text, condition.RuleMaxDepth)
 	if err != nil {
-		return nil, k.syntaxError(err, r.condSrc, wrapped, text, 1)
+		return nil, k.syntaxError(err, r.condSrc, wrapped, text, shift)
 	}
 	all := func(name string) *macroDef { return k.c.macroByName[name] }
 	ast, err = k.resolve(ast, all, r.condSrc)
@@ -213,12 +220,12 @@ func (k *compiler) rule(r *ruleDef) (*Rule, error) {
 		return nil, err
 	}
 	for _, p := range filter.UnsafeNAChecks(ast) {
-		line, col := k.position(r.condSrc, wrapped, text, p.Offset, 1)
+		line, col := k.position(r.condSrc, wrapped, text, p.Offset, shift)
 		warn(WarnUnsafeNACheck, "comparing a field of this source with '<NA>' is unsafe: the field never has that value", line, col)
 	}
 	f, fwarns, err := filter.Compile(ast)
 	for _, w := range fwarns {
-		line, col := k.position(r.condSrc, wrapped, text, w.Pos.Offset, 1)
+		line, col := k.position(r.condSrc, wrapped, text, w.Pos.Offset, shift)
 		warn(w.Code, w.Msg, line, col)
 	}
 	if err != nil {
@@ -229,7 +236,7 @@ func (k *compiler) rule(r *ruleDef) (*Rule, error) {
 		line, col := r.condSrc.pos()
 		var ce *filter.CompileError
 		if errors.As(err, &ce) {
-			line, col = k.position(r.condSrc, wrapped, text, ce.Pos.Offset, 1)
+			line, col = k.position(r.condSrc, wrapped, text, ce.Pos.Offset, shift)
 		}
 		return nil, &condError{code: ErrCompileCondition, text: err.Error(), line: line, col: col}
 	}
