@@ -1,0 +1,132 @@
+// Package bpf contains the kernel side of the Riposte sensor: CO-RE BPF
+// programs compiled ahead of time (process.c, embedded as process_x86_bpfel.o),
+// a loader that attaches them, and Go mirrors of the records they write to
+// the ring buffer.
+//
+// The programs are tp_btf programs on sched_process_exec,
+// sched_process_fork, sched_process_exit, sys_enter and sys_exit, so they
+// need Linux 5.8 or newer (ring buffer) with BTF at /sys/kernel/btf/vmlinux.
+// Records are decoded with [DecodeExec], [DecodeFork] and [DecodeExit]
+// after [Kind] has told them apart.
+//
+// vmlinux.h was generated from the BTF of Linux 6.18 with
+//
+//	bpftool btf dump file /sys/kernel/btf/vmlinux format c > bpf/vmlinux.h
+//
+// and is only a source of type definitions: CO-RE relocations adapt field
+// offsets to the running kernel at load time.
+package bpf
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+)
+
+// DefaultRingBufferSize is the size of the events ring buffer in bytes when
+// [Options.RingBufferSize] is zero.
+const DefaultRingBufferSize = 8 << 20
+
+// Options configures [Load].
+type Options struct {
+	// RingBufferSize is the size of the events ring buffer in bytes. It must
+	// be a power of two and a multiple of the page size; zero selects
+	// DefaultRingBufferSize.
+	RingBufferSize uint32
+}
+
+// Objects are the loaded programs and maps. Close releases them and detaches
+// the programs.
+type Objects struct {
+	objs  processObjects
+	links []link.Link
+}
+
+// Load loads the programs and maps into the kernel without attaching them.
+func Load(opts Options) (*Objects, error) {
+	spec, err := loadProcess()
+	if err != nil {
+		return nil, fmt.Errorf("load embedded BPF object: %w", err)
+	}
+
+	size := opts.RingBufferSize
+	if size == 0 {
+		size = DefaultRingBufferSize
+	}
+	if size&(size-1) != 0 {
+		return nil, fmt.Errorf("ring buffer size %d: invalid, use a power of two such as %d", size, DefaultRingBufferSize)
+	}
+	spec.Maps[processMapEvents].MaxEntries = size
+
+	o := &Objects{}
+	if err := spec.LoadAndAssign(&o.objs, nil); err != nil {
+		var verr *ebpf.VerifierError
+		if errors.As(err, &verr) {
+			return nil, fmt.Errorf("load BPF programs: %+v", verr)
+		}
+		return nil, fmt.Errorf("load BPF programs: %w", err)
+	}
+	return o, nil
+}
+
+// Attach attaches every program to its tracepoint. On error, the programs
+// attached so far stay attached until Close.
+func (o *Objects) Attach() error {
+	progs := []struct {
+		name string
+		prog *ebpf.Program
+	}{
+		{"sched_process_exec", o.objs.SchedProcessExec},
+		{"sched_process_fork", o.objs.SchedProcessFork},
+		{"sched_process_exit", o.objs.SchedProcessExit},
+		{"sys_enter", o.objs.SysEnter},
+		{"sys_exit", o.objs.SysExit},
+	}
+	for _, p := range progs {
+		l, err := link.AttachTracing(link.TracingOptions{Program: p.prog})
+		if err != nil {
+			return fmt.Errorf("attach tp_btf %s: %w", p.name, err)
+		}
+		o.links = append(o.links, l)
+	}
+	return nil
+}
+
+// Events returns the ring buffer map that the programs write records to.
+func (o *Objects) Events() *ebpf.Map {
+	return o.objs.Events
+}
+
+// Drops returns, for every CPU, the number of records lost per cause and
+// record kind since the programs were loaded.
+func (o *Objects) Drops() ([]DropCount, error) {
+	var counts []DropCount
+	for cause := DropCause(0); cause < dropCauseMax; cause++ {
+		for kind := RecordKind(0); kind < recordKindMax; kind++ {
+			var perCPU []uint64
+			key := uint32(cause)*uint32(recordKindMax) + uint32(kind)
+			if err := o.objs.Drops.Lookup(key, &perCPU); err != nil {
+				return nil, fmt.Errorf("read drops map at key %d: %w", key, err)
+			}
+			for cpu, n := range perCPU {
+				if n > 0 {
+					counts = append(counts, DropCount{Cause: cause, Kind: kind, CPU: cpu, Count: n})
+				}
+			}
+		}
+	}
+	return counts, nil
+}
+
+// Close detaches the programs and releases all kernel objects.
+func (o *Objects) Close() error {
+	var errs []error
+	for _, l := range o.links {
+		errs = append(errs, l.Close())
+	}
+	o.links = nil
+	errs = append(errs, o.objs.Close())
+	return errors.Join(errs...)
+}

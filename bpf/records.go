@@ -1,0 +1,343 @@
+package bpf
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"unsafe"
+)
+
+// RecordKind identifies the layout of a ring-buffer record (enum
+// record_kind in events.h).
+type RecordKind uint32
+
+// Record kinds.
+const (
+	RecordExec RecordKind = 1
+	RecordFork RecordKind = 2
+	RecordExit RecordKind = 3
+
+	recordKindMax RecordKind = 16
+)
+
+func (k RecordKind) String() string {
+	switch k {
+	case RecordExec:
+		return "exec"
+	case RecordFork:
+		return "fork"
+	case RecordExit:
+		return "exit"
+	}
+	return fmt.Sprintf("kind(%d)", uint32(k))
+}
+
+// DropCause says why a record was lost in the kernel (enum drop_cause in
+// events.h).
+type DropCause uint32
+
+// Drop causes.
+const (
+	// DropRingBufferFull counts records whose ring-buffer reservation failed
+	// because userspace did not consume records fast enough.
+	DropRingBufferFull DropCause = 0
+	// DropPendingFull counts execve entries that could not be remembered
+	// until the syscall returned, so a failed exec went unreported.
+	DropPendingFull DropCause = 1
+
+	dropCauseMax DropCause = 4
+)
+
+func (c DropCause) String() string {
+	switch c {
+	case DropRingBufferFull:
+		return "ringbuf_full"
+	case DropPendingFull:
+		return "pending_exec_full"
+	}
+	return fmt.Sprintf("cause(%d)", uint32(c))
+}
+
+// DropCount is the number of records of one kind lost on one CPU for one
+// cause.
+type DropCount struct {
+	Cause DropCause
+	Kind  RecordKind
+	CPU   int
+	Count uint64
+}
+
+// Sizes of the fixed arrays in the records.
+const (
+	CommLen         = 16
+	ExecFilenameLen = 512
+	ExecArgsLen     = 4096
+	ExecPathLen     = 1024
+	ExecCgroupLen   = 512
+)
+
+// Bits of ExecEvent.Flags.
+const (
+	ExecArgsTruncated     = 1 << 0
+	ExecFilenameTruncated = 1 << 1
+	ExecExeTruncated      = 1 << 2
+	ExecCwdTruncated      = 1 << 3
+	ExecCgroupTruncated   = 1 << 4
+	ExecCgroupV1Truncated = 1 << 5
+	ExecExeResolved       = 1 << 6
+	ExecCwdResolved       = 1 << 7
+	ExecExeDetached       = 1 << 8
+	ExecExecveat          = 1 << 9
+	ExecSyscallKnown      = 1 << 10
+)
+
+// ForkThread is set in ForkEvent.Flags when the child is a thread of the
+// parent's thread group.
+const ForkThread = 1 << 0
+
+// ExitGroupDead is set in ExitEvent.Flags when the last thread of the thread
+// group exited.
+const ExitGroupDead = 1 << 0
+
+// EventHeader mirrors struct event_header.
+type EventHeader struct {
+	TsNs     uint64
+	Kind     uint32
+	CPU      uint32
+	PID      uint32
+	TID      uint32
+	PPID     uint32
+	UID      uint32
+	GID      uint32
+	EUID     uint32
+	EGID     uint32
+	LoginUID uint32
+	CgroupID uint64
+	Comm     [CommLen]byte
+}
+
+// ExecEvent mirrors struct exec_event. See events.h for the string formats.
+type ExecEvent struct {
+	Header      EventHeader
+	Retval      int64
+	Flags       uint32
+	VPID        uint32
+	PIDNS       uint32
+	MntNS       uint32
+	TTY         uint32
+	Argc        uint32
+	ArgsLen     uint16
+	FilenameLen uint16
+	ExeLen      uint16
+	CwdLen      uint16
+	CgroupLen   uint16
+	CgroupV1Len uint16
+	Pad         uint32
+	Filename    [ExecFilenameLen]byte
+	Args        [ExecArgsLen]byte
+	Exe         [ExecPathLen]byte
+	Cwd         [ExecPathLen]byte
+	Cgroup      [ExecCgroupLen]byte
+	CgroupV1    [ExecCgroupLen]byte
+}
+
+// ForkEvent mirrors struct fork_event.
+type ForkEvent struct {
+	Header     EventHeader
+	CloneFlags uint64
+	ChildPID   uint32
+	ChildTID   uint32
+	SyscallNr  int32
+	Flags      uint32
+}
+
+// ExitEvent mirrors struct exit_event.
+type ExitEvent struct {
+	Header   EventHeader
+	ExitCode uint32
+	Flags    uint32
+}
+
+// ErrShortRecord is returned when a record is smaller than its layout.
+var ErrShortRecord = errors.New("record too short")
+
+// Exec is a decoded exec record. Its byte slices alias the buffer passed to
+// DecodeExec and are cut to the lengths the kernel reported.
+type Exec struct {
+	Header   EventHeader
+	Retval   int64
+	Flags    uint32
+	VPID     uint32
+	PIDNS    uint32
+	MntNS    uint32
+	TTY      uint32
+	Argc     uint32
+	Filename []byte
+	Args     []byte
+	Exe      []byte // path components, leaf first
+	Cwd      []byte // path components, leaf first
+	Cgroup   []byte // path components, leaf first
+	CgroupV1 []byte // path components, leaf first
+}
+
+var le = binary.LittleEndian
+
+var (
+	headerSize = int(unsafe.Sizeof(EventHeader{}))
+	execSize   = int(unsafe.Sizeof(ExecEvent{}))
+	forkSize   = int(unsafe.Sizeof(ForkEvent{}))
+	exitSize   = int(unsafe.Sizeof(ExitEvent{}))
+)
+
+// Kind returns the kind of a raw record.
+func Kind(raw []byte) (RecordKind, error) {
+	if len(raw) < headerSize {
+		return 0, fmt.Errorf("%w: %d bytes, header needs %d", ErrShortRecord, len(raw), headerSize)
+	}
+	return RecordKind(le.Uint32(raw[unsafe.Offsetof(EventHeader{}.Kind):])), nil
+}
+
+func decodeHeader(raw []byte) EventHeader {
+	var h EventHeader
+	h.TsNs = le.Uint64(raw[unsafe.Offsetof(h.TsNs):])
+	h.Kind = le.Uint32(raw[unsafe.Offsetof(h.Kind):])
+	h.CPU = le.Uint32(raw[unsafe.Offsetof(h.CPU):])
+	h.PID = le.Uint32(raw[unsafe.Offsetof(h.PID):])
+	h.TID = le.Uint32(raw[unsafe.Offsetof(h.TID):])
+	h.PPID = le.Uint32(raw[unsafe.Offsetof(h.PPID):])
+	h.UID = le.Uint32(raw[unsafe.Offsetof(h.UID):])
+	h.GID = le.Uint32(raw[unsafe.Offsetof(h.GID):])
+	h.EUID = le.Uint32(raw[unsafe.Offsetof(h.EUID):])
+	h.EGID = le.Uint32(raw[unsafe.Offsetof(h.EGID):])
+	h.LoginUID = le.Uint32(raw[unsafe.Offsetof(h.LoginUID):])
+	h.CgroupID = le.Uint64(raw[unsafe.Offsetof(h.CgroupID):])
+	copy(h.Comm[:], raw[unsafe.Offsetof(h.Comm):])
+	return h
+}
+
+// field returns raw[off:off+n] with n capped at capacity, the size of the
+// array the kernel wrote into, so a corrupt length cannot reach past it.
+func field(raw []byte, off uintptr, n uint16, capacity int) []byte {
+	l := int(n)
+	if l > capacity {
+		l = capacity
+	}
+	return raw[off : int(off)+l]
+}
+
+// DecodeExec decodes an exec record. Lengths larger than their arrays are
+// capped, so any input of the right size decodes without panicking.
+func DecodeExec(raw []byte) (Exec, error) {
+	if len(raw) < execSize {
+		return Exec{}, fmt.Errorf("%w: exec record has %d bytes, want %d", ErrShortRecord, len(raw), execSize)
+	}
+	var m ExecEvent
+	e := Exec{
+		Header: decodeHeader(raw),
+		Retval: int64(le.Uint64(raw[unsafe.Offsetof(m.Retval):])),
+		Flags:  le.Uint32(raw[unsafe.Offsetof(m.Flags):]),
+		VPID:   le.Uint32(raw[unsafe.Offsetof(m.VPID):]),
+		PIDNS:  le.Uint32(raw[unsafe.Offsetof(m.PIDNS):]),
+		MntNS:  le.Uint32(raw[unsafe.Offsetof(m.MntNS):]),
+		TTY:    le.Uint32(raw[unsafe.Offsetof(m.TTY):]),
+		Argc:   le.Uint32(raw[unsafe.Offsetof(m.Argc):]),
+	}
+	u16 := func(off uintptr) uint16 { return le.Uint16(raw[off:]) }
+	e.Filename = field(raw, unsafe.Offsetof(m.Filename), u16(unsafe.Offsetof(m.FilenameLen)), ExecFilenameLen)
+	e.Args = field(raw, unsafe.Offsetof(m.Args), u16(unsafe.Offsetof(m.ArgsLen)), ExecArgsLen)
+	e.Exe = field(raw, unsafe.Offsetof(m.Exe), u16(unsafe.Offsetof(m.ExeLen)), ExecPathLen)
+	e.Cwd = field(raw, unsafe.Offsetof(m.Cwd), u16(unsafe.Offsetof(m.CwdLen)), ExecPathLen)
+	e.Cgroup = field(raw, unsafe.Offsetof(m.Cgroup), u16(unsafe.Offsetof(m.CgroupLen)), ExecCgroupLen)
+	e.CgroupV1 = field(raw, unsafe.Offsetof(m.CgroupV1), u16(unsafe.Offsetof(m.CgroupV1Len)), ExecCgroupLen)
+	return e, nil
+}
+
+// DecodeFork decodes a fork record.
+func DecodeFork(raw []byte) (ForkEvent, error) {
+	if len(raw) < forkSize {
+		return ForkEvent{}, fmt.Errorf("%w: fork record has %d bytes, want %d", ErrShortRecord, len(raw), forkSize)
+	}
+	var f ForkEvent
+	f.Header = decodeHeader(raw)
+	f.CloneFlags = le.Uint64(raw[unsafe.Offsetof(f.CloneFlags):])
+	f.ChildPID = le.Uint32(raw[unsafe.Offsetof(f.ChildPID):])
+	f.ChildTID = le.Uint32(raw[unsafe.Offsetof(f.ChildTID):])
+	f.SyscallNr = int32(le.Uint32(raw[unsafe.Offsetof(f.SyscallNr):]))
+	f.Flags = le.Uint32(raw[unsafe.Offsetof(f.Flags):])
+	return f, nil
+}
+
+// DecodeExit decodes an exit record.
+func DecodeExit(raw []byte) (ExitEvent, error) {
+	if len(raw) < exitSize {
+		return ExitEvent{}, fmt.Errorf("%w: exit record has %d bytes, want %d", ErrShortRecord, len(raw), exitSize)
+	}
+	var x ExitEvent
+	x.Header = decodeHeader(raw)
+	x.ExitCode = le.Uint32(raw[unsafe.Offsetof(x.ExitCode):])
+	x.Flags = le.Uint32(raw[unsafe.Offsetof(x.Flags):])
+	return x, nil
+}
+
+// SplitPath turns a path written leaf first (components each followed by a
+// NUL byte) into a slash-separated absolute path. Empty components, which a
+// corrupt record could contain, are skipped. An empty input is "/".
+func SplitPath(leafFirst []byte) string {
+	var parts [][]byte
+	start := 0
+	for i, b := range leafFirst {
+		if b == 0 {
+			if i > start {
+				parts = append(parts, leafFirst[start:i])
+			}
+			start = i + 1
+		}
+	}
+	if start < len(leafFirst) {
+		parts = append(parts, leafFirst[start:])
+	}
+	if len(parts) == 0 {
+		return "/"
+	}
+	n := 0
+	for _, p := range parts {
+		n += len(p) + 1
+	}
+	buf := make([]byte, 0, n)
+	for i := len(parts) - 1; i >= 0; i-- {
+		buf = append(buf, '/')
+		buf = append(buf, parts[i]...)
+	}
+	return string(buf)
+}
+
+// SplitArgs splits argv as the kernel stores it (each argument followed by a
+// NUL byte) into strings. Empty arguments are kept; a final argument cut off
+// without its NUL byte is kept as it is.
+func SplitArgs(raw []byte) []string {
+	if len(raw) == 0 {
+		return nil
+	}
+	var args []string
+	start := 0
+	for i, b := range raw {
+		if b == 0 {
+			args = append(args, string(raw[start:i]))
+			start = i + 1
+		}
+	}
+	if start < len(raw) {
+		args = append(args, string(raw[start:]))
+	}
+	return args
+}
+
+// CString returns the bytes of b up to its first NUL byte as a string.
+func CString(b []byte) string {
+	for i, c := range b {
+		if c == 0 {
+			return string(b[:i])
+		}
+	}
+	return string(b)
+}

@@ -1,0 +1,233 @@
+package sensor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cilium/ebpf/ringbuf"
+	"github.com/cilium/ebpf/rlimit"
+	"golang.org/x/sys/unix"
+
+	"github.com/riposte-sec/riposte/bpf"
+	"github.com/riposte-sec/riposte/sensor/event"
+	"github.com/riposte-sec/riposte/sensor/proc"
+)
+
+// Config configures a Sensor. The zero value of every field but Handler
+// selects a default.
+type Config struct {
+	// Handler receives every event, from the sensor's reading goroutine.
+	// It must return quickly: while it runs, no records are read and the
+	// kernel drops new ones once the ring buffer fills.
+	Handler func(*event.Event)
+	// RingBufferSize is the size of the kernel ring buffer in bytes, a power
+	// of two (default bpf.DefaultRingBufferSize).
+	RingBufferSize uint32
+	// MaxProcesses bounds the process table (default
+	// proc.DefaultMaxProcesses).
+	MaxProcesses int
+	// ProcRoot is where procfs is mounted (default "/proc").
+	ProcRoot string
+	// TracefsDir and BpffsDir are where tracefs and bpffs are mounted when
+	// missing (defaults "/sys/kernel/tracing" and "/sys/fs/bpf").
+	TracefsDir string
+	BpffsDir   string
+}
+
+// Stats are counters of a running sensor.
+type Stats struct {
+	// RecordsRead counts ring-buffer records read.
+	RecordsRead uint64
+	// EventsDelivered counts events passed to the handler.
+	EventsDelivered uint64
+	// DecodeErrors counts records that could not be decoded.
+	DecodeErrors uint64
+	// Drops lists records lost in the kernel, per CPU, cause and kind.
+	Drops []bpf.DropCount
+	// Processes is the number of process table entries; ProcessesEvicted
+	// counts entries removed to stay within MaxProcesses.
+	Processes        int
+	ProcessesEvicted uint64
+}
+
+// Sensor loads the BPF programs and turns their records into events.
+type Sensor struct {
+	cfg    Config
+	logger *slog.Logger
+	objs   *bpf.Objects
+	table  *proc.Table
+
+	recordsRead     atomic.Uint64
+	eventsDelivered atomic.Uint64
+	decodeErrors    atomic.Uint64
+	processes       atomic.Int64
+	evicted         atomic.Uint64
+
+	// bootOffset converts CLOCK_BOOTTIME nanoseconds to wall-clock time.
+	bootOffset time.Duration
+	eventNum   uint64
+
+	runOnce sync.Once
+	ready   chan struct{}
+}
+
+// New checks privileges, mounts tracefs and bpffs when missing, and loads
+// the BPF programs without attaching them. Close the sensor by running it
+// and cancelling the context, or with Close when Run is never called.
+func New(cfg Config, logger *slog.Logger) (*Sensor, error) {
+	if cfg.Handler == nil {
+		return nil, errors.New("sensor config: Handler is nil; set a function that receives events")
+	}
+	if cfg.ProcRoot == "" {
+		cfg.ProcRoot = "/proc"
+	}
+	if cfg.TracefsDir == "" {
+		cfg.TracefsDir = "/sys/kernel/tracing"
+	}
+	if cfg.BpffsDir == "" {
+		cfg.BpffsDir = "/sys/fs/bpf"
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+
+	caps, err := effectiveCaps(cfg.ProcRoot)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkCapabilities(caps, logger); err != nil {
+		return nil, err
+	}
+
+	// The BPF programs attach through BTF and need neither file system, but
+	// tools that inspect them do; a failure is not fatal.
+	if err := ensureMount(cfg.TracefsDir, "tracefs", tracefsMagic); err != nil {
+		logger.Warn("tracefs unavailable", "error", err)
+	}
+	if err := ensureMount(cfg.BpffsDir, "bpf", bpffsMagic); err != nil {
+		logger.Warn("bpffs unavailable", "error", err)
+	}
+	// Kernels since 5.11 charge BPF memory to the cgroup instead of
+	// RLIMIT_MEMLOCK, and raising the limit needs CAP_SYS_RESOURCE, so a
+	// failure here is expected in some containers.
+	if err := rlimit.RemoveMemlock(); err != nil {
+		logger.Debug("memlock limit not removed", "error", err)
+	}
+
+	objs, err := bpf.Load(bpf.Options{RingBufferSize: cfg.RingBufferSize})
+	if err != nil {
+		return nil, err
+	}
+	return &Sensor{
+		cfg:    cfg,
+		logger: logger,
+		objs:   objs,
+		table:  proc.NewTable(cfg.ProcRoot, cfg.MaxProcesses, logger),
+		ready:  make(chan struct{}),
+	}, nil
+}
+
+// Run attaches the programs, seeds the process table and delivers events
+// until ctx ends; it then detaches and releases everything and returns nil.
+// Run may be called once.
+func (s *Sensor) Run(ctx context.Context) error {
+	err := errors.New("sensor: Run called more than once")
+	s.runOnce.Do(func() { err = s.run(ctx) })
+	return err
+}
+
+func (s *Sensor) run(ctx context.Context) error {
+	defer s.objs.Close()
+
+	rd, err := ringbuf.NewReader(s.objs.Events())
+	if err != nil {
+		return fmt.Errorf("open ring buffer reader: %w", err)
+	}
+	defer rd.Close()
+
+	if err := s.objs.Attach(); err != nil {
+		return err
+	}
+	// Records produced while seeding wait in the ring buffer and are applied
+	// on top of the seeded state.
+	if err := s.table.Seed(); err != nil {
+		return err
+	}
+	s.processes.Store(int64(s.table.Len()))
+	s.bootOffset, err = bootOffset()
+	if err != nil {
+		return err
+	}
+	s.logger.Info("sensor started", "processes", s.table.Len())
+	close(s.ready)
+
+	stop := context.AfterFunc(ctx, func() { rd.Close() })
+	defer stop()
+
+	var rec ringbuf.Record
+	for {
+		if err := rd.ReadInto(&rec); err != nil {
+			if errors.Is(err, ringbuf.ErrClosed) {
+				s.logger.Info("sensor stopped", "records", s.recordsRead.Load())
+				return nil
+			}
+			return fmt.Errorf("read ring buffer: %w", err)
+		}
+		s.recordsRead.Add(1)
+		if err := s.handleRecord(rec.RawSample); err != nil {
+			if n := s.decodeErrors.Add(1); n&(n-1) == 0 {
+				// Logged at powers of two to bound the log volume.
+				s.logger.Warn("drop undecodable record", "error", err, "count", n)
+			}
+		}
+		s.processes.Store(int64(s.table.Len()))
+		s.evicted.Store(s.table.Evicted())
+	}
+}
+
+// Ready returns a channel that is closed once Run has attached the programs
+// and seeded the process table: every process event after that point is
+// delivered.
+func (s *Sensor) Ready() <-chan struct{} {
+	return s.ready
+}
+
+// Close releases the kernel objects of a sensor whose Run was never called.
+func (s *Sensor) Close() error {
+	var err error
+	s.runOnce.Do(func() { err = s.objs.Close() })
+	return err
+}
+
+// Stats returns the sensor's counters. It is safe to call from any
+// goroutine.
+func (s *Sensor) Stats() (Stats, error) {
+	st := Stats{
+		RecordsRead:      s.recordsRead.Load(),
+		EventsDelivered:  s.eventsDelivered.Load(),
+		DecodeErrors:     s.decodeErrors.Load(),
+		Processes:        int(s.processes.Load()),
+		ProcessesEvicted: s.evicted.Load(),
+	}
+	drops, err := s.objs.Drops()
+	if err != nil {
+		return st, err
+	}
+	st.Drops = drops
+	return st, nil
+}
+
+// bootOffset returns wall-clock time minus CLOCK_BOOTTIME, the clock of
+// bpf_ktime_get_boot_ns.
+func bootOffset() (time.Duration, error) {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts); err != nil {
+		return 0, fmt.Errorf("read CLOCK_BOOTTIME: %w", err)
+	}
+	return time.Duration(time.Now().UnixNano() - ts.Nano()), nil
+}

@@ -1,0 +1,347 @@
+package sensor
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/riposte-sec/riposte/sensor/event"
+)
+
+// waitTimeout is generous: these tests check behaviour, not speed.
+const waitTimeout = 30 * time.Second
+
+// requireRoot skips the test without root, or fails it when CI=true.
+func requireRoot(t testing.TB) {
+	t.Helper()
+	if os.Geteuid() == 0 {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("test needs root to load BPF programs; run it as root in CI")
+	}
+	t.Skip("test needs root to load BPF programs")
+}
+
+// snapshot is a copy of the fields of an event that the tests check, taken
+// in the handler because the sensor owns the Process.
+type snapshot struct {
+	typ       event.Type
+	tid       uint32
+	res       int64
+	pid, ppid uint32
+	uid       uint32
+	name      string
+	exePath   string
+	cwd       string
+	args      []string
+	filename  string
+	execArgs  []string
+	container string
+	pname     string
+	clone     *event.Clone
+	exit      *event.Exit
+}
+
+// startSensor runs a sensor until the test ends and returns the channel of
+// its events.
+func startSensor(t *testing.T) (*Sensor, <-chan snapshot) {
+	t.Helper()
+	requireRoot(t)
+	events := make(chan snapshot, 65536)
+	handler := func(e *event.Event) {
+		s := snapshot{
+			typ: e.Type, tid: e.TID, res: e.Res,
+			pid: e.Proc.PID, ppid: e.Proc.PPID, uid: e.Proc.UID, name: e.Proc.Name,
+			exePath: e.Proc.ExePath, cwd: e.Proc.Cwd, args: e.Proc.Args,
+			container: e.Proc.ContainerID, clone: e.Clone, exit: e.Exit,
+		}
+		if p := e.Proc.Parent; p != nil {
+			s.pname = p.Name
+		}
+		if e.Exec != nil {
+			s.filename = e.Exec.Filename
+			s.execArgs = e.Exec.Args
+		}
+		select {
+		case events <- s:
+		default:
+		}
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	s, err := New(Config{Handler: handler}, logger)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	select {
+	case <-s.Ready():
+	case err := <-done:
+		t.Fatalf("Run ended before ready: %v", err)
+	case <-time.After(waitTimeout):
+		t.Fatal("sensor not ready in time")
+	}
+	return s, events
+}
+
+// waitFor returns the first event that matches, failing the test after
+// waitTimeout.
+func waitFor(t *testing.T, events <-chan snapshot, what string, match func(snapshot) bool) snapshot {
+	t.Helper()
+	deadline := time.After(waitTimeout)
+	for {
+		select {
+		case e := <-events:
+			if match(e) {
+				return e
+			}
+		case <-deadline:
+			t.Fatalf("no %s event within %v", what, waitTimeout)
+		}
+	}
+}
+
+func TestSensorExec(t *testing.T) {
+	_, events := startSensor(t)
+
+	dir := t.TempDir()
+	cmd := exec.Command("/bin/sh", "-c", `exec /bin/true arg "" x`)
+	cmd.Dir = dir
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("run child: %v", err)
+	}
+	pid := uint32(cmd.Process.Pid)
+
+	e := waitFor(t, events, "exec of /bin/true", func(e snapshot) bool {
+		return e.typ == event.TypeExecve && e.pid == pid && e.filename == "/bin/true"
+	})
+	wantArgs := []string{"/bin/true", "arg", "", "x"}
+	if !slices.Equal(e.execArgs, wantArgs) {
+		t.Errorf("exec args = %q, want %q", e.execArgs, wantArgs)
+	}
+	if !slices.Equal(e.args, wantArgs) {
+		t.Errorf("process args = %q, want %q", e.args, wantArgs)
+	}
+	if e.res != 0 {
+		t.Errorf("res = %d, want 0", e.res)
+	}
+	if e.ppid != uint32(os.Getpid()) {
+		t.Errorf("ppid = %d, want %d", e.ppid, os.Getpid())
+	}
+	trueExe, _ := filepath.EvalSymlinks("/bin/true")
+	if e.exePath != trueExe {
+		t.Errorf("exe path = %q, want %q", e.exePath, trueExe)
+	}
+	wantCwd, _ := filepath.EvalSymlinks(dir)
+	if e.cwd != wantCwd {
+		t.Errorf("cwd = %q, want %q", e.cwd, wantCwd)
+	}
+	if e.uid != 0 {
+		t.Errorf("uid = %d, want 0", e.uid)
+	}
+	if e.name != "true" {
+		t.Errorf("name = %q, want %q", e.name, "true")
+	}
+	if e.container != "host" {
+		t.Errorf("container = %q, want host", e.container)
+	}
+	self, _ := os.ReadFile("/proc/self/comm")
+	if want := strings.TrimSpace(string(self)); e.pname != want {
+		t.Errorf("parent name = %q, want %q", e.pname, want)
+	}
+}
+
+func TestSensorFailedExec(t *testing.T) {
+	_, events := startSensor(t)
+
+	missing := "/nonexistent/riposte-test-" + randomHex(t, 4)
+	cmd := exec.Command(missing, "a1")
+	if err := cmd.Run(); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("run %s: err = %v, want not exist", missing, err)
+	}
+
+	e := waitFor(t, events, "failed exec", func(e snapshot) bool {
+		return e.typ == event.TypeExecve && e.filename == missing
+	})
+	if e.res != -int64(syscall.ENOENT) {
+		t.Errorf("res = %d, want %d (ENOENT)", e.res, -int64(syscall.ENOENT))
+	}
+	if want := []string{missing, "a1"}; !slices.Equal(e.execArgs, want) {
+		t.Errorf("exec args = %q, want %q", e.execArgs, want)
+	}
+	if e.ppid != uint32(os.Getpid()) {
+		t.Errorf("ppid = %d, want %d", e.ppid, os.Getpid())
+	}
+}
+
+func TestSensorForkExit(t *testing.T) {
+	_, events := startSensor(t)
+
+	cmd := exec.Command("/bin/sh", "-c", "exit 3")
+	err := cmd.Run()
+	var exitErr *exec.ExitError
+	if !errors.As(err, &exitErr) || exitErr.ExitCode() != 3 {
+		t.Fatalf("run child: err = %v, want exit status 3", err)
+	}
+	pid := uint32(cmd.Process.Pid)
+
+	f := waitFor(t, events, "clone of the child", func(e snapshot) bool {
+		return e.clone != nil && e.clone.ChildPID == pid
+	})
+	if f.pid != uint32(os.Getpid()) {
+		t.Errorf("clone pid = %d, want %d", f.pid, os.Getpid())
+	}
+	if f.res != int64(pid) {
+		t.Errorf("clone res = %d, want child tid %d", f.res, pid)
+	}
+	if f.clone.Thread {
+		t.Error("clone of a process reported as thread")
+	}
+	switch f.typ {
+	case event.TypeClone, event.TypeClone3, event.TypeFork, event.TypeVfork:
+	default:
+		t.Errorf("clone type = %v, want a process creation type", f.typ)
+	}
+
+	x := waitFor(t, events, "exit of the child", func(e snapshot) bool {
+		return e.typ == event.TypeProcExit && e.pid == pid
+	})
+	if !x.exit.GroupDead {
+		t.Error("exit of single-threaded process not marked group dead")
+	}
+	if code, ok := x.exit.ExitCode(); !ok || code != 3 {
+		t.Errorf("exit code = %d, %v; want 3, true", code, ok)
+	}
+	if x.name != "sh" {
+		t.Errorf("exit name = %q, want sh", x.name)
+	}
+}
+
+// kubeletCgroup creates, under the hierarchy mounted at root, the cgroup a
+// kubelet with the systemd driver makes for a containerd container, and
+// returns its directory. It is removed when the test ends.
+func kubeletCgroup(t *testing.T, root, id string) string {
+	t.Helper()
+	pod := "kubepods-besteffort-pod" + randomHex(t, 4) + "_1b2c_4d5e_8f90_" + randomHex(t, 6) + ".slice"
+	dirs := []string{
+		filepath.Join(root, "kubepods.slice"),
+		filepath.Join(root, "kubepods.slice", "kubepods-besteffort.slice"),
+		filepath.Join(root, "kubepods.slice", "kubepods-besteffort.slice", pod),
+		filepath.Join(root, "kubepods.slice", "kubepods-besteffort.slice", pod, "cri-containerd-"+id+".scope"),
+	}
+	for _, d := range dirs {
+		if err := os.Mkdir(d, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+			t.Fatalf("create cgroup: %v", err)
+		}
+	}
+	t.Cleanup(func() {
+		for i := len(dirs) - 1; i >= 0; i-- {
+			// Only empty cgroups can be removed; the parents may be shared
+			// with a real kubelet, in which case removal fails harmlessly.
+			if err := os.Remove(dirs[i]); err != nil && i == len(dirs)-1 {
+				t.Errorf("remove cgroup: %v", err)
+			}
+		}
+	})
+	return dirs[len(dirs)-1]
+}
+
+func TestSensorContainerID(t *testing.T) {
+	_, events := startSensor(t)
+
+	var hierarchies []string
+	if isDir("/sys/fs/cgroup/pids") {
+		hierarchies = append(hierarchies, "/sys/fs/cgroup/pids")
+	}
+	if isFile("/sys/fs/cgroup/unified/cgroup.procs") {
+		hierarchies = append(hierarchies, "/sys/fs/cgroup/unified")
+	} else if isFile("/sys/fs/cgroup/cgroup.procs") && !isDir("/sys/fs/cgroup/pids") {
+		hierarchies = append(hierarchies, "/sys/fs/cgroup")
+	}
+	if len(hierarchies) == 0 {
+		t.Fatal("no cgroup hierarchy with a pids controller or cgroup v2 found under /sys/fs/cgroup")
+	}
+
+	for _, root := range hierarchies {
+		t.Run(filepath.Base(root), func(t *testing.T) {
+			id := randomHex(t, 32)
+			dir := kubeletCgroup(t, root, id)
+			script := fmt.Sprintf(`echo $$ > %s/cgroup.procs && exec /bin/sh -c id`, dir)
+			cmd := exec.Command("/bin/sh", "-c", script)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("run child in cgroup: %v: %s", err, out)
+			}
+			pid := uint32(cmd.Process.Pid)
+
+			e := waitFor(t, events, "exec of id", func(e snapshot) bool {
+				return e.typ == event.TypeExecve && e.res == 0 && strings.HasSuffix(e.filename, "/id") &&
+					(e.pid == pid || e.ppid == pid)
+			})
+			if e.container != id {
+				t.Errorf("container id = %q, want %q", e.container, id)
+			}
+		})
+	}
+}
+
+func TestCheckCapabilities(t *testing.T) {
+	logger := slog.New(slog.DiscardHandler)
+	if err := checkCapabilities(1<<capSysAdmin, logger); err != nil {
+		t.Errorf("CAP_SYS_ADMIN: %v", err)
+	}
+	if err := checkCapabilities(1<<capBPF|1<<capPerfmon, logger); err != nil {
+		t.Errorf("CAP_BPF and CAP_PERFMON: %v", err)
+	}
+	err := checkCapabilities(1<<capBPF, logger)
+	if !errors.Is(err, ErrMissingCapability) || !strings.Contains(err.Error(), "CAP_PERFMON") {
+		t.Errorf("CAP_BPF only: err = %v, want missing CAP_PERFMON", err)
+	}
+	err = checkCapabilities(0, logger)
+	if err == nil || !strings.Contains(err.Error(), "CAP_BPF, CAP_PERFMON") {
+		t.Errorf("no capabilities: err = %v, want CAP_BPF and CAP_PERFMON named", err)
+	}
+}
+
+func TestNewWithoutHandler(t *testing.T) {
+	if _, err := New(Config{}, nil); err == nil {
+		t.Error("New without handler succeeded, want error")
+	}
+}
+
+func randomHex(t testing.TB, n int) string {
+	t.Helper()
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+func isDir(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
+}
+
+func isFile(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.Mode().IsRegular()
+}
