@@ -137,7 +137,7 @@ func parseToken(s string) (*token, int, error) {
 	}
 	cand := candidate(s)
 	if cand == 0 {
-		return nil, 0, &fields.UnknownFieldError{Text: firstWord(s)}
+		return nil, 0, &outputFieldError{text: "'%" + firstWord(s) + "': '%' must be followed by a field"}
 	}
 	for n := cand; n > 0; n-- {
 		name, arg, hasArg, ok := splitToken(s[:n])
@@ -165,8 +165,12 @@ type outputFieldError struct{ text string }
 func (e *outputFieldError) Error() string { return "unknown filter: " + e.text }
 func (e *outputFieldError) Unwrap() error { return fields.ErrUnknownField }
 
+// firstWord returns s up to its second blank-separated word, for messages.
 func firstWord(s string) string {
 	n := 0
+	for n < len(s) && s[n] == ' ' {
+		n++
+	}
 	for n < len(s) && s[n] != ' ' {
 		n++
 	}
