@@ -1,0 +1,43 @@
+# Riposte's build. Run `make help` for the list of targets.
+
+GO        ?= go
+BIN       ?= bin
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X main.version=$(VERSION)
+PKGS      ?= ./...
+# Tests run with a generous timeout because the end-to-end and Kubernetes suites
+# start real servers; speed targets live in the benchmarks, not here.
+TESTFLAGS ?= -count=1 -timeout 45m
+CLANG     ?= clang-16
+STRIP     ?= llvm-strip-16
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## Show this list of targets.
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: build
+build: ## Build the static riposte binary into bin/.
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/riposte ./cmd/riposte
+
+.PHONY: run
+run: build ## Run detection and response on this host with embedded defaults (needs root).
+	$(BIN)/riposte run
+
+.PHONY: test
+test: ## Run every test (as root, so the eBPF and Kubernetes suites run too).
+	$(GO) test $(TESTFLAGS) $(PKGS)
+
+.PHONY: vet
+vet: ## Run go vet and staticcheck.
+	$(GO) vet $(PKGS)
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 $(PKGS)
+
+.PHONY: bench
+bench: ## Run the benchmarks once (needs root for the sensor benchmarks).
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 30m $(PKGS)
+
+.PHONY: clean
+clean: ## Remove build output.
+	rm -rf $(BIN)

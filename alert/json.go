@@ -1,0 +1,263 @@
+package alert
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// ErrInvalid is wrapped by every error that Decode and Validate return for
+// input that is not a usable alert.
+var ErrInvalid = errors.New("invalid alert")
+
+// TimeLayout is the layout of the "time" field: RFC 3339 in UTC with exactly
+// nine fractional digits, as Falco writes it.
+const TimeLayout = "2006-01-02T15:04:05.000000000Z07:00"
+
+// MaxUUIDLength is the longest uuid accepted from outside. Canonical UUIDs are
+// 36 characters, and longer ids would only bloat subjects and KV keys.
+const MaxUUIDLength = 64
+
+// wireAlert is the JSON layout of an alert. Keys are in the order Falco
+// writes them, which is alphabetical, with the uuid last.
+type wireAlert struct {
+	Hostname     string          `json:"hostname"`
+	Output       string          `json:"output"`
+	OutputFields map[string]any  `json:"output_fields"`
+	Priority     json.RawMessage `json:"priority"`
+	Rule         string          `json:"rule"`
+	Source       string          `json:"source"`
+	Tags         []string        `json:"tags"`
+	Time         string          `json:"time"`
+	UUID         string          `json:"uuid,omitempty"`
+}
+
+// MarshalJSON encodes the alert in Falco's JSON alert format: the time in UTC
+// with nanoseconds, tags sorted, output_fields as an object (empty when nil)
+// with nil values written as null.
+func (a Alert) MarshalJSON() ([]byte, error) {
+	prio, err := a.Priority.MarshalText()
+	if err != nil {
+		return nil, fmt.Errorf("encode alert %s: %w", a.UUID, err)
+	}
+	w := wireAlert{
+		Hostname:     a.Hostname,
+		Output:       a.Output,
+		OutputFields: a.OutputFields,
+		Priority:     strconv.AppendQuote(nil, string(prio)),
+		Rule:         a.Rule,
+		Source:       a.Source,
+		Tags:         a.Tags,
+		Time:         a.Time.UTC().Format(TimeLayout),
+		UUID:         a.UUID,
+	}
+	if w.OutputFields == nil {
+		w.OutputFields = map[string]any{}
+	}
+	if w.Tags == nil {
+		w.Tags = []string{}
+	} else if !slices.IsSorted(w.Tags) {
+		w.Tags = slices.Sorted(slices.Values(w.Tags))
+	}
+	return json.Marshal(w)
+}
+
+// UnmarshalJSON decodes one alert in Falco's JSON alert format. Numbers in
+// output_fields become json.Number so that nanosecond times stay exact. Keys
+// that Falco may leave out (output, tags, uuid) may be missing; unknown keys are
+// ignored. Invalid UTF-8 in strings is replaced by U+FFFD, as encoding/json
+// does. UnmarshalJSON does not check for required fields: use Decode or
+// Validate for that.
+func (a *Alert) UnmarshalJSON(data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var w wireAlert
+	if err := dec.Decode(&w); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalid, describeJSONError(err))
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("%w: data after the first JSON object at byte %d: send one object per alert", ErrInvalid, dec.InputOffset())
+	}
+
+	var out Alert
+	if len(w.Priority) > 0 && string(w.Priority) != "null" {
+		var name string
+		if err := json.Unmarshal(w.Priority, &name); err != nil {
+			return fmt.Errorf("%w: priority %s is not a string: use a name such as \"Warning\"", ErrInvalid, w.Priority)
+		}
+		p, err := ParsePriority(name)
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrInvalid, err)
+		}
+		out.Priority = p
+	}
+	if w.Time != "" {
+		t, err := time.Parse(time.RFC3339Nano, w.Time)
+		if err != nil {
+			return fmt.Errorf("%w: time %q is not RFC 3339: write it as 2006-01-02T15:04:05.999999999Z", ErrInvalid, w.Time)
+		}
+		out.Time = t.UTC()
+	}
+	out.UUID = w.UUID
+	out.Rule = w.Rule
+	out.Source = w.Source
+	out.Hostname = w.Hostname
+	out.Output = w.Output
+	out.OutputFields = w.OutputFields
+	out.Tags = w.Tags
+	if !slices.IsSorted(out.Tags) {
+		slices.Sort(out.Tags)
+	}
+	*a = out
+	return nil
+}
+
+func describeJSONError(err error) error {
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) {
+		return fmt.Errorf("field %q has a JSON %s where a %s is expected", typeErr.Field, typeErr.Value, typeErr.Type)
+	}
+	return err
+}
+
+// Decode parses one alert in Falco's JSON alert format and validates it. The
+// data must hold exactly one JSON object, surrounding whitespace aside. Errors
+// wrap ErrInvalid.
+func Decode(data []byte) (*Alert, error) {
+	data = bytes.TrimSpace(data)
+	if len(data) == 0 {
+		return nil, fmt.Errorf("%w: empty input: send one JSON object", ErrInvalid)
+	}
+	if data[0] != '{' {
+		return nil, fmt.Errorf("%w: input starts with %q: send one JSON object", ErrInvalid, truncate(data, 16))
+	}
+	var a Alert
+	if err := a.UnmarshalJSON(data); err != nil {
+		return nil, err
+	}
+	if err := a.Validate(); err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+// Validate checks the fields every alert needs: a rule, a time and a valid
+// priority. A uuid, when set, must be printable ASCII without '.', '*' or '>',
+// because it becomes part of NATS message ids and KV keys.
+func (a *Alert) Validate() error {
+	if a.Rule == "" {
+		return fmt.Errorf("%w: missing \"rule\"", ErrInvalid)
+	}
+	if a.Time.IsZero() {
+		return fmt.Errorf("%w: missing \"time\" in alert for rule %q", ErrInvalid, a.Rule)
+	}
+	if a.Priority < PriorityEmergency || a.Priority > PriorityDebug {
+		return fmt.Errorf("%w: priority %d out of range in alert for rule %q", ErrInvalid, int(a.Priority), a.Rule)
+	}
+	if len(a.UUID) > MaxUUIDLength {
+		return fmt.Errorf("%w: uuid is %d bytes long, the maximum is %d", ErrInvalid, len(a.UUID), MaxUUIDLength)
+	}
+	for i := 0; i < len(a.UUID); i++ {
+		c := a.UUID[i]
+		if c <= ' ' || c >= 0x7f || c == '.' || c == '*' || c == '>' {
+			return fmt.Errorf("%w: uuid %q contains %q: use letters, digits and dashes", ErrInvalid, a.UUID, c)
+		}
+	}
+	return nil
+}
+
+func truncate(b []byte, n int) string {
+	if len(b) > n {
+		return string(b[:n]) + "..."
+	}
+	return string(b)
+}
+
+// NewUUID returns a random (version 4) UUID in canonical form.
+func NewUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // Since Go 1.24, crypto/rand.Read never returns an error.
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+
+	var s [36]byte
+	hex.Encode(s[0:8], b[0:4])
+	s[8] = '-'
+	hex.Encode(s[9:13], b[4:6])
+	s[13] = '-'
+	hex.Encode(s[14:18], b[6:8])
+	s[18] = '-'
+	hex.Encode(s[19:23], b[8:10])
+	s[23] = '-'
+	hex.Encode(s[24:36], b[10:16])
+	return string(s[:])
+}
+
+// EnsureUUID sets a new UUID when the alert has none, as for alerts from Falco,
+// which does not write one.
+func (a *Alert) EnsureUUID() {
+	if a.UUID == "" {
+		a.UUID = NewUUID()
+	}
+}
+
+// Field returns the value of an output field and whether the key is present.
+// A present key may hold nil, which is how Falco writes a missing value.
+func (a *Alert) Field(name string) (any, bool) {
+	v, ok := a.OutputFields[name]
+	return v, ok
+}
+
+// FieldString returns an output field as a string. It reports false when the
+// field is missing, null or not a string.
+func (a *Alert) FieldString(name string) (string, bool) {
+	s, ok := a.OutputFields[name].(string)
+	return s, ok
+}
+
+// FieldInt returns an output field as an int64. It accepts json.Number, Go
+// integer types, integral float64 values and decimal strings, and reports
+// false for anything else, including null.
+func (a *Alert) FieldInt(name string) (int64, bool) {
+	return ToInt64(a.OutputFields[name])
+}
+
+// ToInt64 converts a decoded JSON or Go number to an int64 without losing
+// precision. It reports false for non-integral or out-of-range values.
+func ToInt64(v any) (int64, bool) {
+	switch n := v.(type) {
+	case json.Number:
+		i, err := strconv.ParseInt(string(n), 10, 64)
+		return i, err == nil
+	case string:
+		i, err := strconv.ParseInt(n, 10, 64)
+		return i, err == nil
+	case int:
+		return int64(n), true
+	case int32:
+		return int64(n), true
+	case int64:
+		return n, true
+	case uint32:
+		return int64(n), true
+	case uint64:
+		if n > math.MaxInt64 {
+			return 0, false
+		}
+		return int64(n), true
+	case float64:
+		if n != math.Trunc(n) || n < math.MinInt64 || n >= math.MaxInt64 {
+			return 0, false
+		}
+		return int64(n), true
+	}
+	return 0, false
+}

@@ -1,0 +1,174 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
+
+	"github.com/riposte-sec/riposte/rules"
+)
+
+func init() {
+	subcommands = append(subcommands, newRulesCommand)
+}
+
+func newRulesCommand(v *viper.Viper) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "rules",
+		Short: "Check and list rules written in the Falco rules language",
+	}
+	cmd.AddCommand(newRulesCheckCommand(), newRulesListCommand(v))
+	return cmd
+}
+
+func newRulesCheckCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "check FILE...",
+		Short: "Load rules files in order and report counts, warnings and errors",
+		Long: `Load rules files in the order given, as the sensor does, and print the
+number of lists, macros and rules, then every warning and error with its file,
+line and column. A file that fails to load is reported and skipped, and the
+files after it are checked on top of the ones that loaded. The exit status is
+1 when any file has an error.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			failed, err := checkRules(cmd.OutOrStdout(), args)
+			if err != nil {
+				return err
+			}
+			if failed {
+				return &exitError{code: 1}
+			}
+			return nil
+		},
+	}
+}
+
+// checkRules loads paths in order and prints a report to w. It returns true
+// when a file had an error.
+func checkRules(w io.Writer, paths []string) (failed bool, err error) {
+	var loaded []rules.File
+	for _, path := range paths {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			fmt.Fprintf(w, "%s: error: %v\n", path, err)
+			failed = true
+			continue
+		}
+		file := rules.File{Name: path, Content: data}
+		_, res, err := rules.Load(rules.Options{}, append(loaded, file)...)
+		for _, m := range res.Warnings {
+			if m.File == path {
+				fmt.Fprintf(w, "warning: %s\n", m.String())
+			}
+		}
+		if err != nil {
+			var loadErr *rules.LoadError
+			if !errors.As(err, &loadErr) {
+				return failed, fmt.Errorf("check %s: %w", path, err)
+			}
+			fmt.Fprintf(w, "error: %s\n", loadErr.Message.String())
+			failed = true
+			continue
+		}
+		loaded = append(loaded, file)
+		fmt.Fprintf(w, "%s: ok (%d lists, %d macros, %d rules in total)\n", path, res.Lists, res.Macros, res.Rules)
+	}
+	return failed, nil
+}
+
+func newRulesListCommand(v *viper.Viper) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "list [FILE...]",
+		Short: "List the rules loaded from the given files, or the default rules",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			eng, err := loadRuleFiles(v.GetBool("rules.defaults"), args)
+			if err != nil {
+				return err
+			}
+			return printRules(cmd.OutOrStdout(), eng.Rules(), v.GetString("output"))
+		},
+	}
+	cmd.Flags().Bool("rules.defaults", true, "load Riposte's default rules before the files")
+	cmd.Flags().StringP("output", "o", "text", "output format: text or json")
+	return cmd
+}
+
+// ruleSummary is one line of `riposte rules list`.
+type ruleSummary struct {
+	Name       string   `json:"name"`
+	Priority   string   `json:"priority"`
+	Source     string   `json:"source"`
+	Enabled    bool     `json:"enabled"`
+	Tags       []string `json:"tags"`
+	EventTypes []string `json:"event_types"`
+}
+
+func printRules(w io.Writer, list []*rules.Rule, format string) error {
+	summaries := make([]ruleSummary, 0, len(list))
+	for _, r := range list {
+		s := ruleSummary{
+			Name:     r.Name,
+			Priority: r.Priority.String(),
+			Source:   r.Source,
+			Enabled:  r.Enabled,
+			Tags:     r.Tags,
+		}
+		if r.EventTypes.IsFull() {
+			s.EventTypes = []string{"all"}
+		} else {
+			s.EventTypes = r.EventTypes.Names()
+		}
+		summaries = append(summaries, s)
+	}
+	switch format {
+	case "json":
+		enc := json.NewEncoder(w)
+		for _, s := range summaries {
+			if err := enc.Encode(s); err != nil {
+				return fmt.Errorf("write rule %q: %w", s.Name, err)
+			}
+		}
+		return nil
+	case "text":
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "RULE\tPRIORITY\tSOURCE\tENABLED\tEVENT TYPES")
+		for _, s := range summaries {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%t\t%s\n", s.Name, s.Priority, s.Source, s.Enabled, strings.Join(s.EventTypes, ","))
+		}
+		return tw.Flush()
+	default:
+		return fmt.Errorf("invalid output format %q: use text or json", format)
+	}
+}
+
+// loadRuleFiles loads the default rules, when withDefaults is set, followed
+// by the files at paths in order.
+func loadRuleFiles(withDefaults bool, paths []string) (*rules.Engine, error) {
+	var files []rules.File
+	if withDefaults {
+		files = append(files, defaultRuleFiles()...)
+	}
+	for _, path := range paths {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("read rules: %w", err)
+		}
+		files = append(files, rules.File{Name: path, Content: data})
+	}
+	if len(files) == 0 {
+		return nil, errors.New("no rules to load: give rules files or enable the default rules")
+	}
+	eng, _, err := rules.Load(rules.Options{}, files...)
+	if err != nil {
+		return nil, err
+	}
+	return eng, nil
+}

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestRulesCheckReportsEveryFile(t *testing.T) {
+	good := writeFile(t, "good.yaml", `
+- list: shells
+  items: [sh, bash]
+- rule: Shell
+  desc: a shell ran
+  condition: evt.type = execve and proc.name in (shells)
+  output: shell %proc.name
+  priority: NOTICE
+`)
+	bad := writeFile(t, "bad.yaml", `
+- rule: Broken
+  desc: unbalanced parenthesis
+  condition: evt.type = execve and (proc.name = sh
+  output: broken
+  priority: NOTICE
+`)
+	alsoBad := writeFile(t, "unknown.yaml", `
+- rule: Unknown field
+  desc: a field that does not exist
+  condition: evt.type = execve and proc.nme = sh
+  output: x
+  priority: NOTICE
+`)
+
+	var out bytes.Buffer
+	failed, err := checkRules(&out, []string{good, bad, alsoBad})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !failed {
+		t.Error("checkRules reported success for files with errors")
+	}
+	text := out.String()
+	for _, want := range []string{
+		good + ": ok (1 lists, 0 macros, 1 rules in total)",
+		"error: " + bad + ":4:",
+		"expected a ')' token",
+		"error: " + alsoBad + ":4:",
+		"proc.nme",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("report lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+func TestRulesCheckCommandExitStatus(t *testing.T) {
+	bad := writeFile(t, "bad.yaml", "- rule: [unterminated\n")
+	cmd := newRootCommand()
+	cmd.SetArgs([]string{"rules", "check", bad})
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	err := cmd.Execute()
+	exit, ok := err.(*exitError)
+	if !ok || exit.code != 1 {
+		t.Fatalf("err = %v, want exit status 1", err)
+	}
+	if !strings.Contains(out.String(), "LOAD_ERR_YAML_PARSE") {
+		t.Errorf("output lacks the YAML error code:\n%s", out.String())
+	}
+}
+
+func TestRulesListJSON(t *testing.T) {
+	path := writeFile(t, "rules.yaml", `
+- rule: Exec from tmp
+  desc: exec from /tmp
+  condition: evt.type in (execve, execveat) and proc.exepath startswith /tmp/
+  output: exec %proc.exepath
+  priority: WARNING
+  tags: [process]
+`)
+	cmd := newRootCommand()
+	cmd.SetArgs([]string{"rules", "list", "--rules.defaults=false", "-o", "json", path})
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	want := `{"name":"Exec from tmp","priority":"Warning","source":"syscall","enabled":true,"tags":["process"],"event_types":["execve","execveat"]}`
+	if got := strings.TrimSpace(out.String()); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}

@@ -1,0 +1,199 @@
+package policies
+
+import (
+	"encoding/json"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/riposte-sec/riposte/alert"
+)
+
+// Input is what a policy sees as input: the alert, its Kubernetes context and
+// the node that evaluates it. policies/README.md documents the document.
+type Input struct {
+	Alert *alert.Alert
+	// Kubernetes is the context of the pod the alert is about. Nil means
+	// derive it from the alert's k8s.* and container.* output fields.
+	Kubernetes *Kubernetes
+	Node       Node
+}
+
+// Kubernetes is the Kubernetes context of an alert.
+type Kubernetes struct {
+	Namespace     string            `json:"namespace,omitempty"`
+	Pod           string            `json:"pod,omitempty"`
+	ContainerID   string            `json:"container_id,omitempty"`
+	ContainerName string            `json:"container_name,omitempty"`
+	Labels        map[string]string `json:"labels,omitempty"`
+}
+
+// Node describes the node that evaluates the alert.
+type Node struct {
+	Name string `json:"name,omitempty"`
+}
+
+// KubernetesFromAlert derives the Kubernetes context from Falco's output
+// fields k8s.ns.name, k8s.pod.name, container.id, container.name and
+// k8s.pod.labels. It returns nil when the alert names no pod or namespace.
+func KubernetesFromAlert(a *alert.Alert) *Kubernetes {
+	var k Kubernetes
+	k.Namespace, _ = a.FieldString("k8s.ns.name")
+	k.Pod, _ = a.FieldString("k8s.pod.name")
+	k.ContainerID, _ = a.FieldString("container.id")
+	k.ContainerName, _ = a.FieldString("container.name")
+	if labels, ok := a.Field("k8s.pod.labels"); ok {
+		k.Labels = parseLabels(labels)
+	}
+	if k.Namespace == "" && k.Pod == "" {
+		return nil
+	}
+	return &k
+}
+
+// parseLabels reads pod labels written as an object, as a list of "key:value"
+// or "key=value" strings, or as one string such as "[app:web, tier:db]".
+func parseLabels(v any) map[string]string {
+	labels := map[string]string{}
+	add := func(pair string) {
+		pair = strings.TrimSpace(pair)
+		i := strings.IndexAny(pair, ":=")
+		if i <= 0 {
+			return
+		}
+		labels[strings.TrimSpace(pair[:i])] = strings.TrimSpace(pair[i+1:])
+	}
+	switch l := v.(type) {
+	case map[string]any:
+		for k, val := range l {
+			if s, ok := val.(string); ok {
+				labels[k] = s
+			}
+		}
+	case []any:
+		for _, item := range l {
+			if s, ok := item.(string); ok {
+				add(s)
+			}
+		}
+	case string:
+		for pair := range strings.SplitSeq(strings.Trim(l, "[]"), ",") {
+			add(pair)
+		}
+	}
+	if len(labels) == 0 {
+		return nil
+	}
+	return labels
+}
+
+// Value builds the input document as an OPA value, without a JSON round trip.
+func (in Input) Value() ast.Value {
+	k := in.Kubernetes
+	if k == nil && in.Alert != nil {
+		k = KubernetesFromAlert(in.Alert)
+	}
+	obj := ast.NewObject(
+		ast.Item(ast.InternedTerm("node"), ast.ObjectTerm(
+			ast.Item(ast.InternedTerm("name"), ast.StringTerm(in.Node.Name)),
+		)),
+	)
+	if in.Alert != nil {
+		obj.Insert(ast.InternedTerm("alert"), ast.NewTerm(alertValue(in.Alert)))
+	}
+	if k != nil {
+		obj.Insert(ast.InternedTerm("kubernetes"), ast.NewTerm(kubernetesValue(k)))
+	}
+	return obj
+}
+
+func alertValue(a *alert.Alert) ast.Value {
+	fields := ast.NewObject()
+	for name, v := range a.OutputFields {
+		fields.Insert(ast.StringTerm(name), ast.NewTerm(toValue(v)))
+	}
+	tags := make([]*ast.Term, len(a.Tags))
+	for i, t := range a.Tags {
+		tags[i] = ast.StringTerm(t)
+	}
+	return ast.NewObject(
+		ast.Item(ast.InternedTerm("uuid"), ast.StringTerm(a.UUID)),
+		ast.Item(ast.InternedTerm("time"), ast.StringTerm(a.Time.UTC().Format(alert.TimeLayout))),
+		ast.Item(ast.InternedTerm("rule"), ast.StringTerm(a.Rule)),
+		ast.Item(ast.InternedTerm("priority"), ast.StringTerm(a.Priority.String())),
+		ast.Item(ast.InternedTerm("source"), ast.StringTerm(a.Source)),
+		ast.Item(ast.InternedTerm("hostname"), ast.StringTerm(a.Hostname)),
+		ast.Item(ast.InternedTerm("output"), ast.StringTerm(a.Output)),
+		ast.Item(ast.InternedTerm("output_fields"), ast.NewTerm(fields)),
+		ast.Item(ast.InternedTerm("tags"), ast.ArrayTerm(tags...)),
+	)
+}
+
+func kubernetesValue(k *Kubernetes) ast.Value {
+	labels := ast.NewObject()
+	keys := make([]string, 0, len(k.Labels))
+	for key := range k.Labels {
+		keys = append(keys, key)
+	}
+	slices.Sort(keys)
+	for _, key := range keys {
+		labels.Insert(ast.StringTerm(key), ast.StringTerm(k.Labels[key]))
+	}
+	return ast.NewObject(
+		ast.Item(ast.InternedTerm("namespace"), ast.StringTerm(k.Namespace)),
+		ast.Item(ast.InternedTerm("pod"), ast.StringTerm(k.Pod)),
+		ast.Item(ast.InternedTerm("container_id"), ast.StringTerm(k.ContainerID)),
+		ast.Item(ast.InternedTerm("container_name"), ast.StringTerm(k.ContainerName)),
+		ast.Item(ast.InternedTerm("labels"), ast.NewTerm(labels)),
+	)
+}
+
+// toValue converts a decoded output field to an OPA value. Numbers keep their
+// exact decimal form.
+func toValue(v any) ast.Value {
+	switch x := v.(type) {
+	case nil:
+		return ast.NullValue
+	case string:
+		return ast.String(x)
+	case bool:
+		return ast.Boolean(x)
+	case json.Number:
+		return ast.Number(x)
+	case int:
+		return ast.Number(strconv.Itoa(x))
+	case int64:
+		return ast.Number(strconv.FormatInt(x, 10))
+	case uint64:
+		return ast.Number(strconv.FormatUint(x, 10))
+	case float64:
+		return ast.Number(strconv.FormatFloat(x, 'g', -1, 64))
+	case []any:
+		terms := make([]*ast.Term, len(x))
+		for i, item := range x {
+			terms[i] = ast.NewTerm(toValue(item))
+		}
+		return ast.NewArray(terms...)
+	case []string:
+		terms := make([]*ast.Term, len(x))
+		for i, item := range x {
+			terms[i] = ast.StringTerm(item)
+		}
+		return ast.NewArray(terms...)
+	case map[string]any:
+		obj := ast.NewObject()
+		for key, item := range x {
+			obj.Insert(ast.StringTerm(key), ast.NewTerm(toValue(item)))
+		}
+		return obj
+	}
+	value, err := ast.InterfaceToValue(v)
+	if err != nil {
+		// A Go type that has no JSON form, which no decoder produces: treat it
+		// as a missing value, as Falco does.
+		return ast.NullValue
+	}
+	return value
+}

@@ -1,0 +1,430 @@
+package policies
+
+import (
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+
+	"github.com/riposte-sec/riposte/actionners"
+	"github.com/riposte-sec/riposte/alert"
+)
+
+//go:embed default/*.rego
+var defaultFS embed.FS
+
+// Default returns the default policies that ship with Riposte, tests included.
+func Default() fs.FS {
+	sub, err := fs.Sub(defaultFS, "default")
+	if err != nil {
+		panic(err) // The embedded directory always exists.
+	}
+	return sub
+}
+
+// policyPackagePrefix is the package path under which every package is a
+// policy. Helper packages may live elsewhere under data.riposte.
+const policyPackagePrefix = "data.riposte.policies."
+
+// query collects every action of every policy, with the policy's name.
+const query = "action := data.riposte.policies[policy].actions[_]"
+
+// Options select and check the policies to load.
+type Options struct {
+	// Dir is a directory of .rego files that replaces the default policies.
+	// Subdirectories are read too. Files ending in _test.rego are tests and are
+	// not loaded.
+	Dir string
+	// FS replaces the default policies with the .rego files of a file system.
+	// Ignored when Dir is set.
+	FS fs.FS
+	// Registry, when set, is used to check literal actionner names and
+	// parameters in policy heads at load time.
+	Registry *actionners.Registry
+}
+
+// Set is a compiled set of policies. It is safe for concurrent use.
+type Set struct {
+	prepared rego.PreparedEvalQuery
+	compiler *ast.Compiler
+	revision string
+	files    []string
+	names    []string
+}
+
+// Choice is one action that a policy chose.
+type Choice struct {
+	// Policy is the policy's name: its package path after riposte.policies.
+	Policy string `json:"policy"`
+	actionners.Action
+	// DryRun is true when the policy asked for a dry run of this action.
+	DryRun bool `json:"dry_run,omitempty"`
+}
+
+// Load reads, parses and compiles the policies into one prepared query. A
+// policy that does not parse or compile gives a [*CompileError] that names the
+// file, line and column of every problem.
+func Load(ctx context.Context, opts Options) (*Set, error) {
+	fsys, root := opts.FS, "."
+	switch {
+	case opts.Dir != "":
+		info, err := os.Stat(opts.Dir)
+		if err != nil {
+			return nil, fmt.Errorf("load policies: %w", err)
+		}
+		if !info.IsDir() {
+			return nil, fmt.Errorf("load policies: %s is not a directory: give a directory of .rego files", opts.Dir)
+		}
+		fsys, root = os.DirFS(opts.Dir), "."
+	case fsys == nil:
+		fsys = Default()
+	}
+
+	sources, err := readSources(fsys, root, opts.Dir)
+	if err != nil {
+		return nil, err
+	}
+	return compile(ctx, sources, opts.Registry)
+}
+
+// source is one policy file.
+type source struct {
+	name string
+	text string
+}
+
+func readSources(fsys fs.FS, root, dir string) ([]source, error) {
+	var sources []source
+	err := fs.WalkDir(fsys, root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() || !strings.HasSuffix(p, ".rego") || strings.HasSuffix(p, "_test.rego") {
+			return nil
+		}
+		data, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return err
+		}
+		name := p
+		if dir != "" {
+			name = path.Join(dir, p)
+		}
+		sources = append(sources, source{name: name, text: string(data)})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load policies: %w", err)
+	}
+	if len(sources) == 0 {
+		where := dir
+		if where == "" {
+			where = "the policy file system"
+		}
+		return nil, fmt.Errorf("load policies: no .rego files in %s", where)
+	}
+	slices.SortFunc(sources, func(a, b source) int { return strings.Compare(a.name, b.name) })
+	return sources, nil
+}
+
+func compile(ctx context.Context, sources []source, registry *actionners.Registry) (*Set, error) {
+	modules := make(map[string]*ast.Module, len(sources))
+	var problems []Problem
+	hash := sha256.New()
+	for _, src := range sources {
+		hash.Write([]byte(src.name))
+		hash.Write([]byte{0})
+		hash.Write([]byte(src.text))
+		hash.Write([]byte{0})
+
+		m, err := ast.ParseModuleWithOpts(src.name, src.text, ast.ParserOptions{RegoVersion: ast.RegoV1, ProcessAnnotation: true})
+		if err != nil {
+			problems = append(problems, problemsFromOPA(err)...)
+			continue
+		}
+		if !strings.HasPrefix(m.Package.Path.String(), "data.riposte.") {
+			problems = append(problems, Problem{
+				File: src.name, Line: m.Package.Location.Row, Column: m.Package.Location.Col,
+				Code:    "riposte_package",
+				Message: fmt.Sprintf("package %s is outside riposte: declare package riposte.policies.<name> for a policy or riposte.<name> for a helper", strings.TrimPrefix(m.Package.Path.String(), "data.")),
+			})
+			continue
+		}
+		modules[src.name] = m
+	}
+	if len(problems) > 0 {
+		return nil, &CompileError{Problems: problems}
+	}
+
+	compiler := ast.NewCompiler().WithEnablePrintStatements(false)
+	compiler.Compile(modules)
+	if compiler.Failed() {
+		return nil, &CompileError{Problems: problemsFromOPA(compiler.Errors)}
+	}
+	if registry != nil {
+		if problems := checkLiteralActions(modules, registry); len(problems) > 0 {
+			return nil, &CompileError{Problems: problems}
+		}
+	}
+
+	prepared, err := rego.New(
+		rego.Query(query),
+		rego.Compiler(compiler),
+	).PrepareForEval(ctx)
+	if err != nil {
+		return nil, &CompileError{Problems: problemsFromOPA(err)}
+	}
+
+	s := &Set{
+		prepared: prepared,
+		compiler: compiler,
+		revision: "sha256:" + hex.EncodeToString(hash.Sum(nil)),
+	}
+	for _, src := range sources {
+		s.files = append(s.files, src.name)
+	}
+	for _, m := range modules {
+		p := m.Package.Path.String()
+		if name, ok := strings.CutPrefix(p, policyPackagePrefix); ok && !slices.Contains(s.names, name) {
+			s.names = append(s.names, name)
+		}
+	}
+	slices.Sort(s.names)
+	return s, nil
+}
+
+// checkLiteralActions validates actionner names and parameters written as
+// literals in the heads of actions rules, so that a typo stops loading instead
+// of failing when an alert arrives. Actions built in rule bodies are checked
+// when they are evaluated.
+func checkLiteralActions(modules map[string]*ast.Module, registry *actionners.Registry) []Problem {
+	var problems []Problem
+	for _, m := range modules {
+		for _, r := range m.Rules {
+			if r.Head.Name.String() != "actions" && r.Head.Ref().String() != "actions" {
+				continue
+			}
+			if r.Head.Key == nil {
+				continue
+			}
+			obj, ok := r.Head.Key.Value.(ast.Object)
+			if !ok {
+				continue
+			}
+			problem := checkLiteralAction(obj, registry)
+			if problem == "" {
+				continue
+			}
+			loc := r.Head.Key.Location
+			if loc == nil {
+				loc = r.Location
+			}
+			problems = append(problems, Problem{
+				File: loc.File, Line: loc.Row, Column: loc.Col,
+				Code: "riposte_invalid_action", Message: problem,
+			})
+		}
+	}
+	slices.SortFunc(problems, func(a, b Problem) int {
+		return strings.Compare(fmt.Sprintf("%s:%09d", a.File, a.Line), fmt.Sprintf("%s:%09d", b.File, b.Line))
+	})
+	return problems
+}
+
+func checkLiteralAction(obj ast.Object, registry *actionners.Registry) string {
+	nameTerm := obj.Get(ast.StringTerm("actionner"))
+	if nameTerm == nil {
+		return `action has no "actionner" key: name an actionner such as "process:kill"`
+	}
+	name, ok := nameTerm.Value.(ast.String)
+	if !ok {
+		return ""
+	}
+	a, err := registry.Get(string(name))
+	if err != nil {
+		return fmt.Sprintf("%v: registered actionners are %s", err, strings.Join(registry.Names(), ", "))
+	}
+	paramsTerm := obj.Get(ast.StringTerm("parameters"))
+	if paramsTerm == nil || !paramsTerm.IsGround() {
+		return ""
+	}
+	params, err := ast.JSON(paramsTerm.Value)
+	if err != nil {
+		return ""
+	}
+	m, ok := params.(map[string]any)
+	if !ok {
+		return fmt.Sprintf("parameters of %s are %v, not an object", name, params)
+	}
+	if err := a.Validate(m); err != nil {
+		return fmt.Sprintf("parameters of %s: %v", name, err)
+	}
+	return ""
+}
+
+// Revision identifies the policy sources: the SHA-256 of their names and
+// contents, such as "sha256:3f1c...". It changes when any file changes.
+func (s *Set) Revision() string { return s.revision }
+
+// Files returns the loaded policy files, sorted.
+func (s *Set) Files() []string { return slices.Clone(s.files) }
+
+// Names returns the policy names, sorted: the package paths after
+// riposte.policies.
+func (s *Set) Names() []string { return slices.Clone(s.names) }
+
+// Compiler returns the compiler that holds the loaded modules, for tools that
+// run policy tests against them.
+func (s *Set) Compiler() *ast.Compiler { return s.compiler }
+
+// ErrEval is wrapped by errors from evaluating policies.
+var ErrEval = errors.New("evaluate policies")
+
+// Eval evaluates every policy on the input and returns the chosen actions,
+// sorted by policy, then actionner, then target. An action document that is
+// not well formed gives an error naming the policy.
+func (s *Set) Eval(ctx context.Context, in Input) ([]Choice, error) {
+	rs, err := s.prepared.Eval(ctx, rego.EvalParsedInput(in.Value()))
+	if err != nil {
+		return nil, fmt.Errorf("%w on alert %s: %w", ErrEval, alertID(in.Alert), err)
+	}
+	choices := make([]Choice, 0, len(rs))
+	for _, r := range rs {
+		policy, _ := r.Bindings["policy"].(string)
+		c, err := parseAction(r.Bindings["action"])
+		if err != nil {
+			return nil, fmt.Errorf("%w: policy %s on alert %s: %w", ErrEval, policy, alertID(in.Alert), err)
+		}
+		c.Policy = policy
+		choices = append(choices, c)
+	}
+	slices.SortFunc(choices, func(a, b Choice) int {
+		if c := strings.Compare(a.Policy, b.Policy); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.Actionner, b.Actionner); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Target.String(), b.Target.String())
+	})
+	return choices, nil
+}
+
+func alertID(a *alert.Alert) string {
+	if a == nil {
+		return "(none)"
+	}
+	return a.UUID
+}
+
+// parseAction reads one action document:
+//
+//	{"actionner": "process:kill", "target": {"kind": "process", "pid": 4242},
+//	 "parameters": {...}, "reason": "...", "dry_run": false}
+func parseAction(v any) (Choice, error) {
+	doc, ok := v.(map[string]any)
+	if !ok {
+		return Choice{}, fmt.Errorf("action is %s, not an object", describe(v))
+	}
+	var c Choice
+	var isString bool
+	if c.Actionner, isString = doc["actionner"].(string); !isString || c.Actionner == "" {
+		return Choice{}, fmt.Errorf("action has actionner %s: name an actionner such as \"process:kill\"", describe(doc["actionner"]))
+	}
+	if reason, ok := doc["reason"]; ok {
+		if c.Reason, isString = reason.(string); !isString {
+			return Choice{}, fmt.Errorf("action %s has reason %s, not a string", c.Actionner, describe(reason))
+		}
+	}
+	if params, ok := doc["parameters"]; ok && params != nil {
+		m, ok := params.(map[string]any)
+		if !ok {
+			return Choice{}, fmt.Errorf("action %s has parameters %s, not an object", c.Actionner, describe(params))
+		}
+		c.Parameters = m
+	}
+	if dry, ok := doc["dry_run"]; ok {
+		b, isBool := dry.(bool)
+		if !isBool {
+			return Choice{}, fmt.Errorf("action %s has dry_run %s, not a boolean", c.Actionner, describe(dry))
+		}
+		c.DryRun = b
+	}
+	if target, ok := doc["target"]; ok && target != nil {
+		t, err := parseTarget(target)
+		if err != nil {
+			return Choice{}, fmt.Errorf("action %s: %w", c.Actionner, err)
+		}
+		c.Target = t
+	}
+	for key := range doc {
+		switch key {
+		case "actionner", "target", "parameters", "reason", "dry_run":
+		default:
+			return Choice{}, fmt.Errorf("action %s has unknown key %q: use actionner, target, parameters, reason or dry_run", c.Actionner, key)
+		}
+	}
+	return c, nil
+}
+
+func parseTarget(v any) (actionners.Target, error) {
+	doc, ok := v.(map[string]any)
+	if !ok {
+		return actionners.Target{}, fmt.Errorf("target is %s, not an object", describe(v))
+	}
+	var t actionners.Target
+	for key, val := range doc {
+		if key == "pid" {
+			pid, ok := alert.ToInt64(val)
+			if !ok || pid <= 0 || pid > 1<<22 {
+				return actionners.Target{}, fmt.Errorf("target pid %s is not a process id", describe(val))
+			}
+			t.PID = int(pid)
+			continue
+		}
+		s, isString := val.(string)
+		if !isString && val != nil {
+			return actionners.Target{}, fmt.Errorf("target %s is %s, not a string", key, describe(val))
+		}
+		switch key {
+		case "kind":
+			t.Kind = s
+		case "namespace":
+			t.Namespace = s
+		case "name":
+			t.Name = s
+		case "container":
+			t.Container = s
+		case "node":
+			t.Node = s
+		default:
+			return actionners.Target{}, fmt.Errorf("target has unknown key %q: use kind, pid, namespace, name, container or node", key)
+		}
+	}
+	if t.Kind == "" {
+		return actionners.Target{}, errors.New(`target has no kind: set "kind" to "process", "pod" or "node"`)
+	}
+	return t, nil
+}
+
+func describe(v any) string {
+	if v == nil {
+		return "null"
+	}
+	data, err := json.Marshal(v)
+	if err != nil || len(data) > 80 {
+		return fmt.Sprintf("a %T", v)
+	}
+	return string(data)
+}

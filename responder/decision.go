@@ -1,0 +1,126 @@
+package responder
+
+import (
+	"time"
+
+	"github.com/riposte-sec/riposte/actionners"
+	"github.com/riposte-sec/riposte/alert"
+)
+
+// Decision outcomes, from the most to the least significant. A decision's
+// outcome is the first that applies to any of its actions.
+const (
+	// OutcomeError means the policies could not be evaluated on the alert.
+	OutcomeError = "error"
+	// OutcomeFailed means an action ran and failed.
+	OutcomeFailed = "failed"
+	// OutcomeActed means an action ran and succeeded.
+	OutcomeActed = "acted"
+	// OutcomeDryRun means actions were chosen and only recorded.
+	OutcomeDryRun = "dry-run"
+	// OutcomeSkipped means every chosen action was blocked by a guard,
+	// rejected by its actionner, or found no target.
+	OutcomeSkipped = "skipped"
+	// OutcomeNoAction means no policy chose an action.
+	OutcomeNoAction = "no-action"
+)
+
+// Decision records what the responder did with one alert. It is logged,
+// published on riposte.decisions.<outcome> and passed to Options.OnDecision.
+type Decision struct {
+	AlertUUID string         `json:"alert_uuid"`
+	Rule      string         `json:"rule"`
+	Priority  alert.Priority `json:"priority"`
+	Hostname  string         `json:"hostname,omitempty"`
+	// Outcome summarizes the actions: one of the Outcome constants.
+	Outcome string `json:"outcome"`
+	// DryRun is true when the global dry-run guard was on.
+	DryRun         bool           `json:"dry_run"`
+	PolicyRevision string         `json:"policy_revision"`
+	Actions        []ActionRecord `json:"actions"`
+	// Error explains OutcomeError.
+	Error string `json:"error,omitempty"`
+	// Responder names the replica that decided.
+	Responder string `json:"responder,omitempty"`
+	// Delivery counts deliveries of the alert, 1 for the first.
+	Delivery int       `json:"delivery"`
+	Time     time.Time `json:"time"`
+	Timings  Timings   `json:"timings"`
+}
+
+// ActionRecord is one action a policy chose, with the guards that applied
+// and the result.
+type ActionRecord struct {
+	Policy string `json:"policy"`
+	actionners.Action
+	// Guards lists the guards that changed the action, in the order applied.
+	Guards []GuardHit `json:"guards,omitempty"`
+	// DryRun is true when the action was only recorded.
+	DryRun bool              `json:"dry_run"`
+	Result actionners.Result `json:"result"`
+	// IdempotencyKey identifies the action across redeliveries of the alert.
+	IdempotencyKey string `json:"idempotency_key,omitempty"`
+}
+
+// GuardHit is one guard that changed an action.
+type GuardHit struct {
+	// Guard is the guard's name, such as "dry-run" or "protected-namespace".
+	Guard string `json:"guard"`
+	// Effect is "dry-run" when the action was turned into a dry run, or
+	// "block" when it was not run at all.
+	Effect string `json:"effect"`
+	Reason string `json:"reason"`
+}
+
+// Guard effects.
+const (
+	EffectDryRun = "dry-run"
+	EffectBlock  = "block"
+)
+
+// Timings break down the time from the alert's publication to the decision,
+// in nanoseconds.
+type Timings struct {
+	// Queue is the time from the alert's storage in JetStream to its receipt.
+	Queue time.Duration `json:"queue_ns"`
+	// Policy is the time spent evaluating policies.
+	Policy time.Duration `json:"policy_ns"`
+	// Actions is the time spent applying guards and running actions.
+	Actions time.Duration `json:"actions_ns"`
+	// Total is the time from the alert's storage in JetStream to the decision,
+	// before the decision is published.
+	Total time.Duration `json:"total_ns"`
+}
+
+// summarize sets the decision's outcome from its actions.
+func (d *Decision) summarize() {
+	if d.Error != "" {
+		d.Outcome = OutcomeError
+		return
+	}
+	if len(d.Actions) == 0 {
+		d.Outcome = OutcomeNoAction
+		return
+	}
+	var failed, succeeded, dry bool
+	for _, a := range d.Actions {
+		switch a.Result.Outcome {
+		case actionners.OutcomeFailed:
+			failed = true
+		case actionners.OutcomeSucceeded:
+			succeeded = true
+		case actionners.OutcomeDryRun:
+			dry = true
+		}
+	}
+	switch {
+	case failed:
+		d.Outcome = OutcomeFailed
+	case succeeded:
+		d.Outcome = OutcomeActed
+	case dry:
+		d.Outcome = OutcomeDryRun
+	default:
+		d.Outcome = OutcomeSkipped
+	}
+}

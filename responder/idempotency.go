@@ -1,0 +1,110 @@
+package responder
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/riposte-sec/riposte/actionners"
+)
+
+// Idempotency record states.
+const (
+	stateStarted = "started"
+	stateDone    = "done"
+)
+
+// actionRecord is the value stored under an idempotency key.
+type actionRecord struct {
+	State     string             `json:"state"`
+	Responder string             `json:"responder,omitempty"`
+	Time      time.Time          `json:"time"`
+	Result    *actionners.Result `json:"result,omitempty"`
+}
+
+// idempotencyKey returns the key of one action for one alert: the alert uuid
+// and a hash of the actionner, target and parameters, so that the same policy
+// choice on a redelivered alert maps to the same key.
+func idempotencyKey(alertUUID string, a actionners.Action) string {
+	h := sha256.New()
+	enc := json.NewEncoder(h)
+	_ = enc.Encode(a.Actionner)
+	_ = enc.Encode(a.Target)
+	_ = enc.Encode(a.Parameters) // encoding/json sorts map keys.
+	return alertUUID + "." + hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// ledger stores idempotency records in a JetStream key-value bucket.
+type ledger struct {
+	kv        jetstream.KeyValue
+	responder string
+}
+
+// begin claims the key before an action runs. It returns the stored record
+// and false when the key was claimed before, by this or an earlier delivery.
+func (l *ledger) begin(ctx context.Context, key string) (*actionRecord, bool, error) {
+	value, err := json.Marshal(actionRecord{State: stateStarted, Responder: l.responder, Time: time.Now().UTC()})
+	if err != nil {
+		return nil, false, err
+	}
+	_, err = l.kv.Create(ctx, key, value)
+	if err == nil {
+		return nil, true, nil
+	}
+	if !errors.Is(err, jetstream.ErrKeyExists) {
+		return nil, false, fmt.Errorf("claim idempotency key %s: %w", key, err)
+	}
+	rec, err := l.get(ctx, key)
+	if err != nil {
+		return nil, false, err
+	}
+	return rec, false, nil
+}
+
+// get returns the record stored under key, or nil when there is none.
+func (l *ledger) get(ctx context.Context, key string) (*actionRecord, error) {
+	entry, err := l.kv.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read idempotency key %s: %w", key, err)
+	}
+	var rec actionRecord
+	if err := json.Unmarshal(entry.Value(), &rec); err != nil {
+		return nil, fmt.Errorf("read idempotency key %s: invalid record %q: %w", key, entry.Value(), err)
+	}
+	return &rec, nil
+}
+
+// finish stores the result of an action that begin claimed.
+func (l *ledger) finish(ctx context.Context, key string, res actionners.Result) error {
+	value, err := json.Marshal(actionRecord{State: stateDone, Responder: l.responder, Time: time.Now().UTC(), Result: &res})
+	if err != nil {
+		return err
+	}
+	if _, err := l.kv.Put(ctx, key, value); err != nil {
+		return fmt.Errorf("record result under idempotency key %s: %w", key, err)
+	}
+	return nil
+}
+
+// replayed turns a stored record into the result recorded for a redelivered
+// alert, without running the action again.
+func replayed(rec *actionRecord) actionners.Result {
+	if rec.State == stateDone && rec.Result != nil {
+		res := *rec.Result
+		res.Message = "recorded by an earlier delivery: " + res.Message
+		return res
+	}
+	return actionners.Result{
+		Outcome: actionners.OutcomeSkipped,
+		Message: fmt.Sprintf("an earlier delivery started this action at %s on %s and did not record its end, so it is not run again", rec.Time.Format(time.RFC3339Nano), rec.Responder),
+	}
+}

@@ -1,0 +1,450 @@
+package responder
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/riposte-sec/riposte/actionners"
+	"github.com/riposte-sec/riposte/alert"
+	"github.com/riposte-sec/riposte/policies"
+	"github.com/riposte-sec/riposte/transport"
+)
+
+// Options configure a Responder. JS, Policies and Registry are required.
+type Options struct {
+	// JS is the JetStream context. The streams and the actions bucket must
+	// exist: see transport.EnsureStreams.
+	JS jetstream.JetStream
+	// Policies are the policies to evaluate. SetPolicies replaces them while
+	// the responder runs.
+	Policies *policies.Set
+	// Registry holds the actionners that policies may choose.
+	Registry *actionners.Registry
+	// Guards configure dry run, protections, cooldown and rate limit.
+	Guards GuardOptions
+	// Node is the node name given to policies as input.node.name. Empty means
+	// the host name.
+	Node string
+	// Name identifies this replica in decisions. Empty means Node.
+	Name string
+	// Consumer is the durable consumer name, shared by every replica. Empty
+	// means "riposte-responder".
+	Consumer string
+	// FilterSubject selects the alerts to consume. Empty means every alert,
+	// riposte.alerts.>.
+	FilterSubject string
+	// Concurrency is the number of alerts decided at once. Zero means 8 per
+	// CPU.
+	Concurrency int
+	// AckWait is how long JetStream waits for the acknowledgement of an alert
+	// before redelivering it. Zero means 30 seconds.
+	AckWait time.Duration
+	// MaxDeliver bounds deliveries of one alert. At the last one, an alert that
+	// still cannot be decided goes to the dead-letter subject. Zero means 5.
+	MaxDeliver int
+	// ActionTimeout bounds one action. Zero means 10 seconds.
+	ActionTimeout time.Duration
+	// Logger receives one line per decision and every error. Nil discards.
+	Logger *slog.Logger
+	// OnDecision, when set, is called with every decision after it is
+	// recorded. It must not block for long: it runs on the decision path.
+	OnDecision func(Decision)
+}
+
+// Responder consumes alerts, evaluates policies, applies guards, runs
+// actions and records decisions.
+type Responder struct {
+	opts     Options
+	js       jetstream.JetStream
+	policies atomic.Pointer[policies.Set]
+	registry *actionners.Registry
+	guards   *guards
+	ledger   *ledger
+	log      *slog.Logger
+	node     string
+	name     string
+}
+
+// New checks the options and returns a responder. It does not contact NATS
+// until Run.
+func New(opts Options) (*Responder, error) {
+	if opts.JS == nil {
+		return nil, errors.New("new responder: missing JetStream context")
+	}
+	if opts.Policies == nil {
+		return nil, errors.New("new responder: missing policies")
+	}
+	if opts.Registry == nil {
+		return nil, errors.New("new responder: missing actionner registry")
+	}
+	if opts.Consumer == "" {
+		opts.Consumer = "riposte-responder"
+	}
+	if opts.FilterSubject == "" {
+		opts.FilterSubject = transport.AlertsSubjectPrefix + ".>"
+	}
+	if opts.Concurrency == 0 {
+		opts.Concurrency = 8 * runtime.GOMAXPROCS(0)
+	}
+	if opts.Concurrency < 0 {
+		return nil, fmt.Errorf("new responder: invalid concurrency %d: use a positive number or 0 for the default", opts.Concurrency)
+	}
+	if opts.AckWait == 0 {
+		opts.AckWait = 30 * time.Second
+	}
+	if opts.MaxDeliver == 0 {
+		opts.MaxDeliver = 5
+	}
+	if opts.MaxDeliver < 1 {
+		return nil, fmt.Errorf("new responder: invalid max deliveries %d: use 1 or more", opts.MaxDeliver)
+	}
+	if opts.ActionTimeout == 0 {
+		opts.ActionTimeout = 10 * time.Second
+	}
+	r := &Responder{
+		opts:     opts,
+		js:       opts.JS,
+		registry: opts.Registry,
+		guards:   newGuards(opts.Guards),
+		log:      opts.Logger,
+		node:     opts.Node,
+		name:     opts.Name,
+	}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	if r.node == "" {
+		r.node, _ = os.Hostname()
+	}
+	if r.name == "" {
+		r.name = r.node
+	}
+	r.policies.Store(opts.Policies)
+	return r, nil
+}
+
+// SetPolicies replaces the policies for alerts decided from now on.
+func (r *Responder) SetPolicies(s *policies.Set) {
+	r.policies.Store(s)
+}
+
+// Policies returns the policies in force.
+func (r *Responder) Policies() *policies.Set {
+	return r.policies.Load()
+}
+
+// Run consumes alerts until ctx ends, then waits for the alerts in progress
+// and returns nil. It returns an error when the consumer cannot be created.
+func (r *Responder) Run(ctx context.Context) error {
+	kv, err := r.js.KeyValue(ctx, transport.ActionsBucket)
+	if err != nil {
+		return fmt.Errorf("open key-value bucket %s: %w", transport.ActionsBucket, err)
+	}
+	r.ledger = &ledger{kv: kv, responder: r.name}
+
+	cons, err := r.js.CreateOrUpdateConsumer(ctx, transport.AlertsStream, jetstream.ConsumerConfig{
+		Durable:       r.opts.Consumer,
+		Description:   "Riposte responders deciding on alerts",
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       r.opts.AckWait,
+		MaxDeliver:    r.opts.MaxDeliver,
+		FilterSubject: r.opts.FilterSubject,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		MaxAckPending: max(1000, 4*r.opts.Concurrency),
+	})
+	if err != nil {
+		return fmt.Errorf("create consumer %s on stream %s: %w", r.opts.Consumer, transport.AlertsStream, err)
+	}
+
+	msgs := make(chan jetstream.Msg, r.opts.Concurrency)
+	cc, err := cons.Consume(func(m jetstream.Msg) {
+		msgs <- m
+	}, jetstream.PullMaxMessages(max(100, 2*r.opts.Concurrency)), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+		r.log.Warn("consume alerts", "consumer", r.opts.Consumer, "error", err)
+	}))
+	if err != nil {
+		return fmt.Errorf("consume from %s: %w", r.opts.Consumer, err)
+	}
+	r.log.Info("responder started", "consumer", r.opts.Consumer, "policy_revision", r.Policies().Revision(),
+		"act", r.opts.Guards.Act, "concurrency", r.opts.Concurrency)
+
+	var wg sync.WaitGroup
+	for range r.opts.Concurrency {
+		wg.Go(func() {
+			for m := range msgs {
+				r.handle(ctx, m)
+			}
+		})
+	}
+
+	<-ctx.Done()
+	// Stop pulling, let the handler return for messages already received,
+	// then let the workers finish them.
+	cc.Drain()
+	<-cc.Closed()
+	close(msgs)
+	wg.Wait()
+	r.log.Info("responder stopped", "consumer", r.opts.Consumer)
+	return nil
+}
+
+// handle decides on one message and acknowledges it once the decision is
+// recorded. Errors that a retry may cure leave the message for redelivery.
+func (r *Responder) handle(ctx context.Context, m jetstream.Msg) {
+	received := time.Now()
+	meta, err := m.Metadata()
+	if err != nil {
+		r.log.Error("read message metadata", "subject", m.Subject(), "error", err)
+		_ = m.Term()
+		return
+	}
+	delivery := int(meta.NumDelivered)
+	last := delivery >= r.opts.MaxDeliver
+
+	a, err := alert.Decode(m.Data())
+	if err != nil {
+		r.deadLetter(ctx, m, fmt.Errorf("decode alert at stream sequence %d: %w", meta.Sequence.Stream, err))
+		return
+	}
+
+	// Decisions and idempotency records must not be cut short by shutdown,
+	// so the work runs on its own context once started.
+	work, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.opts.AckWait)
+	defer cancel()
+
+	d := r.decide(work, a, delivery, meta.Timestamp, received)
+	if d.infraErr != nil {
+		r.log.Warn("decide alert", "alert_uuid", a.UUID, "delivery", delivery, "error", d.infraErr)
+		if last {
+			r.deadLetter(ctx, m, d.infraErr)
+			return
+		}
+		_ = m.NakWithDelay(backoff(delivery))
+		return
+	}
+
+	if err := r.record(work, &d.Decision); err != nil {
+		r.log.Warn("record decision", "alert_uuid", a.UUID, "delivery", delivery, "error", err)
+		if last {
+			r.deadLetter(ctx, m, err)
+			return
+		}
+		_ = m.NakWithDelay(backoff(delivery))
+		return
+	}
+	if err := m.Ack(); err != nil {
+		// The alert will be redelivered, and the idempotency records and the
+		// decision's message id make the second delivery harmless.
+		r.log.Warn("acknowledge alert", "alert_uuid", a.UUID, "error", err)
+	}
+	if r.opts.OnDecision != nil {
+		r.opts.OnDecision(d.Decision)
+	}
+}
+
+// backoff returns the delay before redelivery after a failed delivery.
+func backoff(delivery int) time.Duration {
+	d := 100 * time.Millisecond << min(delivery, 8)
+	return min(d, 30*time.Second)
+}
+
+type decided struct {
+	Decision
+	// infraErr is an error of NATS or of the idempotency store: the alert is
+	// redelivered instead of recording a decision.
+	infraErr error
+}
+
+// decide evaluates the policies on an alert, applies the guards and runs the
+// actions.
+func (r *Responder) decide(ctx context.Context, a *alert.Alert, delivery int, stored, received time.Time) decided {
+	set := r.Policies()
+	d := decided{Decision: Decision{
+		AlertUUID:      a.UUID,
+		Rule:           a.Rule,
+		Priority:       a.Priority,
+		Hostname:       a.Hostname,
+		DryRun:         !r.opts.Guards.Act,
+		PolicyRevision: set.Revision(),
+		Actions:        []ActionRecord{},
+		Responder:      r.name,
+		Delivery:       delivery,
+	}}
+	if !stored.IsZero() {
+		d.Timings.Queue = received.Sub(stored)
+	}
+
+	k8s := policies.KubernetesFromAlert(a)
+	t0 := time.Now()
+	choices, err := set.Eval(ctx, policies.Input{Alert: a, Kubernetes: k8s, Node: policies.Node{Name: r.node}})
+	t1 := time.Now()
+	d.Timings.Policy = t1.Sub(t0)
+	if err != nil {
+		d.Error = err.Error()
+	}
+
+	for _, c := range choices {
+		rec, err := r.act(ctx, a, c, k8s, delivery)
+		if err != nil {
+			d.infraErr = err
+			return d
+		}
+		d.Actions = append(d.Actions, rec)
+	}
+	now := time.Now()
+	d.Timings.Actions = now.Sub(t1)
+	if !stored.IsZero() {
+		d.Timings.Total = now.Sub(stored)
+	} else {
+		d.Timings.Total = now.Sub(received)
+	}
+	d.Time = now.UTC()
+	d.summarize()
+	return d
+}
+
+// act applies the guards to one chosen action and runs it unless a guard
+// blocked it or made it a dry run. A destructive action runs only after its
+// idempotency key was claimed, so a redelivered alert does not run it again.
+func (r *Responder) act(ctx context.Context, a *alert.Alert, c policies.Choice, k8s *policies.Kubernetes, delivery int) (ActionRecord, error) {
+	rec := ActionRecord{Policy: c.Policy, Action: c.Action, IdempotencyKey: idempotencyKey(a.UUID, c.Action)}
+
+	if delivery > 1 {
+		stored, err := r.ledger.get(ctx, rec.IdempotencyKey)
+		if err != nil {
+			return rec, err
+		}
+		if stored != nil {
+			rec.Result = replayed(stored)
+			return rec, nil
+		}
+	}
+
+	actionner, err := r.registry.Get(c.Actionner)
+	if err != nil {
+		rec.Result = actionners.Result{Outcome: actionners.OutcomeRejected, Message: fmt.Sprintf("policy %s chose %v", c.Policy, err)}
+		return rec, nil
+	}
+	if err := actionner.Validate(c.Parameters); err != nil {
+		rec.Result = actionners.Result{Outcome: actionners.OutcomeRejected, Message: fmt.Sprintf("policy %s: %v", c.Policy, err)}
+		return rec, nil
+	}
+
+	v := r.guards.apply(c, k8s, time.Now())
+	rec.Guards = v.hits
+	if v.block {
+		last := v.hits[len(v.hits)-1]
+		rec.Result = actionners.Result{Outcome: actionners.OutcomeSkipped, Message: "blocked by guard " + last.Guard + ": " + last.Reason}
+		return rec, nil
+	}
+	if v.dryRun {
+		rec.DryRun = true
+		rec.Result = actionners.Result{Outcome: actionners.OutcomeDryRun, Message: fmt.Sprintf("would run %s on %s", c.Actionner, c.Target)}
+		return rec, nil
+	}
+
+	stored, claimed, err := r.ledger.begin(ctx, rec.IdempotencyKey)
+	if err != nil {
+		return rec, err
+	}
+	if !claimed {
+		rec.Result = replayed(stored)
+		return rec, nil
+	}
+
+	runCtx, cancel := context.WithTimeout(ctx, r.opts.ActionTimeout)
+	start := time.Now()
+	res, err := actionner.Run(runCtx, actionners.Request{Action: c.Action, Alert: a})
+	cancel()
+	if err != nil {
+		res = actionners.Result{Outcome: actionners.OutcomeFailed, Message: err.Error()}
+	}
+	if res.Duration == 0 {
+		res.Duration = time.Since(start)
+	}
+	rec.Result = res
+	if err := r.ledger.finish(ctx, rec.IdempotencyKey, res); err != nil {
+		// The action ran, so the decision is still recorded: a redelivery
+		// would find the started record and not run the action again.
+		r.log.Error("record action result", "alert_uuid", a.UUID, "key", rec.IdempotencyKey, "error", err)
+	}
+	return rec, nil
+}
+
+// record logs the decision and publishes it on the decisions subject, with
+// the alert uuid as message id so that a redelivery does not store it twice.
+func (r *Responder) record(ctx context.Context, d *Decision) error {
+	data, err := json.Marshal(d)
+	if err != nil {
+		return fmt.Errorf("encode decision for alert %s: %w", d.AlertUUID, err)
+	}
+	msg := &nats.Msg{Subject: transport.DecisionSubject(d.Outcome), Data: data}
+	if _, err := r.js.PublishMsg(ctx, msg, jetstream.WithMsgID(d.AlertUUID), jetstream.WithExpectStream(transport.DecisionsStream)); err != nil {
+		return fmt.Errorf("publish decision for alert %s: %w", d.AlertUUID, err)
+	}
+	r.logDecision(d)
+	return nil
+}
+
+func (r *Responder) logDecision(d *Decision) {
+	attrs := []slog.Attr{
+		slog.String("alert_uuid", d.AlertUUID),
+		slog.String("rule", d.Rule),
+		slog.String("outcome", d.Outcome),
+		slog.Bool("dry_run", d.DryRun),
+		slog.Int("actions", len(d.Actions)),
+		slog.String("policy_revision", d.PolicyRevision),
+		slog.Int("delivery", d.Delivery),
+		slog.Duration("total", d.Timings.Total),
+	}
+	for i, a := range d.Actions {
+		attrs = append(attrs, slog.Group(fmt.Sprintf("action%d", i),
+			slog.String("policy", a.Policy),
+			slog.String("actionner", a.Actionner),
+			slog.String("target", a.Target.String()),
+			slog.String("outcome", string(a.Result.Outcome)),
+			slog.String("message", a.Result.Message),
+		))
+	}
+	level := slog.LevelInfo
+	if d.Outcome == OutcomeError || d.Outcome == OutcomeFailed {
+		level = slog.LevelWarn
+	}
+	if d.Error != "" {
+		attrs = append(attrs, slog.String("error", d.Error))
+	}
+	r.log.LogAttrs(context.Background(), level, "decision", attrs...)
+}
+
+// deadLetter stores an alert that cannot be decided on the dead-letter
+// subject with the error, and terminates its delivery. When the dead-letter
+// publish fails, the alert is left for redelivery instead.
+func (r *Responder) deadLetter(ctx context.Context, m jetstream.Msg, cause error) {
+	msg := &nats.Msg{Subject: transport.DeadLetterSubject, Data: m.Data(), Header: nats.Header{}}
+	msg.Header.Set(transport.ErrorHeader, cause.Error())
+	msg.Header.Set("Riposte-Subject", m.Subject())
+	pubCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	opts := []jetstream.PublishOpt{jetstream.WithExpectStream(transport.DeadLetterStream)}
+	if meta, err := m.Metadata(); err == nil {
+		opts = append(opts, jetstream.WithMsgID(fmt.Sprintf("%s-%d", meta.Stream, meta.Sequence.Stream)))
+	}
+	if _, err := r.js.PublishMsg(pubCtx, msg, opts...); err != nil {
+		r.log.Error("dead-letter alert", "subject", m.Subject(), "cause", cause, "error", err)
+		_ = m.NakWithDelay(5 * time.Second)
+		return
+	}
+	r.log.Warn("alert dead-lettered", "subject", m.Subject(), "error", cause)
+	_ = m.TermWithReason(cause.Error())
+}

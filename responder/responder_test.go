@@ -1,0 +1,193 @@
+package responder
+
+import (
+	"context"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/riposte-sec/riposte/actionners"
+	"github.com/riposte-sec/riposte/transport"
+)
+
+func TestDecisionDryRunByDefault(t *testing.T) {
+	e := newEnv(t, false)
+	reg := defaultRegistry(t)
+	set := loadPolicies(t, reg, nil)
+	decisions := e.decisions(t)
+	var hooked = make(chan Decision, 1)
+	startResponder(t, Options{JS: e.conn.JS, Policies: set, Registry: reg, Node: "node-1",
+		OnDecision: func(d Decision) { hooked <- d }})
+
+	a := shellAlert(4242)
+	publish(t, e, a)
+	d := waitDecision(t, decisions, a.UUID)
+
+	if d.Outcome != OutcomeDryRun {
+		t.Errorf("outcome = %q, want dry-run", d.Outcome)
+	}
+	if !d.DryRun {
+		t.Error("decision not marked dry_run")
+	}
+	if d.Rule != a.Rule {
+		t.Errorf("rule = %q", d.Rule)
+	}
+	if d.PolicyRevision != set.Revision() {
+		t.Errorf("policy revision = %q, want %q", d.PolicyRevision, set.Revision())
+	}
+	if len(d.Actions) != 1 {
+		t.Fatalf("actions = %+v, want one", d.Actions)
+	}
+	act := d.Actions[0]
+	if act.Actionner != "process:kill" || act.Target.PID != 4242 || !act.DryRun {
+		t.Errorf("action = %+v", act)
+	}
+	if act.Result.Outcome != actionners.OutcomeDryRun {
+		t.Errorf("action outcome = %q", act.Result.Outcome)
+	}
+	if len(act.Guards) == 0 || act.Guards[len(act.Guards)-1].Guard != GuardDryRun {
+		t.Errorf("guards = %+v, want the global dry run last", act.Guards)
+	}
+	if d.Timings.Total <= 0 || d.Timings.Policy <= 0 {
+		t.Errorf("timings = %+v", d.Timings)
+	}
+	select {
+	case h := <-hooked:
+		if h.AlertUUID != a.UUID {
+			t.Errorf("hook got decision for %s", h.AlertUUID)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("OnDecision was not called")
+	}
+	waitAcked(t, e)
+
+	// The decision is in the audit trail under its outcome's subject.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	msg, err := e.streams.Decisions.GetLastMsgForSubject(ctx, transport.DecisionSubject(OutcomeDryRun))
+	if err != nil {
+		t.Fatalf("decision not stored: %v", err)
+	}
+	if !strings.Contains(string(msg.Data), a.UUID) {
+		t.Errorf("stored decision %s does not name alert %s", msg.Data, a.UUID)
+	}
+}
+
+// waitAcked waits until the consumer has no unacknowledged or pending alert.
+func waitAcked(t testing.TB, e *env) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		cons, err := e.conn.JS.Consumer(ctx, transport.AlertsStream, "riposte-responder")
+		if err != nil {
+			cancel()
+			t.Fatal(err)
+		}
+		info, err := cons.Info(ctx)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.NumAckPending == 0 && info.NumPending == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("alerts not acknowledged: %d pending acks, %d pending", info.NumAckPending, info.NumPending)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestDecisionNoAction(t *testing.T) {
+	e := newEnv(t, true)
+	reg := defaultRegistry(t)
+	decisions := e.decisions(t)
+	startResponder(t, Options{JS: e.conn.JS, Policies: loadPolicies(t, reg, nil), Registry: reg})
+
+	a := shellAlert(4242)
+	a.Rule = "Read sensitive file untrusted"
+	publish(t, e, a)
+	d := waitDecision(t, decisions, a.UUID)
+	if d.Outcome != OutcomeNoAction || len(d.Actions) != 0 {
+		t.Errorf("decision = %+v, want no action", d)
+	}
+}
+
+func TestKillRealProcessWhenActing(t *testing.T) {
+	e := newEnv(t, true)
+	decisions := e.decisions(t)
+
+	cmd := exec.Command("sleep", "60")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+
+	// The sleeper is a child of the test, so the kill actionner must allow
+	// descendants of the current process.
+	kill, err := actionners.NewRegistry(newKillAllowingChildren())
+	if err != nil {
+		t.Fatal(err)
+	}
+	startResponder(t, Options{JS: e.conn.JS, Policies: loadPolicies(t, kill, nil), Registry: kill,
+		Guards: GuardOptions{Act: true}})
+
+	a := shellAlert(cmd.Process.Pid)
+	a.OutputFields["proc.name"] = "sleep"
+	publish(t, e, a)
+	d := waitDecision(t, decisions, a.UUID)
+	if d.Outcome != OutcomeActed {
+		t.Fatalf("decision = %+v, want acted", d)
+	}
+	select {
+	case err := <-exited:
+		ws, _ := err.(*exec.ExitError)
+		if ws == nil || ws.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+			t.Errorf("sleep ended with %v, want SIGKILL", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("sleep still runs after an acted decision")
+	}
+}
+
+func TestInvalidAlertDeadLettered(t *testing.T) {
+	e := newEnv(t, true)
+	reg := defaultRegistry(t)
+	startResponder(t, Options{JS: e.conn.JS, Policies: loadPolicies(t, reg, nil), Registry: reg})
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := e.conn.JS.Publish(ctx, "riposte.alerts.warning.bad", []byte(`{"rule": 42}`)); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		msg, err := e.streams.DeadLetter.GetLastMsgForSubject(ctx, transport.DeadLetterSubject)
+		if err == nil {
+			if got := msg.Header.Get(transport.ErrorHeader); !strings.Contains(got, `field "rule"`) {
+				t.Errorf("dead-letter error = %q", got)
+			}
+			if string(msg.Data) != `{"rule": 42}` {
+				t.Errorf("dead-letter data = %s", msg.Data)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("alert not dead-lettered: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	waitAcked(t, e)
+}
+
+func TestNewRejectsMissingOptions(t *testing.T) {
+	if _, err := New(Options{}); err == nil || !strings.Contains(err.Error(), "missing JetStream") {
+		t.Errorf("New without JetStream: %v", err)
+	}
+}

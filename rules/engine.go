@@ -1,0 +1,242 @@
+package rules
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/riposte-sec/riposte/alert"
+	"github.com/riposte-sec/riposte/rules/evttype"
+	"github.com/riposte-sec/riposte/rules/fields"
+	"github.com/riposte-sec/riposte/rules/filter"
+	"github.com/riposte-sec/riposte/rules/loader"
+)
+
+// EngineVersion is the Falco engine version this engine implements, checked
+// against the required_engine_version items of rules files.
+const EngineVersion = loader.EngineVersion
+
+// Event is one syscall event; see package fields for the extractor contract.
+type Event = fields.Event
+
+// File is one rules file: its name (used in messages) and its YAML content.
+type File = loader.File
+
+// Result is the outcome of a load: every error and warning, in order.
+type Result = loader.Result
+
+// Message is one error or warning of a load, with Falco's code and the
+// file, line, column and item it is about.
+type Message = loader.Message
+
+// LoadError is the error Load returns when a file does not load.
+type LoadError = loader.LoadError
+
+// Matching selects which matching rules Match reports.
+type Matching uint8
+
+// Rule matching modes, as Falco's rule_matching setting.
+const (
+	// MatchFirst reports only the first matching rule, in rule order: Falco's
+	// default.
+	MatchFirst Matching = iota
+	// MatchAll reports every matching rule among those indexed by the event's
+	// type; the rules that apply to every event type run only when none of
+	// those matched.
+	MatchAll
+)
+
+// Options configure a load. The zero value loads every rule with Falco's
+// defaults.
+type Options struct {
+	// Logger receives load warnings at debug level; nil discards them.
+	Logger *slog.Logger
+	// MinPriority is the least severe priority a rule may have to be
+	// enabled; rules less severe load but stay disabled. The zero value
+	// (PriorityEmergency) is replaced by PriorityDebug, which enables every
+	// priority.
+	MinPriority alert.Priority
+	// Matching selects first-match (the default) or all-matches reporting.
+	Matching Matching
+	// DisabledTags disables every rule that has any of these tags.
+	DisabledTags []string
+	// EnabledTags, when not empty, enables only the rules that have one of
+	// these tags, including rules the files disable.
+	EnabledTags []string
+	// DisabledRules disables every rule whose name contains one of these
+	// substrings.
+	DisabledRules []string
+	// TimeFormatISO8601 prints alert times as UTC ISO 8601
+	// (2016-08-04T16:17:57.882054739+0000) instead of local HH:MM:SS.nnnnnnnnn.
+	TimeFormatISO8601 bool
+}
+
+// Engine holds compiled rules and matches events against them. It is
+// immutable and safe for concurrent use.
+type Engine struct {
+	rules    []*Rule
+	byName   map[string]*Rule
+	byType   [evttype.Count + 1][]*Rule
+	catchAll []*Rule
+	types    evttype.Set
+	opts     Options
+	scratch  sync.Pool
+}
+
+// Load loads files in order into one engine. The returned Result lists every
+// warning, and the error as a Message too. The error, a *LoadError, is
+// non-nil when a file failed to load; the Engine is then nil.
+func Load(opts Options, files ...File) (*Engine, *Result, error) {
+	set, res := loader.Load(files...)
+	if err := res.Err(); err != nil {
+		return nil, res, err
+	}
+	if opts.Logger != nil {
+		for _, w := range res.Warnings {
+			opts.Logger.Debug("rules load warning", "warning", w.String())
+		}
+	}
+	return newEngine(opts, set), res, nil
+}
+
+// LoadFiles reads the files at paths and loads them in order, as Load does.
+// A file that cannot be read fails the load with LOAD_ERR_FILE_READ.
+func LoadFiles(opts Options, paths ...string) (*Engine, *Result, error) {
+	files := make([]File, 0, len(paths))
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			res := &Result{}
+			res.Errors = append(res.Errors, Message{
+				Code: loader.ErrFileRead, Text: fmt.Sprintf("read rules file: %v", err), File: p,
+			})
+			return nil, res, res.Err()
+		}
+		files = append(files, File{Name: p, Content: data})
+	}
+	return Load(opts, files...)
+}
+
+func newEngine(opts Options, set *loader.Ruleset) *Engine {
+	if opts.MinPriority == alert.PriorityEmergency {
+		opts.MinPriority = alert.PriorityDebug
+	}
+	e := &Engine{opts: opts, byName: make(map[string]*Rule, len(set.Rules))}
+	e.scratch.New = func() any { return filter.NewScratch() }
+	for _, lr := range set.Rules {
+		r := &Rule{
+			Name:            lr.Name,
+			Desc:            lr.Desc,
+			Condition:       lr.Condition,
+			Output:          lr.Output,
+			Priority:        lr.Priority,
+			Source:          lr.Source,
+			Tags:            lr.Tags,
+			EventTypes:      lr.EventTypes,
+			Capture:         lr.Capture,
+			CaptureDuration: lr.CaptureDuration,
+			Compiled:        lr.Compiled(),
+			rule:            lr,
+			iso:             opts.TimeFormatISO8601,
+		}
+		r.Enabled = e.enabled(lr)
+		e.rules = append(e.rules, r)
+		e.byName[r.Name] = r
+		if !r.Enabled {
+			continue
+		}
+		if r.EventTypes.IsFull() {
+			e.catchAll = append(e.catchAll, r)
+			e.types = e.types.Union(r.EventTypes)
+			continue
+		}
+		for _, t := range r.EventTypes.Types() {
+			e.byType[t] = append(e.byType[t], r)
+		}
+		e.types = e.types.Union(r.EventTypes)
+	}
+	return e
+}
+
+func (e *Engine) enabled(lr *loader.Rule) bool {
+	if lr.Filter == nil || lr.Priority > e.opts.MinPriority {
+		return false
+	}
+	on := lr.Enabled
+	if len(e.opts.EnabledTags) > 0 {
+		on = hasAnyTag(lr.Tags, e.opts.EnabledTags)
+	}
+	if hasAnyTag(lr.Tags, e.opts.DisabledTags) {
+		on = false
+	}
+	for _, s := range e.opts.DisabledRules {
+		if strings.Contains(lr.Name, s) {
+			on = false
+		}
+	}
+	return on
+}
+
+func hasAnyTag(tags, want []string) bool {
+	for _, t := range tags {
+		for _, w := range want {
+			if t == w {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Rules returns every loaded rule in Falco's rule order (order of first
+// definition), including disabled rules and rules of sources this engine
+// does not have. The caller must not modify them.
+func (e *Engine) Rules() []*Rule { return e.rules }
+
+// Rule returns the rule named name, or nil.
+func (e *Engine) Rule(name string) *Rule { return e.byName[name] }
+
+// EventTypes returns the union of the event types of the enabled rules: the
+// syscalls a sensor must capture.
+func (e *Engine) EventTypes() evttype.Set { return e.types }
+
+// Match evaluates ev against the enabled rules that can match its type and
+// appends the matching rules to dst in Falco's order: rules indexed by the
+// event's type first, in rule order, then the rules that apply to every event
+// type. With MatchFirst (the default) it appends at most one rule.
+func (e *Engine) Match(ev Event, dst []*Rule) []*Rule {
+	t := ev.Type()
+	var indexed []*Rule
+	if t.Valid() {
+		indexed = e.byType[t]
+	}
+	if len(indexed) == 0 && len(e.catchAll) == 0 {
+		return dst
+	}
+	s := e.scratch.Get().(*filter.Scratch)
+	found := false
+	for _, r := range indexed {
+		if r.rule.Filter.Match(ev, s) {
+			dst = append(dst, r)
+			found = true
+			if e.opts.Matching == MatchFirst {
+				e.scratch.Put(s)
+				return dst
+			}
+		}
+	}
+	if !found {
+		for _, r := range e.catchAll {
+			if r.rule.Filter.Match(ev, s) {
+				dst = append(dst, r)
+				if e.opts.Matching == MatchFirst {
+					break
+				}
+			}
+		}
+	}
+	e.scratch.Put(s)
+	return dst
+}

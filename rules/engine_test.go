@@ -1,0 +1,247 @@
+package rules_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/riposte-sec/riposte/alert"
+	"github.com/riposte-sec/riposte/rules"
+	"github.com/riposte-sec/riposte/rules/evttype"
+	"github.com/riposte-sec/riposte/rules/rulestest"
+)
+
+const orderRules = `
+- rule: open_dev_null
+  desc: d
+  condition: evt.type=open and fd.name=/dev/null
+  output: o
+  priority: INFO
+- rule: dev_null_any
+  desc: d
+  condition: fd.name=/dev/null
+  output: o
+  priority: INFO
+  warn_evttypes: false
+- rule: open_any
+  desc: d
+  condition: evt.type=open
+  output: o
+  priority: INFO
+`
+
+func names(rs []*rules.Rule) string {
+	var out []string
+	for _, r := range rs {
+		out = append(out, r.Name)
+	}
+	return strings.Join(out, ",")
+}
+
+func TestMatchOrder(t *testing.T) {
+	open := catOpen()
+	closeEv := rulestest.New("close", "fd.name", "/dev/null")
+
+	first, _, err := rules.Load(rules.Options{}, rules.File{Name: "r.yaml", Content: []byte(orderRules)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := names(first.Match(open, nil)); got != "open_dev_null" {
+		t.Errorf("first match on open = %s, want open_dev_null", got)
+	}
+	if got := names(first.Match(closeEv, nil)); got != "dev_null_any" {
+		t.Errorf("first match on close = %s, want dev_null_any", got)
+	}
+
+	allEng, _, err := rules.Load(rules.Options{Matching: rules.MatchAll}, rules.File{Name: "r.yaml", Content: []byte(orderRules)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := names(allEng.Match(open, nil)); got != "open_dev_null,open_any" {
+		t.Errorf("all matches on open = %s, want open_dev_null,open_any (catch-all rules only when none matched)", got)
+	}
+	if got := names(allEng.Match(closeEv, nil)); got != "dev_null_any" {
+		t.Errorf("all matches on close = %s, want dev_null_any", got)
+	}
+}
+
+func TestEventTypesUnion(t *testing.T) {
+	eng, _, err := load(`
+- rule: a
+  desc: d
+  condition: evt.type in (execve, execveat)
+  output: o
+  priority: INFO
+- rule: b
+  desc: d
+  condition: evt.type = connect
+  output: o
+  priority: INFO
+- rule: c
+  desc: d
+  condition: evt.type = ptrace
+  output: o
+  priority: INFO
+  enabled: false
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := evttype.NewSet(evttype.Execve, evttype.Execveat, evttype.Connect)
+	if got := eng.EventTypes(); got != want {
+		t.Errorf("event types = %v, want %v", got.Names(), want.Names())
+	}
+	r := eng.Rule("a")
+	if got := strings.Join(r.EventTypes.Names(), ","); got != "execve,execveat" {
+		t.Errorf("rule a event types = %s", got)
+	}
+}
+
+func taggedRules() string {
+	tags := []string{"[a]", "[b]", "[c]", "[a, b]", "[a, c]", "[b, c]", "[a, b, c]", "[b, a]", "[c, a]", "[b, c, a]", "[d]", "[]", ""}
+	var b strings.Builder
+	for i, tg := range tags {
+		fmt.Fprintf(&b, "- rule: open_%d\n  desc: d\n  condition: evt.type = open\n  output: o\n  priority: INFO\n", i+1)
+		if tg != "" {
+			fmt.Fprintf(&b, "  tags: %s\n", tg)
+		}
+	}
+	return b.String()
+}
+
+func enabledNames(eng *rules.Engine) string {
+	var out []string
+	for _, r := range eng.Rules() {
+		if r.Enabled {
+			out = append(out, strings.TrimPrefix(r.Name, "open_"))
+		}
+	}
+	return strings.Join(out, ",")
+}
+
+func TestRuleSelection(t *testing.T) {
+	file := rules.File{Name: "tags.yaml", Content: []byte(taggedRules())}
+	tests := []struct {
+		name string
+		opts rules.Options
+		want string
+	}{
+		{"all", rules.Options{}, "1,2,3,4,5,6,7,8,9,10,11,12,13"},
+		{"disable tag b", rules.Options{DisabledTags: []string{"b"}}, "1,3,5,9,11,12,13"},
+		{"only tag c", rules.Options{EnabledTags: []string{"c"}}, "3,5,6,7,9,10"},
+		{"disable by name", rules.Options{DisabledRules: []string{"open_1"}}, "2,3,4,5,6,7,8,9"},
+		{"min priority", rules.Options{MinPriority: alert.PriorityError}, ""},
+	}
+	for _, tt := range tests {
+		eng, _, err := rules.Load(tt.opts, file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := enabledNames(eng); got != tt.want {
+			t.Errorf("%s: enabled = %s, want %s", tt.name, got, tt.want)
+		}
+	}
+	eng, _, err := rules.Load(rules.Options{EnabledTags: []string{"process"}}, rules.File{Name: "x.yaml", Content: []byte(`
+- rule: disabled but tagged
+  desc: d
+  condition: evt.type = open
+  output: o
+  priority: INFO
+  tags: [process]
+  enabled: false
+`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !eng.Rule("disabled but tagged").Enabled {
+		t.Error("selecting a tag does not enable a disabled rule with that tag")
+	}
+}
+
+func TestAlert(t *testing.T) {
+	t.Setenv("FALCO_HOSTNAME", "test-falco-hostname")
+	eng, _, err := rules.Load(rules.Options{TimeFormatISO8601: true}, rules.File{Name: "a.yaml", Content: []byte(`
+- rule: open_from_cat
+  desc: d
+  condition: evt.type=open and proc.name=cat
+  output: "An open was seen (command=%proc.cmdline)"
+  priority: WARNING
+  tags: [testing, filesystem, process]
+`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := catOpen()
+	m := eng.Match(ev, nil)
+	if len(m) != 1 {
+		t.Fatalf("%d matches, want 1", len(m))
+	}
+	at := time.Unix(0, 1470327477881781397)
+	a := m[0].Alert(ev, at, "")
+	data, err := json.Marshal(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(data, &got); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{
+		"hostname": "test-falco-hostname",
+		"output":   "2016-08-04T16:17:57.881781397+0000: Warning An open was seen (command=cat /dev/null)",
+		"priority": "Warning",
+		"rule":     "open_from_cat",
+		"source":   "syscall",
+		"time":     "2016-08-04T16:17:57.881781397Z",
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %v, want %v", k, got[k], v)
+		}
+	}
+	if tags := fmt.Sprint(got["tags"]); tags != "[filesystem process testing]" {
+		t.Errorf("tags = %s", tags)
+	}
+	of := got["output_fields"].(map[string]any)
+	if of["proc.cmdline"] != "cat /dev/null" {
+		t.Errorf("output_fields[proc.cmdline] = %v", of["proc.cmdline"])
+	}
+	if of["evt.time.iso8601"] == nil {
+		t.Error("output_fields lacks evt.time.iso8601")
+	}
+	if a.OutputFields["evt.time.iso8601"] != int64(1470327477881781397) {
+		t.Errorf("typed evt.time.iso8601 = %#v", a.OutputFields["evt.time.iso8601"])
+	}
+	if a.UUID == "" {
+		t.Error("alert has no uuid")
+	}
+}
+
+func TestAlertEmptyTags(t *testing.T) {
+	eng, _, err := load(baseRule)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := eng.Rule("legit rule").Alert(catOpen(), time.Now(), "h")
+	data, _ := json.Marshal(a)
+	if !strings.Contains(string(data), `"tags":[]`) {
+		t.Errorf("alert JSON %s lacks an empty tags array", data)
+	}
+	if !strings.Contains(string(data), `"user.name":"root"`) {
+		t.Errorf("alert JSON %s lacks user.name", data)
+	}
+}
+
+func TestMatchDoesNotAllocate(t *testing.T) {
+	eng, _, err := load(orderRules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := catOpen()
+	dst := make([]*rules.Rule, 0, 4)
+	if n := testing.AllocsPerRun(200, func() { dst = eng.Match(ev, dst[:0]) }); n != 0 {
+		t.Errorf("Match allocates %v times per event, want 0", n)
+	}
+}

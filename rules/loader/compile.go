@@ -1,0 +1,342 @@
+package loader
+
+import (
+	"errors"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/riposte-sec/riposte/rules/condition"
+	"github.com/riposte-sec/riposte/rules/fields"
+	"github.com/riposte-sec/riposte/rules/filter"
+	"github.com/riposte-sec/riposte/rules/output"
+)
+
+// condError is a failure to compile a condition or output, located in the
+// file.
+type condError struct {
+	code     string
+	text     string
+	line     int
+	col      int
+	itemType string
+}
+
+func (e *condError) Error() string { return e.text }
+
+// macroState is the compile-time state of one macro.
+type macroState struct {
+	ast      condition.Node
+	resolved condition.Node
+	busy     bool
+}
+
+// compiler compiles the collection once.
+type compiler struct {
+	l      *loader
+	c      *collection
+	macros map[string]*macroState
+}
+
+// compile compiles every list, macro and rule of the collection. It
+// returns nil after recording an error.
+func (l *loader) compile() *Ruleset {
+	c := l.c
+	c.compileLists()
+	for _, m := range c.macros {
+		m.used = false
+	}
+	k := &compiler{l: l, c: c, macros: make(map[string]*macroState, len(c.macros))}
+	for _, m := range c.macros {
+		text := c.substituteLists(m.cond)
+		ast, err := condition.Parse(text, condition.RuleMaxDepth)
+		if err != nil {
+			l.fail(m.src, "macro", m.name, k.syntaxError(err, m.condSrc, m.cond, text, 0))
+			return nil
+		}
+		k.macros[m.name] = &macroState{ast: ast}
+	}
+	for _, m := range c.macros {
+		if _, err := k.resolveMacro(m); err != nil {
+			l.fail(m.src, "macro", m.name, err)
+			return nil
+		}
+	}
+	set := &Ruleset{}
+	for _, r := range c.rules {
+		rule, err := k.rule(r)
+		if err != nil {
+			l.fail(r.src, "rule", r.name, err)
+			return nil
+		}
+		set.Rules = append(set.Rules, rule)
+	}
+	for _, li := range c.lists {
+		set.Lists = append(set.Lists, li.name)
+		if !li.used {
+			line, col := li.src.pos()
+			l.warn(Message{Code: WarnUnusedList, Text: "List not referred to by any other rule/macro", File: li.src.file, Line: line, Column: col, ItemType: "list", ItemName: li.name})
+		}
+	}
+	for _, m := range c.macros {
+		set.Macros = append(set.Macros, m.name)
+		if !m.used {
+			line, col := m.src.pos()
+			l.warn(Message{Code: WarnUnusedMacro, Text: "Macro not referred to by any other rule/macro", File: m.src.file, Line: line, Column: col, ItemType: "macro", ItemName: m.name})
+		}
+	}
+	return set
+}
+
+// resolveMacro returns the macro's tree with the macros it references
+// substituted; a macro sees only macros first defined before its latest
+// definition or append.
+func (k *compiler) resolveMacro(m *macroDef) (condition.Node, error) {
+	st := k.macros[m.name]
+	if st.resolved != nil {
+		return st.resolved, nil
+	}
+	if st.busy {
+		return nil, &itemError{code: ErrValidate, text: "reference loop in macro '" + m.name + "'", node: m.condSrc.node}
+	}
+	st.busy = true
+	defer func() { st.busy = false }()
+	visible := func(name string) *macroDef {
+		d := k.c.macroByName[name]
+		if d == nil || d.firstSeq >= m.lastSeq {
+			return nil
+		}
+		return d
+	}
+	n, err := k.resolve(condition.Clone(st.ast), visible, m.condSrc)
+	if err != nil {
+		return nil, err
+	}
+	st.resolved = n
+	return n, nil
+}
+
+// resolve substitutes macro references in n.
+func (k *compiler) resolve(n condition.Node, lookup func(string) *macroDef, src source) (condition.Node, error) {
+	switch n := n.(type) {
+	case *condition.Identifier:
+		d := lookup(n.Name)
+		if d == nil {
+			line, col := src.pos()
+			return nil, &condError{code: ErrValidate, text: "Undefined macro '" + n.Name + "' used in filter.", line: line, col: col}
+		}
+		d.used = true
+		body, err := k.resolveMacro(d)
+		if err != nil {
+			return nil, err
+		}
+		body = condition.Clone(body)
+		condition.Relocate(body, n.At)
+		return body, nil
+	case *condition.And:
+		for i, c := range n.Children {
+			r, err := k.resolve(c, lookup, src)
+			if err != nil {
+				return nil, err
+			}
+			n.Children[i] = r
+		}
+	case *condition.Or:
+		for i, c := range n.Children {
+			r, err := k.resolve(c, lookup, src)
+			if err != nil {
+				return nil, err
+			}
+			n.Children[i] = r
+		}
+	case *condition.Not:
+		r, err := k.resolve(n.Child, lookup, src)
+		if err != nil {
+			return nil, err
+		}
+		n.Child = r
+	}
+	return n, nil
+}
+
+// rule compiles one rule.
+func (k *compiler) rule(r *ruleDef) (*Rule, error) {
+	out := &Rule{
+		Name: r.name, Desc: r.desc, Condition: r.cond, Output: r.output, Priority: r.priority,
+		Source: r.source, Tags: r.tags, Enabled: r.enabled, Capture: r.capture,
+		CaptureDuration: r.captureDuration, WarnEvttypes: r.warnEvttypes, SkipIfUnknown: r.skipUnknown,
+		File: r.src.file,
+	}
+	out.Line, out.Column = r.src.pos()
+	for _, ex := range r.exceptions {
+		out.ExceptionFields = append(out.ExceptionFields, ex.fields...)
+	}
+	warn := func(code, text string, line, col int) {
+		if line == 0 {
+			line, col = r.src.pos()
+		}
+		k.l.warn(Message{Code: code, Text: text, File: r.src.file, Line: line, Column: col, ItemType: "rule", ItemName: r.name})
+	}
+	if r.source != "syscall" {
+		warn(WarnUnknownSource, "Unknown source "+r.source+", skipping", 0, 0)
+		k.markUsage(r)
+		return out, nil
+	}
+	// Falco parenthesizes the condition only when the rule has exceptions,
+	// so that syntax errors of plain conditions keep their messages.
+	wrapped, shift := r.cond, 0
+	if len(r.exceptions) > 0 {
+		wrapped, shift = "("+r.cond+")", 1
+	}
+	cond := wrapped
+	for _, ex := range r.exceptions {
+		text, err := ex.conditionText()
+		if err != nil {
+			return nil, err
+		}
+		if text != "" {
+			cond += " and not " + text
+		}
+	}
+	format, owarns, err := output.Compile(r.output)
+	if err != nil {
+		if r.skipUnknown && errors.Is(err, fields.ErrUnknownField) {
+			warn(WarnUnknownFilter, err.Error(), 0, 0)
+			return out, nil
+		}
+		return nil, &itemError{code: ErrCompileOutput, text: err.Error()}
+	}
+	for _, w := range owarns {
+		warn(w.Code, w.Msg, 0, 0)
+	}
+	text := k.c.substituteLists(cond)
+	ast, err := condition.Parse(text, condition.RuleMaxDepth)
+	if err != nil {
+		return nil, k.syntaxError(err, r.condSrc, wrapped, text, shift)
+	}
+	all := func(name string) *macroDef { return k.c.macroByName[name] }
+	ast, err = k.resolve(ast, all, r.condSrc)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range filter.UnsafeNAChecks(ast) {
+		line, col := k.position(r.condSrc, wrapped, text, p.Offset, shift)
+		warn(WarnUnsafeNACheck, "comparing a field of this source with '<NA>' is unsafe: the field never has that value", line, col)
+	}
+	f, fwarns, err := filter.Compile(ast)
+	for _, w := range fwarns {
+		line, col := k.position(r.condSrc, wrapped, text, w.Pos.Offset, shift)
+		warn(w.Code, w.Msg, line, col)
+	}
+	if err != nil {
+		if r.skipUnknown && errors.Is(err, fields.ErrUnknownField) {
+			warn(WarnUnknownFilter, err.Error(), 0, 0)
+			return out, nil
+		}
+		line, col := r.condSrc.pos()
+		var ce *filter.CompileError
+		if errors.As(err, &ce) {
+			line, col = k.position(r.condSrc, wrapped, text, ce.Pos.Offset, shift)
+		}
+		return nil, &condError{code: ErrCompileCondition, text: err.Error(), line: line, col: col}
+	}
+	out.Filter = f
+	out.Format = format
+	out.EventTypes = f.EventTypes()
+	if r.warnEvttypes && !out.EventTypes.Empty() && out.EventTypes.KernelCodes() > 100 {
+		warn(WarnNoEvttype, "Rule matches too many evt.type values. This has a significant performance penalty.", 0, 0)
+	}
+	return out, nil
+}
+
+// markUsage substitutes lists and resolves macros in the condition of a
+// rule that is not compiled, so that the lists and macros it uses do not
+// get unused warnings.
+func (k *compiler) markUsage(r *ruleDef) {
+	text := k.c.substituteLists(r.cond)
+	ast, err := condition.Parse(text, condition.RuleMaxDepth)
+	if err != nil {
+		return
+	}
+	all := func(name string) *macroDef { return k.c.macroByName[name] }
+	_, _ = k.resolve(ast, all, r.condSrc)
+}
+
+// syntaxError locates a parse error in the file. shift is the length of the
+// prefix the loader added before the condition text ("(" for rules).
+func (k *compiler) syntaxError(err error, src source, orig, text string, shift int) error {
+	var se *condition.SyntaxError
+	line, col := src.pos()
+	if errors.As(err, &se) {
+		line, col = k.position(src, orig, text, se.Pos.Offset, shift)
+	}
+	return &condError{code: ErrCompileCondition, text: err.Error(), line: line, col: col}
+}
+
+// position maps an offset of the parsed text to a file position, when the
+// text up to the offset is the condition as written (no list substituted
+// before it); otherwise it returns the condition's position.
+func (k *compiler) position(src source, orig, text string, off, shift int) (int, int) {
+	line, col := src.pos()
+	if src.node == nil || off < shift || off > len(orig) || off > len(text) || orig[:off] != text[:off] {
+		return line, col
+	}
+	return mapOffset(src, off-shift)
+}
+
+// mapOffset maps a byte offset of a scalar's value to its line and column
+// in the file, for plain, quoted and block scalars.
+func mapOffset(src source, off int) (int, int) {
+	n := src.node
+	lines := src.text
+	type segment struct {
+		line, col int
+		text      string
+	}
+	var segs []segment
+	switch n.Style {
+	case yaml.LiteralStyle, yaml.FoldedStyle:
+		indent := -1
+		for i := n.Line; i < len(lines); i++ {
+			raw := strings.TrimRight(lines[i], "\r")
+			trimmed := strings.TrimLeft(raw, " ")
+			if trimmed == "" {
+				segs = append(segs, segment{line: i + 1, col: 1})
+				continue
+			}
+			ind := len(raw) - len(trimmed)
+			if indent < 0 {
+				indent = ind
+			}
+			if ind < indent {
+				break
+			}
+			segs = append(segs, segment{line: i + 1, col: indent + 1, text: raw[indent:]})
+		}
+	default:
+		first := n.Column - 1
+		if n.Style == yaml.DoubleQuotedStyle || n.Style == yaml.SingleQuotedStyle {
+			first++
+		}
+		for i := n.Line - 1; i < len(lines); i++ {
+			raw := strings.TrimRight(lines[i], "\r")
+			if i == n.Line-1 {
+				if first > len(raw) {
+					break
+				}
+				segs = append(segs, segment{line: i + 1, col: first + 1, text: raw[first:]})
+				continue
+			}
+			trimmed := strings.TrimLeft(raw, " ")
+			segs = append(segs, segment{line: i + 1, col: len(raw) - len(trimmed) + 1, text: trimmed})
+		}
+	}
+	rest := off
+	for _, s := range segs {
+		if rest <= len(s.text) {
+			return s.line, s.col + rest
+		}
+		rest -= len(s.text) + 1
+	}
+	return n.Line, n.Column
+}

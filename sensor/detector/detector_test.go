@@ -1,0 +1,176 @@
+package detector
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/riposte-sec/riposte/alert"
+	"github.com/riposte-sec/riposte/rules"
+	"github.com/riposte-sec/riposte/rules/rulestest"
+)
+
+const testRules = `
+- rule: Shell in container
+  desc: a shell ran in a container
+  condition: evt.type = execve and container.id != host and proc.name = sh
+  output: shell in container (proc=%proc.name parent=%proc.pname container=%container.id)
+  priority: WARNING
+  tags: [container, shell]
+`
+
+func loadEngine(t *testing.T) *rules.Engine {
+	t.Helper()
+	eng, _, err := rules.Load(rules.Options{}, rules.File{Name: "test_rules.yaml", Content: []byte(testRules)})
+	if err != nil {
+		t.Fatalf("load rules: %v", err)
+	}
+	return eng
+}
+
+// collector is a Sink that records alerts.
+type collector struct {
+	mu     sync.Mutex
+	alerts []*alert.Alert
+	err    error
+	block  chan struct{}
+}
+
+func (c *collector) Deliver(_ context.Context, a *alert.Alert) error {
+	if c.block != nil {
+		<-c.block
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err != nil {
+		return c.err
+	}
+	c.alerts = append(c.alerts, a)
+	return nil
+}
+
+func (c *collector) snapshot() []*alert.Alert {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]*alert.Alert(nil), c.alerts...)
+}
+
+func shellEvent(container string) *rulestest.Event {
+	return rulestest.New("execve", "proc.name", "sh", "proc.pname", "nginx", "container.id", container)
+}
+
+func TestDetectorDeliversAlert(t *testing.T) {
+	sink := &collector{}
+	d, err := New(Options{Engine: loadEngine(t), Sink: sink, Hostname: "node-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+
+	when := time.Date(2026, 12, 4, 10, 0, 0, 123456789, time.UTC)
+	d.Handle(shellEvent("0123456789ab"), when)
+	d.Handle(shellEvent("host"), when)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+
+	got := sink.snapshot()
+	if len(got) != 1 {
+		t.Fatalf("got %d alerts, want 1", len(got))
+	}
+	a := got[0]
+	if a.Rule != "Shell in container" {
+		t.Errorf("rule = %q", a.Rule)
+	}
+	if a.Hostname != "node-1" {
+		t.Errorf("hostname = %q", a.Hostname)
+	}
+	if len(a.UUID) != 36 {
+		t.Errorf("uuid = %q, want a uuid", a.UUID)
+	}
+	if !a.Time.Equal(when) {
+		t.Errorf("time = %v, want %v", a.Time, when)
+	}
+	if a.Priority != alert.PriorityWarning {
+		t.Errorf("priority = %v", a.Priority)
+	}
+	if got := a.OutputFields["proc.pname"]; got != "nginx" {
+		t.Errorf("output_fields[proc.pname] = %v", got)
+	}
+	if got := a.OutputFields["container.id"]; got != "0123456789ab" {
+		t.Errorf("output_fields[container.id] = %v", got)
+	}
+	st := d.Stats()
+	if st.Events != 2 || st.Matches != 1 || st.Delivered != 1 {
+		t.Errorf("stats = %+v, want 2 events, 1 match, 1 delivered", st)
+	}
+}
+
+func TestDetectorCountsDropsWhenQueueFull(t *testing.T) {
+	sink := &collector{}
+	d, err := New(Options{Engine: loadEngine(t), Sink: sink, QueueSize: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Run is not started, so the queue fills after two alerts.
+	for range 5 {
+		d.Handle(shellEvent("0123456789ab"), time.Now())
+	}
+	if st := d.Stats(); st.Dropped != 3 {
+		t.Fatalf("dropped = %d, want 3", st.Dropped)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := d.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(sink.snapshot()); got != 2 {
+		t.Fatalf("delivered %d queued alerts on stop, want 2", got)
+	}
+}
+
+func TestDetectorCountsSinkErrors(t *testing.T) {
+	sink := &collector{err: errors.New("nats unavailable")}
+	d, err := New(Options{Engine: loadEngine(t), Sink: sink})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Handle(shellEvent("0123456789ab"), time.Now())
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := d.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st := d.Stats(); st.SinkErrors != 1 || st.Delivered != 0 {
+		t.Fatalf("stats = %+v, want 1 sink error and nothing delivered", st)
+	}
+}
+
+func TestDetectorSwapsEngine(t *testing.T) {
+	sink := &collector{}
+	d, err := New(Options{Engine: loadEngine(t), Sink: sink})
+	if err != nil {
+		t.Fatal(err)
+	}
+	empty, _, err := rules.Load(rules.Options{}, rules.File{Name: "empty.yaml", Content: []byte("[]")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.SetEngine(empty)
+	d.Handle(shellEvent("0123456789ab"), time.Now())
+	if st := d.Stats(); st.Matches != 0 {
+		t.Fatalf("matches = %d after swapping in an empty engine, want 0", st.Matches)
+	}
+}
+
+func TestNewRequiresSink(t *testing.T) {
+	if _, err := New(Options{Engine: loadEngine(t)}); !errors.Is(err, ErrNoSink) {
+		t.Fatalf("New without sink: err = %v, want ErrNoSink", err)
+	}
+}

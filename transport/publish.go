@@ -1,0 +1,85 @@
+package transport
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/riposte-sec/riposte/alert"
+)
+
+// Publisher publishes alerts to the alerts stream. It is safe for concurrent
+// use.
+type Publisher struct {
+	js jetstream.JetStream
+}
+
+// NewPublisher returns a publisher that uses js.
+func NewPublisher(js jetstream.JetStream) *Publisher {
+	return &Publisher{js: js}
+}
+
+// Publish stores one alert in the alerts stream and returns once JetStream has
+// acknowledged it. An alert without a uuid gets one first. A duplicate uuid
+// within the duplicate window is acknowledged but not stored again.
+func (p *Publisher) Publish(ctx context.Context, a *alert.Alert) (*jetstream.PubAck, error) {
+	msg, err := alertMsg(a)
+	if err != nil {
+		return nil, err
+	}
+	ack, err := p.js.PublishMsg(ctx, msg, jetstream.WithMsgID(a.UUID), jetstream.WithExpectStream(AlertsStream))
+	if err != nil {
+		return nil, fmt.Errorf("publish alert %s to %s: %w", a.UUID, msg.Subject, err)
+	}
+	return ack, nil
+}
+
+// PublishBatch stores alerts with asynchronous publishes and waits for every
+// acknowledgement. It returns one error per alert, nil where the alert was
+// stored, so that a caller can report which ones failed.
+func (p *Publisher) PublishBatch(ctx context.Context, alerts []*alert.Alert) []error {
+	errs := make([]error, len(alerts))
+	futures := make([]jetstream.PubAckFuture, len(alerts))
+	for i, a := range alerts {
+		msg, err := alertMsg(a)
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		f, err := p.js.PublishMsgAsync(msg, jetstream.WithMsgID(a.UUID), jetstream.WithExpectStream(AlertsStream))
+		if err != nil {
+			errs[i] = fmt.Errorf("publish alert %s to %s: %w", a.UUID, msg.Subject, err)
+			continue
+		}
+		futures[i] = f
+	}
+	for i, f := range futures {
+		if f == nil {
+			continue
+		}
+		select {
+		case <-f.Ok():
+		case err := <-f.Err():
+			errs[i] = fmt.Errorf("publish alert %s: %w", alerts[i].UUID, err)
+		case <-ctx.Done():
+			errs[i] = fmt.Errorf("publish alert %s: %w", alerts[i].UUID, ctx.Err())
+		}
+	}
+	return errs
+}
+
+func alertMsg(a *alert.Alert) (*nats.Msg, error) {
+	if a == nil {
+		return nil, errors.New("publish alert: nil alert")
+	}
+	a.EnsureUUID()
+	data, err := json.Marshal(a)
+	if err != nil {
+		return nil, fmt.Errorf("publish alert %s: %w", a.UUID, err)
+	}
+	return &nats.Msg{Subject: AlertSubject(a), Data: data}, nil
+}

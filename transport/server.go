@@ -1,0 +1,153 @@
+package transport
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+)
+
+// ServerOptions configure the embedded nats-server. The zero value listens on
+// a free port of 127.0.0.1 and stores JetStream data in a new temporary
+// directory that Close removes.
+type ServerOptions struct {
+	// Host is the address to listen on. Empty means 127.0.0.1.
+	Host string
+	// Port is the client port. Zero picks a free port.
+	Port int
+	// StoreDir is the JetStream storage directory. Empty means a new temporary
+	// directory, removed by Close.
+	StoreDir string
+	// MaxStore limits JetStream file storage in bytes. Zero lets the server
+	// choose, which is a share of the free disk space.
+	MaxStore int64
+	// MaxMemory limits JetStream memory storage in bytes. Zero lets the server
+	// choose.
+	MaxMemory int64
+	// ServerName names the server in logs and in JetStream metadata. Empty
+	// means "riposte".
+	ServerName string
+	// ReadyTimeout bounds the wait for the server to accept connections. Zero
+	// means 10 seconds.
+	ReadyTimeout time.Duration
+	// Logger receives the server's log lines. Nil discards them.
+	Logger *slog.Logger
+	// Debug passes the server's debug lines to Logger.
+	Debug bool
+}
+
+// Server is a running embedded nats-server with JetStream.
+type Server struct {
+	ns      *server.Server
+	tempDir string
+}
+
+// StartServer starts an embedded nats-server with JetStream and waits until it
+// accepts connections.
+func StartServer(opts ServerOptions) (*Server, error) {
+	host := opts.Host
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	port := opts.Port
+	if port == 0 {
+		port = server.RANDOM_PORT
+	}
+	if port < server.RANDOM_PORT || port > 65535 {
+		return nil, fmt.Errorf("start nats-server: invalid port %d: use 0 for a free port or 1-65535", opts.Port)
+	}
+	name := opts.ServerName
+	if name == "" {
+		name = "riposte"
+	}
+	timeout := opts.ReadyTimeout
+	if timeout == 0 {
+		timeout = 10 * time.Second
+	}
+
+	s := &Server{}
+	storeDir := opts.StoreDir
+	if storeDir == "" {
+		dir, err := os.MkdirTemp("", "riposte-nats-")
+		if err != nil {
+			return nil, fmt.Errorf("start nats-server: create storage directory: %w", err)
+		}
+		storeDir = dir
+		s.tempDir = dir
+	}
+
+	ns, err := server.NewServer(&server.Options{
+		ServerName:         name,
+		Host:               host,
+		Port:               port,
+		JetStream:          true,
+		StoreDir:           storeDir,
+		JetStreamMaxStore:  opts.MaxStore,
+		JetStreamMaxMemory: opts.MaxMemory,
+		NoSigs:             true,
+		NoLog:              opts.Logger == nil,
+		Debug:              opts.Debug,
+	})
+	if err != nil {
+		s.removeTemp()
+		return nil, fmt.Errorf("start nats-server: %w", err)
+	}
+	if opts.Logger != nil {
+		ns.SetLoggerV2(&serverLogger{log: opts.Logger.With("component", "nats-server")}, opts.Debug, false, false)
+	}
+	s.ns = ns
+
+	ns.Start()
+	if !ns.ReadyForConnections(timeout) {
+		s.Close()
+		return nil, fmt.Errorf("start nats-server on %s:%d: not ready after %s", host, opts.Port, timeout)
+	}
+	if !ns.JetStreamEnabled() {
+		s.Close()
+		return nil, errors.New("start nats-server: JetStream did not start: check that the storage directory is writable")
+	}
+	return s, nil
+}
+
+// ClientURL returns the URL clients connect to, such as nats://127.0.0.1:4222.
+func (s *Server) ClientURL() string {
+	return s.ns.ClientURL()
+}
+
+// NATSServer returns the underlying server, for in-process connections
+// through [ConnectOptions.InProcess].
+func (s *Server) NATSServer() *server.Server {
+	return s.ns
+}
+
+// Close shuts the server down, waits for it to stop, and removes the
+// temporary storage directory if StartServer created one.
+func (s *Server) Close() {
+	if s.ns != nil {
+		s.ns.Shutdown()
+		s.ns.WaitForShutdown()
+	}
+	s.removeTemp()
+}
+
+func (s *Server) removeTemp() {
+	if s.tempDir != "" {
+		_ = os.RemoveAll(s.tempDir)
+		s.tempDir = ""
+	}
+}
+
+// serverLogger adapts slog to nats-server's logger interface.
+type serverLogger struct {
+	log *slog.Logger
+}
+
+func (l *serverLogger) Noticef(format string, v ...any) { l.log.Info(fmt.Sprintf(format, v...)) }
+func (l *serverLogger) Warnf(format string, v ...any)   { l.log.Warn(fmt.Sprintf(format, v...)) }
+func (l *serverLogger) Fatalf(format string, v ...any)  { l.log.Error(fmt.Sprintf(format, v...)) }
+func (l *serverLogger) Errorf(format string, v ...any)  { l.log.Error(fmt.Sprintf(format, v...)) }
+func (l *serverLogger) Debugf(format string, v ...any)  { l.log.Debug(fmt.Sprintf(format, v...)) }
+func (l *serverLogger) Tracef(format string, v ...any)  { l.log.Debug(fmt.Sprintf(format, v...)) }

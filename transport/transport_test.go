@@ -1,0 +1,218 @@
+package transport
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/riposte-sec/riposte/alert"
+)
+
+func startServer(t testing.TB) *Server {
+	t.Helper()
+	s, err := StartServer(ServerOptions{StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatalf("StartServer: %v", err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+func connect(t testing.TB, opts ConnectOptions) *Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := Connect(ctx, opts)
+	if err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+func TestRuleToken(t *testing.T) {
+	tests := []struct{ rule, want string }{
+		{"Shell spawned in a container", "shell_spawned_in_a_container"},
+		{"Terminal shell in container", "terminal_shell_in_container"},
+		{"  Read sensitive file (untrusted) ", "read_sensitive_file_untrusted"},
+		{"a.b*c>d", "a_b_c_d"},
+		{"Écrit dans /etc", "crit_dans_etc"},
+		{"", "unnamed"},
+		{"***", "unnamed"},
+		{strings.Repeat("ab ", 40), strings.Repeat("ab_", 21) + "a"},
+	}
+	for _, tt := range tests {
+		got := RuleToken(tt.rule)
+		if got != tt.want {
+			t.Errorf("RuleToken(%q) = %q, want %q", tt.rule, got, tt.want)
+		}
+		if len(got) > maxRuleToken {
+			t.Errorf("RuleToken(%q) is %d bytes long", tt.rule, len(got))
+		}
+	}
+}
+
+func TestAlertSubject(t *testing.T) {
+	a := &alert.Alert{Rule: "Shell spawned in a container", Priority: alert.PriorityNotice}
+	if got := AlertSubject(a); got != "riposte.alerts.notice.shell_spawned_in_a_container" {
+		t.Errorf("AlertSubject = %q", got)
+	}
+	if got := DecisionSubject("dry-run"); got != "riposte.decisions.dry-run" {
+		t.Errorf("DecisionSubject = %q", got)
+	}
+	if got := DecisionSubject("a.b c"); got != "riposte.decisions.a_b_c" {
+		t.Errorf("DecisionSubject with dot and space = %q", got)
+	}
+}
+
+func TestStartServerInvalidPort(t *testing.T) {
+	_, err := StartServer(ServerOptions{Port: 70000})
+	if err == nil || !strings.Contains(err.Error(), "invalid port 70000") {
+		t.Fatalf("StartServer(port 70000) error = %v", err)
+	}
+}
+
+func TestServerListensOnLoopback(t *testing.T) {
+	s := startServer(t)
+	if !strings.HasPrefix(s.ClientURL(), "nats://127.0.0.1:") {
+		t.Errorf("ClientURL = %q, want 127.0.0.1", s.ClientURL())
+	}
+}
+
+func TestPublishAlertStored(t *testing.T) {
+	s := startServer(t)
+	for _, mode := range []string{"in-process", "tcp"} {
+		t.Run(mode, func(t *testing.T) {
+			opts := ConnectOptions{URL: s.ClientURL()}
+			if mode == "in-process" {
+				opts = ConnectOptions{InProcess: s}
+			}
+			c := connect(t, opts)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			streams, err := EnsureStreams(ctx, c.JS, StreamOptions{})
+			if err != nil {
+				t.Fatalf("EnsureStreams: %v", err)
+			}
+			if err := streams.Alerts.Purge(ctx); err != nil {
+				t.Fatal(err)
+			}
+
+			a := &alert.Alert{
+				Rule:         "Shell spawned in a container",
+				Priority:     alert.PriorityNotice,
+				Time:         time.Date(2024, 5, 1, 12, 0, 0, 123456789, time.UTC),
+				OutputFields: map[string]any{"evt.time": int64(1714564800123456789)},
+			}
+			p := NewPublisher(c.JS)
+			ack, err := p.Publish(ctx, a)
+			if err != nil {
+				t.Fatalf("Publish: %v", err)
+			}
+			if a.UUID == "" {
+				t.Fatal("Publish did not set a uuid")
+			}
+			if ack.Stream != AlertsStream || ack.Duplicate {
+				t.Errorf("ack = %+v", ack)
+			}
+			again, err := p.Publish(ctx, a)
+			if err != nil {
+				t.Fatalf("second Publish: %v", err)
+			}
+			if !again.Duplicate {
+				t.Errorf("second publish of uuid %s not reported as duplicate", a.UUID)
+			}
+
+			msg, err := streams.Alerts.GetLastMsgForSubject(ctx, AlertsSubjectPrefix+".>")
+			if err != nil {
+				t.Fatalf("get stored alert: %v", err)
+			}
+			if msg.Subject != "riposte.alerts.notice.shell_spawned_in_a_container" {
+				t.Errorf("subject = %q", msg.Subject)
+			}
+			if got := msg.Header.Get(jetstream.MsgIDHeader); got != a.UUID {
+				t.Errorf("Nats-Msg-Id = %q, want %q", got, a.UUID)
+			}
+			stored, err := alert.Decode(msg.Data)
+			if err != nil {
+				t.Fatalf("decode stored alert: %v", err)
+			}
+			if n, _ := stored.OutputFields["evt.time"].(json.Number); n != "1714564800123456789" {
+				t.Errorf("stored evt.time = %v", stored.OutputFields["evt.time"])
+			}
+			info, err := streams.Alerts.Info(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if info.State.Msgs != 1 {
+				t.Errorf("stream has %d messages, want 1", info.State.Msgs)
+			}
+		})
+	}
+}
+
+func TestPublishBatch(t *testing.T) {
+	s := startServer(t)
+	c := connect(t, ConnectOptions{InProcess: s})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	streams, err := EnsureStreams(ctx, c.JS, StreamOptions{Memory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var batch []*alert.Alert
+	for range 100 {
+		batch = append(batch, &alert.Alert{Rule: "r", Time: time.Now(), Priority: alert.PriorityWarning})
+	}
+	batch = append(batch, &alert.Alert{Rule: "r", Time: time.Now(), Priority: 99})
+	errs := NewPublisher(c.JS).PublishBatch(ctx, batch)
+	for i, err := range errs[:100] {
+		if err != nil {
+			t.Errorf("alert %d: %v", i, err)
+		}
+	}
+	if errs[100] == nil {
+		t.Error("alert with priority 99 was published")
+	}
+	info, err := streams.Alerts.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.State.Msgs != 100 {
+		t.Errorf("stream has %d messages, want 100", info.State.Msgs)
+	}
+}
+
+func TestConnectMissingURL(t *testing.T) {
+	_, err := Connect(context.Background(), ConnectOptions{})
+	if err == nil || !strings.Contains(err.Error(), "missing URL") {
+		t.Fatalf("Connect without URL: %v", err)
+	}
+}
+
+func TestConnectUnreachable(t *testing.T) {
+	_, err := Connect(context.Background(), ConnectOptions{URL: "nats://u:secret@127.0.0.1:1", ConnectTimeout: time.Second})
+	if err == nil {
+		t.Fatal("Connect to port 1 succeeded")
+	}
+	if strings.Contains(err.Error(), "secret") {
+		t.Errorf("error shows the password: %v", err)
+	}
+}
+
+func TestRedact(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"nats://127.0.0.1:4222", "nats://127.0.0.1:4222"},
+		{"nats://user:pw@host:4222", "nats://[redacted]@host:4222"},
+		{"tls://token@host", "tls://[redacted]@host"},
+	}
+	for _, tt := range tests {
+		if got := redact(tt.in); got != tt.want {
+			t.Errorf("redact(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
