@@ -68,6 +68,7 @@ struct {
 const struct exec_event *unused_exec_event __attribute__((unused));
 const struct fork_event *unused_fork_event __attribute__((unused));
 const struct exit_event *unused_exit_event __attribute__((unused));
+const struct syscall_event *unused_syscall_event __attribute__((unused));
 
 static __always_inline void count_drop(__u32 cause, __u32 kind)
 {
@@ -76,6 +77,8 @@ static __always_inline void count_drop(__u32 cause, __u32 kind)
 	if (count)
 		*count += 1;
 }
+
+#include "syscall.h"
 
 /* Fills everything in an exec record that comes from the task itself rather
  * than from the syscall arguments. */
@@ -148,24 +151,19 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 
 /* Emits an exec record for an execve or execveat that failed.
  *
- * Fires on every syscall exit (sys_exit tracepoint in syscall_exit_work).
  * A failed exec returns to the old program image, so the argument pointers
  * saved at entry still point into the caller's memory. A successful exec
  * has already been reported by sched_process_exec and its pending entry
  * removed. */
-SEC("tp_btf/sys_exit")
-int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
+static __always_inline int exec_exit(long ret)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct pending_exec *p;
 	struct exec_event *e;
 	__u32 tid;
-	long nr, n;
+	long n;
 	int walk;
 
-	nr = SYSCALL_NR(regs);
-	if (nr != NR_EXECVE && nr != NR_EXECVEAT)
-		return 0;
 	tid = (__u32)bpf_get_current_pid_tgid();
 	p = bpf_map_lookup_elem(&pending_execs, &tid);
 	if (!p)
@@ -204,6 +202,21 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	bpf_map_delete_elem(&pending_execs, &tid);
 	bpf_ringbuf_submit(e, 0);
 	return 0;
+}
+
+/* Dispatches every syscall exit: execve and execveat to exec_exit, the
+ * others to syscall_exit, which drops those not selected in syscall_specs.
+ *
+ * Fires on every syscall exit (sys_exit tracepoint in syscall_exit_work),
+ * in the context of the returning task, with its user registers in regs. */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
+{
+	long nr = SYSCALL_NR(regs);
+
+	if (nr == NR_EXECVE || nr == NR_EXECVEAT)
+		return exec_exit(ret);
+	return syscall_exit(regs, nr, ret);
 }
 
 /* Emits an exec record for a successful exec.

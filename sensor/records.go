@@ -50,6 +50,15 @@ func (s *Sensor) handleRecord(raw []byte) error {
 				s.table.Exit(rec.Header.PID)
 			}
 		}()
+	case bpf.RecordSyscall:
+		rec, err := bpf.DecodeSyscall(raw)
+		if err != nil {
+			return err
+		}
+		ev = s.syscallEvent(&rec)
+		if ev == nil {
+			return fmt.Errorf("syscall record for syscall %d: not in the syscall table", rec.Nr)
+		}
 	default:
 		return fmt.Errorf("record kind %d: unknown", uint32(kind))
 	}

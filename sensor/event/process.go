@@ -16,8 +16,9 @@ const maxAncestry = 64
 
 // Process is an entry of the sensor's process table: what Falco's proc.*,
 // user.*, group.* and container.* fields read. The table replaces the entry
-// of a process when it execs, so an entry never changes once delivered
-// except for its Parent link.
+// of a process when it execs. A delivered entry changes only in its Parent
+// link and PPID (when the parent exits), its credentials and Cwd (after
+// setuid or chdir), and its FDs table.
 type Process struct {
 	PID  uint32
 	PPID uint32
@@ -53,6 +54,10 @@ type Process struct {
 	// StartTime is when the process was created, or exec'd when it was
 	// first seen at an exec.
 	StartTime time.Time
+
+	// FDs are the open file descriptors, nil when unknown. Entries built
+	// for one process (an exec replacing the entry) share the table.
+	FDs *FDTable
 
 	// Parent is the parent's entry, nil when unknown.
 	Parent *Process
