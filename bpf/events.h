@@ -44,6 +44,10 @@ enum drop_cause {
 #define EXEC_F_EXECVEAT (1U << 9)     /* the syscall was execveat, not execve */
 #define EXEC_F_SYSCALL_KNOWN (1U << 10) /* the syscall entry was seen, so EXEC_F_EXECVEAT is meaningful */
 
+/* Bits of exec_event.exe_flags. */
+#define EXE_F_OVERLAY (1U << 0)	    /* the executable is on an overlayfs */
+#define EXE_F_UPPER_LAYER (1U << 1) /* ... and in its upper (writable) layer */
+
 /* Bits of fork_event.flags. */
 #define FORK_F_THREAD (1U << 0) /* the child shares the parent's thread group */
 
@@ -87,6 +91,18 @@ struct exec_event {
 	__u16 cwd_len;
 	__u16 cgroup_len;
 	__u16 cgroup_v1_len;
+	__u32 exe_flags; /* EXE_F_* */
+	__u32 sid;	 /* session id (pid of the session leader, initial namespace) */
+	__u32 pgid;	 /* process group id (initial namespace) */
+	__u64 cap_inheritable;
+	__u64 cap_permitted;
+	__u64 cap_effective;
+	__u64 exe_ino;
+	__s64 exe_ctime_ns; /* status change time of the executable, Unix ns */
+	__s64 exe_mtime_ns; /* modification time of the executable, Unix ns */
+	__u32 exe_mode;
+	__u32 exe_uid;
+	__u32 exe_gid;
 	__u32 pad;
 	char filename[EXEC_FILENAME_LEN]; /* path as passed to the syscall */
 	char args[EXEC_ARGS_LEN];

@@ -87,8 +87,14 @@ static __always_inline void fill_exec_task(struct exec_event *e, struct task_str
 	struct cgroup *v1;
 	int walk;
 
+	const struct cred *cred = BPF_CORE_READ(task, cred);
+
 	fill_header(&e->hdr, task, RECORD_EXEC);
 	read_pid_ns(task, &e->vpid, &e->pid_ns);
+	read_session(task, &e->sid, &e->pgid);
+	e->cap_inheritable = read_caps(__builtin_preserve_access_index(&cred->cap_inheritable));
+	e->cap_permitted = read_caps(__builtin_preserve_access_index(&cred->cap_permitted));
+	e->cap_effective = read_caps(__builtin_preserve_access_index(&cred->cap_effective));
 	e->mnt_ns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
 	e->tty = read_tty(task);
 
@@ -110,6 +116,43 @@ static __always_inline void fill_exec_task(struct exec_event *e, struct task_str
 		if (walk & WALK_TRUNCATED)
 			e->flags |= EXEC_F_CGROUP_V1_TRUNCATED;
 		e->cgroup_v1_len = copy_scratch(e->cgroup_v1, sizeof(e->cgroup_v1), walk);
+	}
+}
+
+#define OVERLAYFS_SUPER_MAGIC 0x794c7630
+
+/* Inode times are split into seconds and nanoseconds fields since Linux
+ * 6.11; earlier kernels have struct timespec64 fields. */
+struct inode___pre611 {
+	struct timespec64 __i_ctime;
+	struct timespec64 i_mtime;
+} __attribute__((preserve_access_index));
+
+/* Fills the executable's inode fields of an exec record. */
+static __always_inline void describe_exe(struct exec_event *e, struct file *file)
+{
+	struct inode *inode = BPF_CORE_READ(file, f_inode);
+
+	e->exe_ino = BPF_CORE_READ(inode, i_ino);
+	e->exe_mode = BPF_CORE_READ(inode, i_mode);
+	e->exe_uid = BPF_CORE_READ(inode, i_uid.val);
+	e->exe_gid = BPF_CORE_READ(inode, i_gid.val);
+	if (bpf_core_field_exists(inode->i_ctime_sec)) {
+		e->exe_ctime_ns = BPF_CORE_READ(inode, i_ctime_sec) * 1000000000 + BPF_CORE_READ(inode, i_ctime_nsec);
+		e->exe_mtime_ns = BPF_CORE_READ(inode, i_mtime_sec) * 1000000000 + BPF_CORE_READ(inode, i_mtime_nsec);
+	} else {
+		struct inode___pre611 *old = (void *)inode;
+		e->exe_ctime_ns = BPF_CORE_READ(old, __i_ctime.tv_sec) * 1000000000 + BPF_CORE_READ(old, __i_ctime.tv_nsec);
+		e->exe_mtime_ns = BPF_CORE_READ(old, i_mtime.tv_sec) * 1000000000 + BPF_CORE_READ(old, i_mtime.tv_nsec);
+	}
+	if (BPF_CORE_READ(inode, i_sb, s_magic) == OVERLAYFS_SUPER_MAGIC) {
+		/* The overlay inode is embedded in struct ovl_inode, whose
+		 * __upperdentry is set once the file exists in the upper layer. */
+		struct ovl_inode *oi = (void *)inode - bpf_core_field_offset(struct ovl_inode, vfs_inode);
+
+		e->exe_flags |= EXE_F_OVERLAY;
+		if (BPF_CORE_READ(oi, __upperdentry))
+			e->exe_flags |= EXE_F_UPPER_LAYER;
 	}
 }
 
@@ -274,6 +317,7 @@ int BPF_PROG(sched_process_exec, struct task_struct *p, pid_t old_pid, struct li
 		if (walk & WALK_DETACHED)
 			e->flags |= EXEC_F_EXE_DETACHED;
 		e->exe_len = copy_scratch(e->exe, sizeof(e->exe), walk);
+		describe_exe(e, file);
 	}
 
 	arg_start = BPF_CORE_READ(p, mm, arg_start);

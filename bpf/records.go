@@ -101,6 +101,12 @@ const (
 	ExecSyscallKnown      = 1 << 10
 )
 
+// Bits of ExecEvent.ExeFlags.
+const (
+	ExeOverlay    = 1 << 0
+	ExeUpperLayer = 1 << 1
+)
+
 // ForkThread is set in ForkEvent.Flags when the child is a thread of the
 // parent's thread group.
 const ForkThread = 1 << 0
@@ -128,27 +134,39 @@ type EventHeader struct {
 
 // ExecEvent mirrors struct exec_event. See events.h for the string formats.
 type ExecEvent struct {
-	Header      EventHeader
-	Retval      int64
-	Flags       uint32
-	VPID        uint32
-	PIDNS       uint32
-	MntNS       uint32
-	TTY         uint32
-	Argc        uint32
-	ArgsLen     uint16
-	FilenameLen uint16
-	ExeLen      uint16
-	CwdLen      uint16
-	CgroupLen   uint16
-	CgroupV1Len uint16
-	Pad         uint32
-	Filename    [ExecFilenameLen]byte
-	Args        [ExecArgsLen]byte
-	Exe         [ExecPathLen]byte
-	Cwd         [ExecPathLen]byte
-	Cgroup      [ExecCgroupLen]byte
-	CgroupV1    [ExecCgroupLen]byte
+	Header         EventHeader
+	Retval         int64
+	Flags          uint32
+	VPID           uint32
+	PIDNS          uint32
+	MntNS          uint32
+	TTY            uint32
+	Argc           uint32
+	ArgsLen        uint16
+	FilenameLen    uint16
+	ExeLen         uint16
+	CwdLen         uint16
+	CgroupLen      uint16
+	CgroupV1Len    uint16
+	ExeFlags       uint32
+	SID            uint32
+	PGID           uint32
+	CapInheritable uint64
+	CapPermitted   uint64
+	CapEffective   uint64
+	ExeIno         uint64
+	ExeCtimeNs     int64
+	ExeMtimeNs     int64
+	ExeMode        uint32
+	ExeUID         uint32
+	ExeGID         uint32
+	Pad            uint32
+	Filename       [ExecFilenameLen]byte
+	Args           [ExecArgsLen]byte
+	Exe            [ExecPathLen]byte
+	Cwd            [ExecPathLen]byte
+	Cgroup         [ExecCgroupLen]byte
+	CgroupV1       [ExecCgroupLen]byte
 }
 
 // ForkEvent mirrors struct fork_event.
@@ -246,14 +264,26 @@ var ErrShortRecord = errors.New("record too short")
 // Exec is a decoded exec record. Its byte slices alias the buffer passed to
 // DecodeExec and are cut to the lengths the kernel reported.
 type Exec struct {
-	Header   EventHeader
-	Retval   int64
-	Flags    uint32
-	VPID     uint32
-	PIDNS    uint32
-	MntNS    uint32
-	TTY      uint32
-	Argc     uint32
+	Header EventHeader
+	Retval int64
+	Flags  uint32
+	VPID   uint32
+	PIDNS  uint32
+	MntNS  uint32
+	TTY    uint32
+	Argc   uint32
+
+	ExeFlags       uint32
+	SID, PGID      uint32
+	CapInheritable uint64
+	CapPermitted   uint64
+	CapEffective   uint64
+	ExeIno         uint64
+	ExeCtimeNs     int64
+	ExeMtimeNs     int64
+	ExeMode        uint32
+	ExeUID, ExeGID uint32
+
 	Filename []byte
 	Args     []byte
 	Exe      []byte // path components, leaf first
@@ -325,6 +355,19 @@ func DecodeExec(raw []byte) (Exec, error) {
 		MntNS:  le.Uint32(raw[unsafe.Offsetof(m.MntNS):]),
 		TTY:    le.Uint32(raw[unsafe.Offsetof(m.TTY):]),
 		Argc:   le.Uint32(raw[unsafe.Offsetof(m.Argc):]),
+
+		ExeFlags:       le.Uint32(raw[unsafe.Offsetof(m.ExeFlags):]),
+		SID:            le.Uint32(raw[unsafe.Offsetof(m.SID):]),
+		PGID:           le.Uint32(raw[unsafe.Offsetof(m.PGID):]),
+		CapInheritable: le.Uint64(raw[unsafe.Offsetof(m.CapInheritable):]),
+		CapPermitted:   le.Uint64(raw[unsafe.Offsetof(m.CapPermitted):]),
+		CapEffective:   le.Uint64(raw[unsafe.Offsetof(m.CapEffective):]),
+		ExeIno:         le.Uint64(raw[unsafe.Offsetof(m.ExeIno):]),
+		ExeCtimeNs:     int64(le.Uint64(raw[unsafe.Offsetof(m.ExeCtimeNs):])),
+		ExeMtimeNs:     int64(le.Uint64(raw[unsafe.Offsetof(m.ExeMtimeNs):])),
+		ExeMode:        le.Uint32(raw[unsafe.Offsetof(m.ExeMode):]),
+		ExeUID:         le.Uint32(raw[unsafe.Offsetof(m.ExeUID):]),
+		ExeGID:         le.Uint32(raw[unsafe.Offsetof(m.ExeGID):]),
 	}
 	u16 := func(off uintptr) uint16 { return le.Uint16(raw[off:]) }
 	e.Filename = field(raw, unsafe.Offsetof(m.Filename), u16(unsafe.Offsetof(m.FilenameLen)), ExecFilenameLen)

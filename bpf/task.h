@@ -58,6 +58,27 @@ static __always_inline void read_pid_ns(struct task_struct *task, __u32 *vpid, _
 	*ns_inum = BPF_CORE_READ(upid.ns, ns.inum);
 }
 
+/* Reads the thread group id of the group leader's session and process
+ * group in the initial pid namespace. */
+static __always_inline void read_session(struct task_struct *task, __u32 *sid, __u32 *pgid)
+{
+	struct pid *s = BPF_CORE_READ(task, signal, pids[PIDTYPE_SID]);
+	struct pid *g = BPF_CORE_READ(task, signal, pids[PIDTYPE_PGID]);
+
+	*sid = BPF_CORE_READ(s, numbers[0].nr);
+	*pgid = BPF_CORE_READ(g, numbers[0].nr);
+}
+
+/* Reads a kernel_cap_t, which is a struct with one u64 since Linux 6.3 and
+ * an array of two u32 before; both are 8 little-endian bytes. */
+static __always_inline __u64 read_caps(const void *field)
+{
+	__u64 caps = 0;
+
+	bpf_probe_read_kernel(&caps, sizeof(caps), field);
+	return caps;
+}
+
 /* Returns the controlling terminal as a kernel dev_t (major << 20 | minor),
  * or 0 when the task has none. */
 static __always_inline __u32 read_tty(struct task_struct *task)

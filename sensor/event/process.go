@@ -43,6 +43,26 @@ type Process struct {
 	// none.
 	TTY uint32
 
+	// SID and PGID are the session and process group ids, in the initial
+	// pid namespace.
+	SID, PGID uint32
+
+	// Capability sets of the main thread as bit masks (bit n is
+	// capability n).
+	CapInheritable, CapPermitted, CapEffective uint64
+
+	// Exe* describe the executable's inode: number, times, mode bits and
+	// owner.
+	ExeIno         uint64
+	ExeCtime       time.Time
+	ExeMtime       time.Time
+	ExeMode        uint32
+	ExeUID, ExeGID uint32
+	// ExeOverlay is set when the executable is on an overlayfs, and
+	// ExeUpperLayer when it is in the overlay's upper (writable) layer, as a
+	// file written into a running container is.
+	ExeOverlay, ExeUpperLayer bool
+
 	PIDNS, MntNS uint32
 	CgroupID     uint64
 	// Cgroups are the cgroup paths the container id was derived from.
@@ -87,6 +107,23 @@ func (p *Process) Cmdline() string {
 		return p.Name
 	}
 	return p.Name + " " + a
+}
+
+// ExeWritable reports whether the process's effective user may write its
+// executable, judged from the inode's mode and owner (Falco's
+// proc.is_exe_writable). Root may write any executable.
+func (p *Process) ExeWritable() bool {
+	switch {
+	case p.ExeMode == 0:
+		return false
+	case p.EUID == 0:
+		return true
+	case p.EUID == p.ExeUID:
+		return p.ExeMode&0o200 != 0
+	case p.EGID == p.ExeGID:
+		return p.ExeMode&0o020 != 0
+	}
+	return p.ExeMode&0o002 != 0
 }
 
 // ExeName returns the base name of ExePath.

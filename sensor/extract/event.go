@@ -200,6 +200,64 @@ func (e *Event) extractProcess(ref *fields.Ref, p *event.Process, dst []fields.V
 		return num(dst, p.StartTime.UnixNano())
 	case fields.ProcIsExeFromMemfd:
 		return boolean(dst, p.ExeFromMemfd)
+	case fields.ProcIsExeUpperLayer:
+		return boolean(dst, p.ExeUpperLayer)
+	case fields.ProcIsExeLowerLayer:
+		return boolean(dst, p.ExeOverlay && !p.ExeUpperLayer)
+	case fields.ProcIsExeWritable:
+		return boolean(dst, p.ExeWritable())
+	case fields.ProcExeIno:
+		if p.ExeIno == 0 {
+			return dst
+		}
+		return num(dst, int64(p.ExeIno))
+	case fields.ProcExeInoCtime:
+		if p.ExeCtime.IsZero() {
+			return dst
+		}
+		return num(dst, p.ExeCtime.UnixNano())
+	case fields.ProcExeInoMtime:
+		if p.ExeMtime.IsZero() {
+			return dst
+		}
+		return num(dst, p.ExeMtime.UnixNano())
+	case fields.ProcExeInoCtimeDurationProcStart:
+		if p.ExeCtime.IsZero() || p.StartTime.IsZero() {
+			return dst
+		}
+		return num(dst, int64(p.StartTime.Sub(p.ExeCtime)))
+	case fields.ProcSid:
+		return num(dst, int64(p.SID))
+	case fields.ProcIsSidLeader:
+		return boolean(dst, p.SID == p.PID)
+	case fields.ProcSname:
+		if l := leader(p, p.SID); l != nil {
+			return str(dst, l.Name)
+		}
+		return dst
+	case fields.ProcVpgid:
+		// NOTE: the id is in the initial pid namespace, not the process's
+		// own, for processes in a container.
+		return num(dst, int64(p.PGID))
+	case fields.ProcIsVpgidLeader:
+		return boolean(dst, p.PGID == p.PID)
+	case fields.ProcVpgidName, fields.ProcVpgidExe:
+		l := leader(p, p.PGID)
+		if l == nil {
+			return dst
+		}
+		if ref.Field == fields.ProcVpgidExe {
+			return str(dst, l.Exe())
+		}
+		return str(dst, l.Name)
+	case fields.ThreadCapEffective:
+		return str(dst, capsText(p.CapEffective))
+	case fields.ThreadCapPermitted:
+		return str(dst, capsText(p.CapPermitted))
+	case fields.ThreadCapInheritable:
+		return str(dst, capsText(p.CapInheritable))
+	case fields.ProcEnv:
+		return e.extractEnv(ref, p, dst)
 	case fields.ProcPidnsInit:
 		return boolean(dst, p.VPID == 1)
 	case fields.UserUID:
