@@ -44,6 +44,13 @@ type Config struct {
 	// (syscalls.StateTypes) when no rule needs them. Fields such as fd.name
 	// then come only from the kernel's view at each event.
 	DisableFDState bool
+	// OnDrops is called, at most once per DropCheckInterval, when the share
+	// of records lost in the kernel during the interval exceeds
+	// DropThreshold (a fraction; default DefaultDropThreshold, 0.1%). The
+	// sensor also logs a warning then. It runs on its own goroutine.
+	OnDrops           func(DropReport)
+	DropCheckInterval time.Duration
+	DropThreshold     float64
 	// TracefsDir and BpffsDir are the mount points of tracefs and bpffs,
 	// mounted there when missing (defaults "/sys/kernel/tracing" and
 	// "/sys/fs/bpf").
@@ -77,6 +84,7 @@ type Sensor struct {
 	recordsRead     atomic.Uint64
 	eventsDelivered atomic.Uint64
 	decodeErrors    atomic.Uint64
+	statsErrors     atomic.Uint64
 	processes       atomic.Int64
 	evicted         atomic.Uint64
 
@@ -185,6 +193,12 @@ func (s *Sensor) run(ctx context.Context) error {
 
 	stop := context.AfterFunc(ctx, func() { rd.Close() })
 	defer stop()
+
+	watchCtx, cancelWatch := context.WithCancel(ctx)
+	var watching sync.WaitGroup
+	watching.Go(func() { s.watchDrops(watchCtx) })
+	defer watching.Wait()
+	defer cancelWatch()
 
 	var rec ringbuf.Record
 	for {
