@@ -4,7 +4,7 @@
 // the ring buffer.
 //
 // The programs are tp_btf programs on sched_process_exec,
-// sched_process_fork, sched_process_exit, sys_enter and sys_exit. They need
+// sched_process_fork, sched_process_exit and sys_exit. They need
 // Linux 5.17 or newer (bpf_loop) with BTF at /sys/kernel/btf/vmlinux, and
 // x86_64, whose syscall numbers and registers they use. Which syscalls other
 // than exec produce records is set at run time with [Objects.SetSyscalls].
@@ -89,7 +89,6 @@ func (o *Objects) Attach() error {
 		{"sched_process_exec", o.objs.SchedProcessExec},
 		{"sched_process_fork", o.objs.SchedProcessFork},
 		{"sched_process_exit", o.objs.SchedProcessExit},
-		{"sys_enter", o.objs.SysEnter},
 		{"sys_exit", o.objs.SysExit},
 	}
 	for _, p := range progs {
@@ -112,8 +111,13 @@ type SyscallSpec struct {
 	Path2Arg   uint8
 	AddrArg    uint8
 	AddrLenArg uint8
-	Pad        [2]uint8
+	Flags      uint8
+	Pad        uint8
 }
+
+// SpecFDPath is the SyscallSpec.Flags bit that makes the kernel write the
+// path of the described descriptor's file.
+const SpecFDPath = 1 << 0
 
 // Argument selectors of SyscallSpec.
 const (

@@ -20,7 +20,6 @@ enum record_kind {
  * index = cause * RECORD_KIND_MAX + kind. */
 enum drop_cause {
 	DROP_RINGBUF_FULL = 0, /* bpf_ringbuf_reserve failed */
-	DROP_PENDING_FULL = 1, /* the pending_execs map rejected an update */
 	DROP_SCRATCH_MISSING = 2, /* the per-CPU scratch buffer could not be looked up */
 	DROP_CAUSE_MAX = 4,
 };
@@ -139,8 +138,12 @@ struct syscall_spec {
 	__u8 path2_arg;	  /* argument holding a second user path string, or SPEC_ARG_NONE */
 	__u8 addr_arg;	  /* argument holding a user sockaddr, or SPEC_ARG_NONE */
 	__u8 addrlen_arg; /* argument holding the sockaddr length, or SPEC_ARG_NONE */
-	__u8 pad[2];
+	__u8 flags;	  /* SPEC_F_* */
+	__u8 pad;
 };
+
+/* Bits of syscall_spec.flags. */
+#define SPEC_F_FD_PATH (1U << 0) /* write the path of a file descriptor's file */
 
 #define SYSCALL_NR_MAX 512
 #define SYSCALL_PATH_LEN 512

@@ -13,14 +13,6 @@ import (
 	"github.com/cilium/ebpf"
 )
 
-type processPendingExec struct {
-	_        structs.HostLayout
-	Filename uint64
-	Argv     uint64
-	Nr       int32
-	Pad      uint32
-}
-
 type processScratch struct {
 	_ structs.HostLayout
 	W struct {
@@ -88,7 +80,8 @@ type processSyscallSpec struct {
 	Path2Arg   uint8
 	AddrArg    uint8
 	AddrlenArg uint8
-	Pad        [2]uint8
+	Flags      uint8
+	Pad        uint8
 }
 
 // Names of all BPF objects in the ELF.
@@ -97,14 +90,12 @@ type processSyscallSpec struct {
 const (
 	processMapDrops              = "drops"
 	processMapEvents             = "events"
-	processMapPendingExecs       = "pending_execs"
 	processMapScratchMap         = "scratch_map"
 	processMapSyscallScratch     = "syscall_scratch"
 	processMapSyscallSpecs       = "syscall_specs"
 	processProgSchedProcessExec  = "sched_process_exec"
 	processProgSchedProcessExit  = "sched_process_exit"
 	processProgSchedProcessFork  = "sched_process_fork"
-	processProgSysEnter          = "sys_enter"
 	processProgSysExit           = "sys_exit"
 	processVarSelfTgid           = "self_tgid"
 	processVarUnusedExecEvent    = "unused_exec_event"
@@ -158,7 +149,6 @@ type processProgramSpecs struct {
 	SchedProcessExec *ebpf.ProgramSpec `ebpf:"sched_process_exec"`
 	SchedProcessExit *ebpf.ProgramSpec `ebpf:"sched_process_exit"`
 	SchedProcessFork *ebpf.ProgramSpec `ebpf:"sched_process_fork"`
-	SysEnter         *ebpf.ProgramSpec `ebpf:"sys_enter"`
 	SysExit          *ebpf.ProgramSpec `ebpf:"sys_exit"`
 }
 
@@ -168,7 +158,6 @@ type processProgramSpecs struct {
 type processMapSpecs struct {
 	Drops          *ebpf.MapSpec `ebpf:"drops"`
 	Events         *ebpf.MapSpec `ebpf:"events"`
-	PendingExecs   *ebpf.MapSpec `ebpf:"pending_execs"`
 	ScratchMap     *ebpf.MapSpec `ebpf:"scratch_map"`
 	SyscallScratch *ebpf.MapSpec `ebpf:"syscall_scratch"`
 	SyscallSpecs   *ebpf.MapSpec `ebpf:"syscall_specs"`
@@ -207,7 +196,6 @@ func (o *processObjects) Close() error {
 type processMaps struct {
 	Drops          *ebpf.Map `ebpf:"drops"`
 	Events         *ebpf.Map `ebpf:"events"`
-	PendingExecs   *ebpf.Map `ebpf:"pending_execs"`
 	ScratchMap     *ebpf.Map `ebpf:"scratch_map"`
 	SyscallScratch *ebpf.Map `ebpf:"syscall_scratch"`
 	SyscallSpecs   *ebpf.Map `ebpf:"syscall_specs"`
@@ -217,7 +205,6 @@ func (m *processMaps) Close() error {
 	return _ProcessClose(
 		m.Drops,
 		m.Events,
-		m.PendingExecs,
 		m.ScratchMap,
 		m.SyscallScratch,
 		m.SyscallSpecs,
@@ -242,7 +229,6 @@ type processPrograms struct {
 	SchedProcessExec *ebpf.Program `ebpf:"sched_process_exec"`
 	SchedProcessExit *ebpf.Program `ebpf:"sched_process_exit"`
 	SchedProcessFork *ebpf.Program `ebpf:"sched_process_fork"`
-	SysEnter         *ebpf.Program `ebpf:"sys_enter"`
 	SysExit          *ebpf.Program `ebpf:"sys_exit"`
 }
 
@@ -251,7 +237,6 @@ func (p *processPrograms) Close() error {
 		p.SchedProcessExec,
 		p.SchedProcessExit,
 		p.SchedProcessFork,
-		p.SysEnter,
 		p.SysExit,
 	)
 }

@@ -46,9 +46,6 @@ const (
 	// DropRingBufferFull counts records whose ring-buffer reservation failed
 	// because userspace did not consume records fast enough.
 	DropRingBufferFull DropCause = 0
-	// DropPendingFull counts execve entries that could not be remembered
-	// until the syscall returned, so a failed exec went unreported.
-	DropPendingFull DropCause = 1
 	// DropScratchMissing counts syscall records lost because the per-CPU
 	// buffer they are assembled in could not be looked up.
 	DropScratchMissing DropCause = 2
@@ -60,8 +57,6 @@ func (c DropCause) String() string {
 	switch c {
 	case DropRingBufferFull:
 		return "ringbuf_full"
-	case DropPendingFull:
-		return "pending_exec_full"
 	case DropScratchMissing:
 		return "scratch_missing"
 	}

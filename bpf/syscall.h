@@ -15,6 +15,10 @@
 #define AF_INET 2
 #define AF_INET6 10
 
+/* Pending bytes in the ring buffer above which a syscall record wakes the
+ * reader. */
+#define WAKEUP_BYTES (64 * 1024)
+
 #define S_IFMT 00170000
 #define S_IFSOCK 0140000
 
@@ -42,17 +46,17 @@ static __always_inline __u64 syscall_arg(struct pt_regs *regs, __u32 index)
 {
 	switch (index) {
 	case 0:
-		return BPF_CORE_READ(regs, di);
+		return regs->di;
 	case 1:
-		return BPF_CORE_READ(regs, si);
+		return regs->si;
 	case 2:
-		return BPF_CORE_READ(regs, dx);
+		return regs->dx;
 	case 3:
-		return BPF_CORE_READ(regs, r10);
+		return regs->r10;
 	case 4:
-		return BPF_CORE_READ(regs, r8);
+		return regs->r8;
 	case 5:
-		return BPF_CORE_READ(regs, r9);
+		return regs->r9;
 	}
 	return 0;
 }
@@ -104,9 +108,9 @@ static __always_inline void describe_socket(struct syscall_event *e, struct file
 	e->sk_rport = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
 }
 
-/* Fills the fd_* and sk_* fields and the fd path at the start of data.
- * Returns the length of the path written. */
-static __always_inline __u32 describe_fd(struct syscall_event *e, struct task_struct *task, long fd)
+/* Fills the fd_* and sk_* fields, and when want_path is set the path of a
+ * file at the start of data. Returns the length of the path written. */
+static __always_inline __u32 describe_fd(struct syscall_event *e, struct task_struct *task, long fd, bool want_path)
 {
 	bool cloexec = false;
 	struct file *file = fd_file(task, fd, &cloexec);
@@ -128,6 +132,8 @@ static __always_inline __u32 describe_fd(struct syscall_event *e, struct task_st
 		describe_socket(e, file);
 		return 0;
 	}
+	if (!want_path)
+		return 0;
 
 	walk = walk_path(BPF_CORE_READ(file, f_path.dentry), BPF_CORE_READ(file, f_path.mnt), EXEC_PATH_LEN);
 	if (walk & WALK_TRUNCATED)
@@ -160,6 +166,8 @@ static __always_inline int syscall_exit(struct pt_regs *regs, long nr, long ret)
 	struct syscall_spec *spec;
 	struct syscall_event *e;
 	__u32 key = nr, zero = 0, off, n, size;
+	bool want_path;
+	__u64 flags;
 	int i;
 
 	if (nr < 0 || nr >= SYSCALL_NR_MAX)
@@ -196,10 +204,11 @@ static __always_inline int syscall_exit(struct pt_regs *regs, long nr, long ret)
 		e->args[i] = syscall_arg(regs, i);
 
 	off = 0;
+	want_path = spec->flags & SPEC_F_FD_PATH;
 	if (spec->fd_arg == SPEC_ARG_RET)
-		off = describe_fd(e, task, ret);
+		off = describe_fd(e, task, ret, want_path);
 	else if (spec->fd_arg < 6)
-		off = describe_fd(e, task, (int)e->args[spec->fd_arg]);
+		off = describe_fd(e, task, (int)e->args[spec->fd_arg], want_path);
 	if (off > EXEC_PATH_LEN)
 		off = EXEC_PATH_LEN;
 	e->fd_path_len = off;
@@ -230,7 +239,11 @@ static __always_inline int syscall_exit(struct pt_regs *regs, long nr, long ret)
 	size = offsetof(struct syscall_event, data) + off;
 	if (size > sizeof(*e))
 		size = sizeof(*e);
-	if (bpf_ringbuf_output(&events, e, size, 0))
+	/* Waking the reader for every record costs a context switch each, which
+	 * dominates the cost of frequent syscalls. The reader is woken once
+	 * WAKEUP_BYTES are pending and otherwise polls at a short interval. */
+	flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	if (bpf_ringbuf_output(&events, e, size, flags))
 		count_drop(DROP_RINGBUF_FULL, RECORD_SYSCALL);
 	return 0;
 }

@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"strconv"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -57,6 +58,12 @@ func runHelper(action, arg string) error {
 			return errno
 		}
 		return unix.Close(fd)
+	case "loop-getpid", "loop-open", "loop-exec", "loop-connect":
+		n, err := strconv.Atoi(arg)
+		if err != nil {
+			return err
+		}
+		return runLoop(action, n)
 	case "unlink":
 		if err := os.WriteFile(arg, nil, 0o600); err != nil {
 			return err

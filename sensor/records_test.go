@@ -196,3 +196,17 @@ func BenchmarkHandleExecRecord(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkHandleSyscallRecord(b *testing.B) {
+	raw := syscallRecord(b)
+	s := offlineSensor(b, func(*event.Event) {})
+	if err := s.handleRecord(encodeRecord(b, execRecord())); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := s.handleRecord(raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

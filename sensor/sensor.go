@@ -58,6 +58,10 @@ type Config struct {
 	BpffsDir   string
 }
 
+// pollInterval bounds how long a syscall record waits in the ring buffer
+// before the reader collects it.
+const pollInterval = 20 * time.Millisecond
+
 // Stats are counters of a running sensor.
 type Stats struct {
 	// RecordsRead counts ring-buffer records read.
@@ -200,9 +204,16 @@ func (s *Sensor) run(ctx context.Context) error {
 	defer watching.Wait()
 	defer cancelWatch()
 
+	// Syscall records do not wake the reader one by one (see syscall.h), so
+	// the reader also wakes at this interval to collect them.
+	rd.SetDeadline(time.Now().Add(pollInterval))
 	var rec ringbuf.Record
 	for {
 		if err := rd.ReadInto(&rec); err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				rd.SetDeadline(time.Now().Add(pollInterval))
+				continue
+			}
 			if errors.Is(err, ringbuf.ErrClosed) {
 				s.logger.Info("sensor stopped", "records", s.recordsRead.Load())
 				return nil

@@ -220,12 +220,12 @@ func fdFromRecord(rec *bpf.Syscall, sc *event.Syscall, p *event.Process) *event.
 		}
 	case unix.S_IFDIR:
 		fd.Type = event.FDDirectory
-		fd.Path = bpf.SplitPath(rec.FDPath)
+		fd.Path = filePath(rec, sc)
 	case unix.S_IFIFO:
 		fd.Type = event.FDPipe
 	case unix.S_IFREG, unix.S_IFCHR, unix.S_IFBLK, unix.S_IFLNK:
 		fd.Type = event.FDFile
-		fd.Path = bpf.SplitPath(rec.FDPath)
+		fd.Path = filePath(rec, sc)
 		if rec.Flags&bpf.SyscallFDDetached != 0 && strings.HasPrefix(fd.Path, "/memfd:") {
 			fd.Type = event.FDMemfd
 		}
@@ -235,6 +235,16 @@ func fdFromRecord(rec *bpf.Syscall, sc *event.Syscall, p *event.Process) *event.
 		fd.Type = proc.AnonFDType(strings.TrimPrefix(bpf.SplitPath(rec.FDPath), "/"))
 	}
 	return fd
+}
+
+// filePath returns the path of the record's file: the kernel's when it
+// wrote one, else the path argument made absolute. The open family sends
+// no kernel path because, as in Falco, fd.name is the path as requested.
+func filePath(rec *bpf.Syscall, sc *event.Syscall) string {
+	if len(rec.FDPath) > 0 {
+		return bpf.SplitPath(rec.FDPath)
+	}
+	return sc.AbsPath
 }
 
 // describeSocket fills the socket fields of fd from the record.

@@ -100,8 +100,15 @@ const none = bpf.ArgNone
 
 var (
 	noCapture = spec(none, none, none, none, none)
-	fdAt0     = spec(0, none, none, none, none)
+	// fdAt0 describes the descriptor in the first argument, with the path
+	// of its file: these syscalls have no path argument to name it.
+	fdAt0 = withFDPath(spec(0, none, none, none, none))
 )
+
+func withFDPath(s bpf.SyscallSpec) bpf.SyscallSpec {
+	s.Flags |= bpf.SpecFDPath
+	return s
+}
 
 // table lists the captured syscalls. The numbers are those of the x86_64
 // syscall table (arch/x86/entry/syscalls/syscall_64.tbl).
@@ -165,7 +172,7 @@ var table = []Syscall{
 	sys("fchmodat", 268, event.TypeFchmodat, []Param{res, p("dirfd", KindFD, 0), p("filename", KindPath, 1), p("mode", KindOct, 2)}, spec(none, 1, none, none, none)),
 	sys("ptrace", 101, event.TypePtrace, []Param{res, p("addr", KindHex, 2), p("data", KindHex, 3), p("request", KindPtraceRequest, 0), p("pid", KindInt, 1)}, noCapture),
 	sys("init_module", 175, event.TypeInitModule, []Param{res, p("length", KindUint, 1), p("uargs", KindPath, 2)}, spec(none, 2, none, none, none)),
-	sys("finit_module", 313, event.TypeFinitModule, []Param{res, p("fd", KindFD, 0), p("uargs", KindPath, 1), p("flags", KindHex, 2)}, spec(0, 1, none, none, none)),
+	sys("finit_module", 313, event.TypeFinitModule, []Param{res, p("fd", KindFD, 0), p("uargs", KindPath, 1), p("flags", KindHex, 2)}, withFDPath(spec(0, 1, none, none, none))),
 	sys("bpf", 321, event.TypeBpf, []Param{p("fd", KindRes, -1), p("cmd", KindInt, 0)}, noCapture),
 	sys("setns", 308, event.TypeSetns, []Param{res, p("fd", KindFD, 0), p("nstype", KindHex, 1)}, fdAt0),
 	sys("unshare", 272, event.TypeUnshare, []Param{res, p("flags", KindHex, 0)}, noCapture),
