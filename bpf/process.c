@@ -295,9 +295,9 @@ int BPF_PROG(sched_process_exec, struct task_struct *p, pid_t old_pid, struct li
 /* Emits a fork record for every new task, process or thread.
  *
  * Fires from kernel_clone (copy_process has succeeded, the child is not yet
- * running) in the parent's context. The parent's syscall registers tell
- * which syscall created the child and with which clone flags; a kernel
- * thread creating a task has no syscall, so syscall_nr is then -1. */
+ * running) in the parent's context. The parent's syscall registers give the
+ * syscall that created the child and its clone flags. A kernel thread
+ * creating a task has no syscall, so syscall_nr is then -1. */
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(sched_process_fork, struct task_struct *parent, struct task_struct *child)
 {
@@ -338,10 +338,11 @@ int BPF_PROG(sched_process_fork, struct task_struct *parent, struct task_struct 
 
 /* Emits an exit record for every exiting task.
  *
- * Fires from do_exit after the task's memory map is released, in the exiting
- * task's context. do_exit decrements signal->live before this point on
- * every kernel that has this tracepoint, so live == 0 means the whole
- * thread group is gone. exit_code holds the wait status. */
+ * Fires from do_exit in the exiting task's context, once per thread.
+ * do_exit sets exit_code (the wait status) and decrements signal->live
+ * before this point, so live == 0 means the whole thread group is gone.
+ * Checked on Linux 6.18, whose tracepoint also passes group_dead; reading
+ * live instead keeps the program valid on kernels without that argument. */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(sched_process_exit, struct task_struct *p)
 {

@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -53,10 +54,28 @@ func runWorkload(b *testing.B, workload, addr string) {
 	}
 }
 
+// benchRules loads Falco's stable rules from the directory in
+// RIPOSTE_TEST_CORPUS, or Riposte's default rules when it is unset.
+func benchRules(b *testing.B) *rules.Engine {
+	if dir := os.Getenv("RIPOSTE_TEST_CORPUS"); dir != "" {
+		eng, _, err := rules.LoadFiles(rules.Options{}, filepath.Join(dir, "falco_rules.yaml"))
+		if err != nil {
+			b.Fatalf("load stable rules: %v", err)
+		}
+		return eng
+	}
+	eng, _, err := rules.Load(rules.Options{}, defaults.File())
+	if err != nil {
+		b.Fatal(err)
+	}
+	return eng
+}
+
 // BenchmarkSyscallSlowdown measures workloads in a child process, first
-// without the sensor, then with the sensor capturing the stable rules'
-// syscalls and matching every event against the default rules. Compare the
-// ns/op of .../baseline and .../sensor of one run.
+// without the sensor, then with the sensor capturing the syscalls of the
+// stable rules and matching every event against the rules (Falco's stable
+// rules when RIPOSTE_TEST_CORPUS is set). Compare the ns/op of
+// .../baseline and .../sensor of one run.
 func BenchmarkSyscallSlowdown(b *testing.B) {
 	sensortest.RequireRoot(b)
 	addr := benchListener(b)
@@ -65,14 +84,11 @@ func BenchmarkSyscallSlowdown(b *testing.B) {
 		b.Run(w+"/baseline", func(b *testing.B) { runWorkload(b, w, addr) })
 	}
 
-	eng, _, err := rules.Load(rules.Options{}, defaults.File())
-	if err != nil {
-		b.Fatal(err)
-	}
-	adapter := extract.New("bench", nil)
+	eng := benchRules(b)
+	adapter := extract.New("bench", extract.NewUsers("/proc"))
 	var matches []*rules.Rule
 	s, err := New(Config{
-		Syscalls: stableRuleTypes,
+		Syscalls: append(extract.SensorTypes(eng.EventTypes()), stableRuleTypes...),
 		Handler: func(e *event.Event) {
 			adapter.Reset(e)
 			matches = eng.Match(adapter, matches[:0])

@@ -35,8 +35,8 @@ func copyFile(t *testing.T, src, dst string) {
 }
 
 // TestSensorExecOverlay execs a static busybox from the lower and from the
-// upper layer of an overlayfs, as a container image file and a file
-// dropped into a running container, and checks the layer flags, the
+// upper layer of an overlayfs, like a file of a container image and a file
+// dropped into a running container. It checks the layer flags, the
 // executable's inode fields, the session and the capabilities.
 func TestSensorExecOverlay(t *testing.T) {
 	_, events := startSensor(t)

@@ -54,9 +54,9 @@ func capsText(mask uint64) string {
 	return strings.Join(names, " ")
 }
 
-// extractEnv reads proc.env from /proc/<pid>/environ when a rule asks for
-// it: the whole environment space-separated, or the value of one variable.
-// A process that has exited has no value.
+// extractEnv reads proc.env from /proc/<pid>/environ only when a rule or
+// output uses it. It returns the whole environment space-separated, or the
+// value of one variable, and no value for a process that has exited.
 func (e *Event) extractEnv(ref *fields.Ref, p *event.Process, dst []fields.Value) []fields.Value {
 	if e.users == nil {
 		return dst
