@@ -16,7 +16,7 @@ import (
 // the sensor's process state is valid.
 type execFields struct {
 	name, exepath, pname, containerID, fullID, userName string
-	upperLayer                                           bool
+	upperLayer                                          bool
 }
 
 func resolveRef(t *testing.T, name string) *fields.Ref {

@@ -16,15 +16,15 @@ type Container struct {
 	// ID is the 64-hex-digit container id, also the last component of its
 	// cgroup path.
 	ID string
-	// Output is what the container's process wrote.
+	// Output is the combined output of the container's process.
 	Output []byte
 }
 
 // RunContainer runs script with /bin/sh in a throwaway runc container and
-// waits for it to exit. The root file system is an overlayfs whose lower
-// layer holds a static busybox (as /bin/busybox with sh, id, cp, cat, sleep
-// and true links) and an /etc/passwd naming uid 0 "containerroot", so a
-// file the script writes lands in the upper layer. The cgroup path is laid
+// waits for it to exit. The root file system is an overlayfs. Its lower
+// layer contains a static busybox (/bin/busybox, with sh, id, cp, cat,
+// sleep and true links) and an /etc/passwd naming uid 0 "containerroot".
+// A file the script writes lands in the upper layer. The cgroup path is laid
 // out as a kubelet with the cgroupfs driver does,
 // /kubepods/besteffort/pod<uid>/<id>. Everything is removed when the test
 // ends. It fails the test when runc or busybox is missing.
