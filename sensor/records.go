@@ -105,6 +105,8 @@ func (s *Sensor) execEvent(rec *bpf.Exec) *event.Event {
 		return ev
 	}
 	p := processFromExec(rec, ev.Exec.Args)
+	// exec leaves one thread: de_thread ends the others first.
+	p.Threads = 1
 	if old := s.table.Get(h.PID); old == nil {
 		p.StartTime = ev.Time
 	}
@@ -216,9 +218,14 @@ func (s *Sensor) forkEvent(rec *bpf.ForkEvent) *event.Event {
 		ev.Type = event.TypeClone3
 	}
 	if !ev.Clone.Thread {
-		s.table.Fork(h.PID, rec.ChildPID, event.Process{StartTime: ev.Time})
+		if c := s.table.Fork(h.PID, rec.ChildPID, event.Process{StartTime: ev.Time}); c != nil {
+			c.Threads = 1
+		}
 	}
 	ev.Proc = s.table.Lookup(h.PID)
+	if ev.Proc != nil && ev.Clone.Thread {
+		ev.Proc.Threads++
+	}
 	if ev.Proc == nil {
 		ev.Proc = processFromHeader(h)
 	}
@@ -242,6 +249,9 @@ func (s *Sensor) exitEvent(rec *bpf.ExitEvent) *event.Event {
 	ev.Proc = s.table.Get(h.PID)
 	if ev.Proc == nil {
 		ev.Proc = processFromHeader(h)
+	}
+	if !ev.Exit.GroupDead && ev.Proc.Threads > 1 {
+		ev.Proc.Threads--
 	}
 	return ev
 }

@@ -38,7 +38,13 @@ type snapshot struct {
 	pname     string
 	clone     *event.Clone
 	exit      *event.Exit
+	threads   int
+	// maxThreads is the largest thread count of the process seen so far.
+	maxThreads int
 }
+
+// maxThreads tracks the largest thread count per pid across events.
+var maxThreads = map[uint32]int{}
 
 // execProcs receives a copy of the process entry of every successful exec
 // seen by the sensor of startSensor.
@@ -56,7 +62,12 @@ func startSensor(t *testing.T) (*Sensor, <-chan snapshot) {
 			pid: e.Proc.PID, ppid: e.Proc.PPID, uid: e.Proc.UID, name: e.Proc.Name,
 			exePath: e.Proc.ExePath, cwd: e.Proc.Cwd, args: e.Proc.Args,
 			container: e.Proc.ContainerID, clone: e.Clone, exit: e.Exit,
+			threads: e.Proc.Threads,
 		}
+		if e.Proc.Threads > maxThreads[e.Proc.PID] {
+			maxThreads[e.Proc.PID] = e.Proc.Threads
+		}
+		s.maxThreads = maxThreads[e.Proc.PID]
 		if p := e.Proc.Parent; p != nil {
 			s.pname = p.Name
 		}
@@ -280,5 +291,25 @@ func TestCheckCapabilities(t *testing.T) {
 func TestNewWithoutHandler(t *testing.T) {
 	if _, err := New(Config{}, nil); err == nil {
 		t.Error("New without handler succeeded, want error")
+	}
+}
+
+func TestSensorThreadCount(t *testing.T) {
+	_, events := startSensor(t)
+	// A Go child has several threads; the helper opens a file once its
+	// runtime is up, so its entry counts them by then.
+	file := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pid := runHelperChild(t, "open", file)
+	e := waitFor(t, events, "exit of the helper", func(e snapshot) bool {
+		return e.typ == event.TypeProcExit && e.pid == pid && e.exit.GroupDead
+	})
+	if e.threads < 1 {
+		t.Errorf("threads at the last exit = %d, want at least 1", e.threads)
+	}
+	if e.maxThreads < 2 {
+		t.Errorf("max threads seen = %d, want a multi-threaded Go child", e.maxThreads)
 	}
 }

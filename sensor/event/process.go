@@ -63,6 +63,10 @@ type Process struct {
 	// file written into a running container is.
 	ExeOverlay, ExeUpperLayer bool
 
+	// Threads is the number of threads, counted from clone and exit events
+	// after the entry was read from procfs or created by exec.
+	Threads int
+
 	PIDNS, MntNS uint32
 	CgroupID     uint64
 	// Cgroups are the cgroup paths the container id was derived from.

@@ -198,6 +198,11 @@ func (e *Event) extractProcess(ref *fields.Ref, p *event.Process, dst []fields.V
 			return dst
 		}
 		return num(dst, p.StartTime.UnixNano())
+	case fields.ProcNthreads:
+		if p.Threads == 0 {
+			return dst
+		}
+		return num(dst, int64(p.Threads))
 	case fields.ProcIsExeFromMemfd:
 		return boolean(dst, p.ExeFromMemfd)
 	case fields.ProcIsExeUpperLayer:

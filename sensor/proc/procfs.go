@@ -222,6 +222,8 @@ func parseStatus(data []byte, p *event.Process) {
 			p.UID, p.EUID = num(0), num(1)
 		case "Gid":
 			p.GID, p.EGID = num(0), num(1)
+		case "Threads":
+			p.Threads = int(num(0))
 		case "NSpid":
 			if len(f) > 0 {
 				p.VPID = num(len(f) - 1)
