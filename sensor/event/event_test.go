@@ -68,3 +68,33 @@ func TestProcessFields(t *testing.T) {
 		t.Errorf("Cmdline without args = %q", got)
 	}
 }
+
+func TestFDPathParts(t *testing.T) {
+	tests := []struct {
+		path, dir, file string
+	}{
+		{"/etc/shadow", "/etc", "shadow"},
+		{"/shadow", "/", "shadow"},
+		{"/", "/", "/"},
+		{"relative/x", "relative", "x"},
+		{"/a/b/", "/a/b", "b"}, // as path.Dir and path.Base treat a trailing slash
+		{"/a//b", "/a", "b"},
+		{"/a/./b", "/a", "b"},
+	}
+	for _, tt := range tests {
+		fd := &FD{Type: FDFile, Path: tt.path}
+		if got := fd.Directory(); got != tt.dir {
+			t.Errorf("Directory(%q) = %q, want %q", tt.path, got, tt.dir)
+		}
+		if got := fd.Filename(); got != tt.file {
+			t.Errorf("Filename(%q) = %q, want %q", tt.path, got, tt.file)
+		}
+	}
+	if got := FDIPv4.CharString(); got != "4" {
+		t.Errorf("CharString = %q, want 4", got)
+	}
+	sock := &FD{Type: FDIPv4, Path: "/x"}
+	if sock.Directory() != "" || sock.Filename() != "" {
+		t.Error("socket has a directory or file name")
+	}
+}

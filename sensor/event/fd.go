@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"path"
 	"strconv"
+	"strings"
 )
 
 // FDType is the kind of file a descriptor refers to.
@@ -62,6 +63,21 @@ func (t FDType) String() string {
 	}
 	return fdTypes[FDUnknown].name
 }
+
+// CharString returns Char as a one-character string, without allocating.
+func (t FDType) CharString() string {
+	c := t.Char()
+	return charStrings[c : c+1]
+}
+
+// charStrings has every byte value at its own index, for CharString.
+var charStrings = func() string {
+	b := make([]byte, 256)
+	for i := range b {
+		b[i] = byte(i)
+	}
+	return string(b)
+}()
 
 // Char returns Falco's fd.typechar, such as 'f' for files.
 func (t FDType) Char() byte {
@@ -144,7 +160,8 @@ func (fd *FD) Directory() string {
 	case FDDirectory:
 		return fd.Path
 	case FDFile, FDMemfd:
-		return path.Dir(fd.Path)
+		dir, _ := splitPath(fd.Path)
+		return dir
 	}
 	return ""
 }
@@ -154,7 +171,18 @@ func (fd *FD) Filename() string {
 	if fd.Type != FDFile && fd.Type != FDMemfd {
 		return ""
 	}
-	return path.Base(fd.Path)
+	_, file := splitPath(fd.Path)
+	return file
+}
+
+// splitPath splits a clean absolute path at its last slash without
+// allocating; other paths go through package path.
+func splitPath(p string) (dir, file string) {
+	i := strings.LastIndexByte(p, '/')
+	if i <= 0 || i == len(p)-1 || strings.Contains(p, "//") || strings.Contains(p, "/.") {
+		return path.Dir(p), path.Base(p)
+	}
+	return p[:i], p[i+1:]
 }
 
 func joinHostPort(addr netip.Addr, port uint16) string {

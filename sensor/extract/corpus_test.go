@@ -7,6 +7,7 @@ import (
 
 	"github.com/riposte-sec/riposte/rules"
 	"github.com/riposte-sec/riposte/rules/evttype"
+	"github.com/riposte-sec/riposte/sensor/event"
 )
 
 // corpusDir returns the upstream rules directory from RIPOSTE_TEST_CORPUS,
@@ -58,5 +59,34 @@ func TestUpstreamRuleTypesCaptured(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkMatchStableRulesOpenat matches one openat event of a file no
+// rule cares about against Falco's stable rules: the common case of the
+// open loop.
+func BenchmarkMatchStableRulesOpenat(b *testing.B) {
+	dir := os.Getenv("RIPOSTE_TEST_CORPUS")
+	if dir == "" {
+		b.Skip("RIPOSTE_TEST_CORPUS is not set")
+	}
+	eng, _, err := rules.LoadFiles(rules.Options{}, filepath.Join(dir, "falco_rules.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ev := &event.Event{
+		Type: event.TypeOpenat, TID: 30, Res: 5, Proc: sampleEvent().Proc,
+		Syscall: &event.Syscall{
+			Nr: 257, Args: [6]uint64{uint64(0xffffff9c), 0, 0, 0},
+			Path: "/etc/hostname", AbsPath: "/etc/hostname",
+			FD: &event.FD{Num: 5, Type: event.FDFile, Path: "/etc/hostname"},
+		},
+	}
+	e := New("bench", NewUsers("/proc"))
+	var dst []*rules.Rule
+	b.ReportAllocs()
+	for b.Loop() {
+		e.Reset(ev)
+		dst = eng.Match(e, dst[:0])
 	}
 }

@@ -32,10 +32,12 @@ func (e *Event) Reset(ev *event.Event) {
 	e.typ = typeOf(ev.Type)
 }
 
-// typeTable maps sensor event types to the engine's event types by name.
-var typeTable = func() map[event.Type]evttype.Type {
-	m := make(map[event.Type]evttype.Type)
-	for _, t := range event.Types() {
+// typeTable maps sensor event types, by index, to the engine's event types
+// of the same name; evttype.None marks a type the engine lacks.
+var typeTable = func() []evttype.Type {
+	types := event.Types()
+	m := make([]evttype.Type, int(types[len(types)-1])+1)
+	for _, t := range types {
 		if et, ok := evttype.Lookup(t.String()); ok {
 			m[t] = et
 		}
@@ -44,14 +46,17 @@ var typeTable = func() map[event.Type]evttype.Type {
 }()
 
 func typeOf(t event.Type) evttype.Type {
-	return typeTable[t]
+	if int(t) < len(typeTable) {
+		return typeTable[t]
+	}
+	return evttype.None
 }
 
 // EventType returns the rules engine's type for a sensor event type, and
 // whether it has one.
 func EventType(t event.Type) (evttype.Type, bool) {
-	et, ok := typeTable[t]
-	return et, ok
+	et := typeOf(t)
+	return et, et != evttype.None
 }
 
 // Type returns the event type as the rules engine names it.
@@ -390,7 +395,7 @@ func (e *Event) renderArgs() string {
 func SensorTypes(set evttype.Set) []event.Type {
 	var out []event.Type
 	for _, t := range event.Types() {
-		if et, ok := typeTable[t]; ok && set.Has(et) {
+		if et, ok := EventType(t); ok && set.Has(et) {
 			out = append(out, t)
 		}
 	}

@@ -69,8 +69,6 @@ func extractFD(ref *fields.Ref, ev *event.Event, dst []fields.Value) []fields.Va
 		return dst
 	}
 	ip := fd.Type == event.FDIPv4 || fd.Type == event.FDIPv6
-	caddr, cport := fd.Client()
-	saddr, sport := fd.ServerEnd()
 	switch ref.Field {
 	case fields.FdNum:
 		return num(dst, fd.Num)
@@ -79,7 +77,7 @@ func extractFD(ref *fields.Ref, ev *event.Event, dst []fields.Value) []fields.Va
 	case fields.FdTypes:
 		return str(dst, fd.Type.String())
 	case fields.FdTypechar:
-		return str(dst, string(fd.Type.Char()))
+		return str(dst, fd.Type.CharString())
 	case fields.FdName:
 		return str(dst, fd.Name())
 	case fields.FdDirectory:
@@ -119,6 +117,8 @@ func extractFD(ref *fields.Ref, ev *event.Event, dst []fields.Value) []fields.Va
 	if !ip {
 		return dst
 	}
+	caddr, cport := fd.Client()
+	saddr, sport := fd.ServerEnd()
 	switch ref.Field {
 	case fields.FdIP, fields.FdNet:
 		return addr(addr(dst, caddr), saddr)
@@ -147,19 +147,7 @@ func extractFD(ref *fields.Ref, ev *event.Event, dst []fields.Value) []fields.Va
 // isOpen computes evt.is_open_read and its siblings from the open flags of
 // an open-family event.
 func isOpen(id fields.ID, ev *event.Event) bool {
-	s := syscalls.ByType(ev.Type)
-	if s == nil || ev.Syscall == nil {
-		return false
-	}
-	var flags uint32
-	found := false
-	for _, prm := range s.Params {
-		if prm.Name == "flags" && (prm.Kind == syscalls.KindOpenFlags || prm.Kind == syscalls.KindOpenHowFlags) {
-			if v, ok := syscalls.ParamValue(prm, ev); ok {
-				flags, found = uint32(v.Num), true
-			}
-		}
-	}
+	flags, found := syscalls.RawOpenFlags(ev)
 	if ev.Type == event.TypeCreat {
 		// creat is open with O_CREAT|O_WRONLY|O_TRUNC.
 		flags, found = 0o1101, true

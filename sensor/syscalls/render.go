@@ -132,6 +132,22 @@ var openFlags = []struct {
 	{unix.O_NOCTTY, "O_NOCTTY"},
 }
 
+// RawOpenFlags returns the open flags of an open-family event without
+// rendering them, and false for other events.
+func RawOpenFlags(ev *event.Event) (uint32, bool) {
+	s := ByType(ev.Type)
+	if s == nil || s.OpenFlags == nil || ev.Syscall == nil {
+		return 0, false
+	}
+	if s.OpenFlags.Kind == KindOpenHowFlags {
+		if len(ev.Syscall.Addr) < 8 {
+			return 0, false
+		}
+		return uint32(binary.LittleEndian.Uint64(ev.Syscall.Addr)), true
+	}
+	return uint32(ev.Syscall.Args[s.OpenFlags.Arg]), true
+}
+
 // OpenFlagsText renders open flags as O_* names joined by '|', starting
 // with the access mode.
 func OpenFlagsText(flags uint32) string {

@@ -77,6 +77,9 @@ type Syscall struct {
 	// descriptors that relative Path and Path2 arguments start from, -1 when
 	// they start from the working directory.
 	PathDirArg, Path2DirArg int
+	// OpenFlags is the "flags" parameter of the open family, nil for other
+	// syscalls.
+	OpenFlags *Param
 }
 
 func sys(name string, nr uint32, typ event.Type, params []Param, spec bpf.SyscallSpec) Syscall {
@@ -181,15 +184,23 @@ var table = []Syscall{
 
 var (
 	byNr   = map[uint32]*Syscall{}
-	byType = map[event.Type]*Syscall{}
+	byType []*Syscall // indexed by event.Type
 )
 
 func init() {
 	for i := range table {
 		s := &table[i]
 		byNr[s.Nr] = s
+		for int(s.Type) >= len(byType) {
+			byType = append(byType, nil)
+		}
 		byType[s.Type] = s
 		s.PathDirArg, s.Path2DirArg = dirArgs(s.Params)
+		for j, prm := range s.Params {
+			if prm.Name == "flags" && (prm.Kind == KindOpenFlags || prm.Kind == KindOpenHowFlags) {
+				s.OpenFlags = &s.Params[j]
+			}
+		}
 	}
 }
 
@@ -222,7 +233,12 @@ func ByNr(nr uint32) *Syscall { return byNr[nr] }
 
 // ByType returns the captured syscall of an event type, or nil for types
 // that are not syscalls of this table (exec, clone, procexit).
-func ByType(t event.Type) *Syscall { return byType[t] }
+func ByType(t event.Type) *Syscall {
+	if int(t) < len(byType) {
+		return byType[t]
+	}
+	return nil
+}
 
 // All returns every captured syscall.
 func All() []*Syscall {
@@ -250,7 +266,7 @@ var StateTypes = []event.Type{
 func Specs(types []event.Type) map[uint32]bpf.SyscallSpec {
 	specs := make(map[uint32]bpf.SyscallSpec)
 	for _, t := range types {
-		if s := byType[t]; s != nil {
+		if s := ByType(t); s != nil {
 			specs[s.Nr] = s.Spec
 		}
 	}
