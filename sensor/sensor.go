@@ -25,7 +25,9 @@ import (
 type Config struct {
 	// Handler receives every event, from the sensor's reading goroutine.
 	// It must return quickly: while it runs, no records are read and the
-	// kernel drops new ones once the ring buffer fills.
+	// kernel drops new ones once the ring buffer fills. The event, its
+	// Syscall and the Process it points to are valid only until Handler
+	// returns; the sensor reuses or changes them afterwards.
 	Handler func(*event.Event)
 	// RingBufferSize is the size of the kernel ring buffer in bytes, a power
 	// of two (default bpf.DefaultRingBufferSize).
@@ -95,6 +97,11 @@ type Sensor struct {
 	// bootOffset converts CLOCK_BOOTTIME nanoseconds to wall-clock time.
 	bootOffset time.Duration
 	eventNum   uint64
+
+	// syscallEvt, syscall and addr are reused for every syscall event.
+	syscallEvt event.Event
+	syscall    event.Syscall
+	addr       [bpf.SyscallAddrLen]byte
 
 	runOnce sync.Once
 	ready   chan struct{}

@@ -34,7 +34,10 @@ func (s *Sensor) syscallEvent(rec *bpf.Syscall) *event.Event {
 		p.FDs = event.NewFDTable()
 	}
 
-	sc := &event.Syscall{
+	// Syscall events are the frequent ones, so their Event and Syscall
+	// values are reused; the handler must not keep them (see Config).
+	sc := &s.syscall
+	*sc = event.Syscall{
 		Nr:            rec.Nr,
 		Args:          rec.Args,
 		Path:          string(rec.Path),
@@ -42,9 +45,10 @@ func (s *Sensor) syscallEvent(rec *bpf.Syscall) *event.Event {
 		PathTruncated: rec.Flags&(bpf.SyscallPathTruncated|bpf.SyscallPath2Truncated) != 0,
 	}
 	if len(rec.Addr) > 0 {
-		sc.Addr = append([]byte(nil), rec.Addr...)
+		sc.Addr = s.addr[:copy(s.addr[:], rec.Addr)]
 	}
-	ev := &event.Event{
+	ev := &s.syscallEvt
+	*ev = event.Event{
 		Type:    info.Type,
 		Time:    s.eventTime(h),
 		CPU:     h.CPU,

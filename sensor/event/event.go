@@ -183,8 +183,8 @@ type Event struct {
 	Res int64
 	// Proc is the process that caused the event. For a successful exec it
 	// describes the new program; for a failed one, the program that called
-	// exec. The sensor owns the Process: it is valid during the handler call
-	// and must be copied to be used later.
+	// exec. The sensor owns the Process, and the Event itself: both are
+	// valid during the handler call and must be copied to be used later.
 	Proc *Process
 
 	// Exactly one of the following is set, matching Type.
