@@ -88,7 +88,7 @@ func waitSyscall(t *testing.T, events <-chan syscallSnapshot, what string, match
 }
 
 func TestSyscallOpenat(t *testing.T) {
-	_, events := startSyscallSensor(t, Config{Syscalls: []event.Type{event.TypeOpenat}})
+	_, events := startSyscallSensor(t, Config{Syscalls: []event.Type{event.TypeOpenat, event.TypeClose}})
 	file := filepath.Join(t.TempDir(), "target")
 	if err := os.WriteFile(file, []byte("x"), 0o600); err != nil {
 		t.Fatal(err)

@@ -249,11 +249,16 @@ func All() []*Syscall {
 	return out
 }
 
-// StateTypes are the syscalls the sensor needs to keep its fd table and
-// process credentials right, whether or not a rule selects them.
+// StateTypes are the syscalls the sensor captures to keep its descriptor
+// table, working directories and credentials right, whether or not a rule
+// selects them. close and fcntl are left out although they change the
+// table: they are among the most frequent syscalls, and every captured
+// syscall that uses a descriptor has it described by the kernel anyway. A
+// closed descriptor's entry stays until its number is reused or the
+// process exits, unless a rule selects close.
 var StateTypes = []event.Type{
-	event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat, event.TypeClose,
-	event.TypeDup, event.TypeDup2, event.TypeDup3, event.TypeFcntl,
+	event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat,
+	event.TypeDup, event.TypeDup2, event.TypeDup3,
 	event.TypeSocket, event.TypeConnect, event.TypeAccept, event.TypeAccept4, event.TypeBind, event.TypeListen,
 	event.TypeChdir, event.TypeFchdir,
 	event.TypeSetuid, event.TypeSetgid, event.TypeSetreuid, event.TypeSetregid, event.TypeSetresuid, event.TypeSetresgid,
