@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/riposte-sec/riposte/rules"
 	"github.com/riposte-sec/riposte/rules/defaults"
@@ -44,12 +45,17 @@ func benchListener(b *testing.B) string {
 	return ln.Addr().String()
 }
 
-// runWorkload runs b.N iterations of a workload in a helper child, whose
-// syscalls the sensor captures (it ignores its own process).
-func runWorkload(b *testing.B, workload, addr string) {
-	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^$", strconv.Itoa(b.N))
+// workloadCmd returns a helper child that runs n iterations of a workload;
+// the sensor captures its syscalls (it ignores its own process).
+func workloadCmd(workload, addr string, n int) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^$", strconv.Itoa(n))
 	cmd.Env = append(os.Environ(), helperEnv+"=loop-"+workload, "RIPOSTE_BENCH_ADDR="+addr)
-	if out, err := cmd.CombinedOutput(); err != nil {
+	return cmd
+}
+
+// runWorkload runs b.N iterations of a workload in a helper child.
+func runWorkload(b *testing.B, workload, addr string) {
+	if out, err := workloadCmd(workload, addr, b.N).CombinedOutput(); err != nil {
 		b.Fatalf("workload %s: %v: %s", workload, err, out)
 	}
 }
@@ -118,9 +124,10 @@ func BenchmarkSyscallSlowdown(b *testing.B) {
 	b.ReportMetric(rssMiB(), "rss-MiB")
 }
 
-// BenchmarkEventRate runs the open loop as fast as it goes with the sensor
-// capturing open and close, and reports the records per second read and
-// the records lost.
+// BenchmarkEventRate runs the open loop in one or two child processes as
+// fast as they go, with the sensor capturing openat and close and a handler
+// that does nothing, and reports the records per second read and the
+// records lost. Each child runs b.N iterations.
 func BenchmarkEventRate(b *testing.B) {
 	sensortest.RequireRoot(b)
 	s, err := New(Config{Syscalls: []event.Type{event.TypeOpenat, event.TypeClose}, Handler: func(*event.Event) {}}, nil)
@@ -136,15 +143,33 @@ func BenchmarkEventRate(b *testing.B) {
 		<-done
 	}()
 
-	before, _ := s.Stats()
-	b.ResetTimer()
-	runWorkload(b, "open", "")
-	b.StopTimer()
-	after, _ := s.Stats()
-	records := float64(after.RecordsRead - before.RecordsRead)
-	b.ReportMetric(records/b.Elapsed().Seconds(), "records/s")
-	b.ReportMetric(float64(dropTotal(after)-dropTotal(before)), "drops")
-	b.ReportMetric(rssMiB(), "rss-MiB")
+	for _, producers := range []int{1, 2} {
+		b.Run(strconv.Itoa(producers)+"-producers", func(b *testing.B) {
+			before, _ := s.Stats()
+			var cmds []*exec.Cmd
+			for range producers {
+				cmd := workloadCmd("open", "", b.N)
+				if err := cmd.Start(); err != nil {
+					b.Fatal(err)
+				}
+				cmds = append(cmds, cmd)
+			}
+			for _, cmd := range cmds {
+				if err := cmd.Wait(); err != nil {
+					b.Fatalf("workload open: %v", err)
+				}
+			}
+			b.StopTimer()
+			// Records that did not wake the reader arrive within a poll
+			// interval.
+			time.Sleep(5 * pollInterval)
+			after, _ := s.Stats()
+			records := float64(after.RecordsRead - before.RecordsRead)
+			b.ReportMetric(records/b.Elapsed().Seconds(), "records/s")
+			b.ReportMetric(float64(dropTotal(after)-dropTotal(before)), "drops")
+			b.ReportMetric(rssMiB(), "rss-MiB")
+		})
+	}
 }
 
 func dropTotal(st Stats) uint64 {

@@ -2,9 +2,6 @@ package sensor
 
 import (
 	"context"
-	"os"
-	"os/exec"
-	"strconv"
 	"testing"
 	"time"
 
@@ -17,8 +14,7 @@ import (
 // timeWorkload runs n iterations of a workload in a helper child and
 // returns the time per iteration.
 func timeWorkload(b *testing.B, workload, addr string, n int) time.Duration {
-	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^$", strconv.Itoa(n))
-	cmd.Env = append(os.Environ(), helperEnv+"=loop-"+workload, "RIPOSTE_BENCH_ADDR="+addr)
+	cmd := workloadCmd(workload, addr, n)
 	start := time.Now()
 	if out, err := cmd.CombinedOutput(); err != nil {
 		b.Fatalf("workload %s: %v: %s", workload, err, out)
