@@ -6,8 +6,8 @@
 // The programs are tp_btf programs on sched_process_exec,
 // sched_process_fork, sched_process_exit, sys_enter and sys_exit, so they
 // need Linux 5.8 or newer (ring buffer) with BTF at /sys/kernel/btf/vmlinux.
-// Records are decoded with [DecodeExec], [DecodeFork] and [DecodeExit]
-// after [Kind] has told them apart.
+// [Kind] returns the kind of a raw record, and [DecodeExec], [DecodeFork]
+// and [DecodeExit] decode each kind.
 //
 // vmlinux.h was generated from the BTF of Linux 6.18 with
 //

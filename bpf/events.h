@@ -36,7 +36,7 @@ enum drop_cause {
 #define EXEC_F_CWD_TRUNCATED (1U << 3)
 #define EXEC_F_CGROUP_TRUNCATED (1U << 4)
 #define EXEC_F_CGROUP_V1_TRUNCATED (1U << 5)
-#define EXEC_F_EXE_RESOLVED (1U << 6) /* exe holds a path (zero components means "/") */
+#define EXEC_F_EXE_RESOLVED (1U << 6) /* exe contains a path (zero components means "/") */
 #define EXEC_F_CWD_RESOLVED (1U << 7)
 #define EXEC_F_EXE_DETACHED (1U << 8) /* exe file is not reachable from a mount root (memfd, deleted) */
 #define EXEC_F_EXECVEAT (1U << 9)     /* the syscall was execveat, not execve */
@@ -68,7 +68,7 @@ struct event_header {
 
 /* Strings in exec_event are not NUL-terminated as a whole. Paths are written
  * leaf first: each component followed by a NUL byte, so "/usr/bin/id" is
- * "id\0bin\0usr\0" and the root directory is zero components. args holds
+ * "id\0bin\0usr\0" and the root directory is zero components. args contains
  * argv as the kernel stores it: each argument followed by a NUL byte. */
 struct exec_event {
 	struct event_header hdr;

@@ -32,7 +32,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #error "riposte BPF programs support only x86_64 for now"
 #endif
 
-/* Exec records are about 8 KiB, so 8 MiB holds about a thousand of them. The
+/* Exec records are about 8 KiB, so 8 MiB has room for about a thousand. The
  * loader may resize the map before loading. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

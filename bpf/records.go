@@ -32,7 +32,7 @@ func (k RecordKind) String() string {
 	return fmt.Sprintf("kind(%d)", uint32(k))
 }
 
-// DropCause says why a record was lost in the kernel (enum drop_cause in
+// DropCause is the reason a record was lost in the kernel (enum drop_cause in
 // events.h).
 type DropCause uint32
 

@@ -72,9 +72,9 @@ static __always_inline __u32 read_tty(struct task_struct *task)
 
 /* Scratch space for building strings with variable-length parts. The
  * walkers below run their loops through bpf_loop (Linux 5.17+) and keep
- * their state in this per-CPU map value rather than on the stack: the
+ * their state in this per-CPU map value rather than on the stack. The
  * verifier treats values loaded from a map as unknown, so every iteration
- * looks the same to it and the callback is checked in a few passes instead
+ * looks the same to it and it checks the callback in a few passes instead
  * of once per iteration and branch. The caller then copies the result into
  * its record with a bounded length. */
 #define SCRATCH_LEN 8192

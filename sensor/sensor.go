@@ -31,10 +31,11 @@ type Config struct {
 	// MaxProcesses bounds the process table (default
 	// proc.DefaultMaxProcesses).
 	MaxProcesses int
-	// ProcRoot is where procfs is mounted (default "/proc").
+	// ProcRoot is the procfs mount point (default "/proc").
 	ProcRoot string
-	// TracefsDir and BpffsDir are where tracefs and bpffs are mounted when
-	// missing (defaults "/sys/kernel/tracing" and "/sys/fs/bpf").
+	// TracefsDir and BpffsDir are the mount points of tracefs and bpffs,
+	// mounted there when missing (defaults "/sys/kernel/tracing" and
+	// "/sys/fs/bpf").
 	TracefsDir string
 	BpffsDir   string
 }

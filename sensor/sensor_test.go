@@ -2,10 +2,7 @@ package sensor
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
-	"fmt"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -17,22 +14,11 @@ import (
 	"time"
 
 	"github.com/riposte-sec/riposte/sensor/event"
+	"github.com/riposte-sec/riposte/sensor/sensortest"
 )
 
 // waitTimeout is generous: these tests check behaviour, not speed.
 const waitTimeout = 30 * time.Second
-
-// requireRoot skips the test without root, or fails it when CI=true.
-func requireRoot(t testing.TB) {
-	t.Helper()
-	if os.Geteuid() == 0 {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("test needs root to load BPF programs; run it as root in CI")
-	}
-	t.Skip("test needs root to load BPF programs")
-}
 
 // snapshot is a copy of the fields of an event that the tests check, taken
 // in the handler because the sensor owns the Process.
@@ -58,7 +44,7 @@ type snapshot struct {
 // its events.
 func startSensor(t *testing.T) (*Sensor, <-chan snapshot) {
 	t.Helper()
-	requireRoot(t)
+	sensortest.RequireRoot(t)
 	events := make(chan snapshot, 65536)
 	handler := func(e *event.Event) {
 		s := snapshot{
@@ -173,7 +159,7 @@ func TestSensorExec(t *testing.T) {
 func TestSensorFailedExec(t *testing.T) {
 	_, events := startSensor(t)
 
-	missing := "/nonexistent/riposte-test-" + randomHex(t, 4)
+	missing := "/nonexistent/riposte-test-" + sensortest.RandomHex(t, 4)
 	cmd := exec.Command(missing, "a1")
 	if err := cmd.Run(); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("run %s: err = %v, want not exist", missing, err)
@@ -236,57 +222,16 @@ func TestSensorForkExit(t *testing.T) {
 	}
 }
 
-// kubeletCgroup creates, under the hierarchy mounted at root, the cgroup a
-// kubelet with the systemd driver makes for a containerd container, and
-// returns its directory. It is removed when the test ends.
-func kubeletCgroup(t *testing.T, root, id string) string {
-	t.Helper()
-	pod := "kubepods-besteffort-pod" + randomHex(t, 4) + "_1b2c_4d5e_8f90_" + randomHex(t, 6) + ".slice"
-	dirs := []string{
-		filepath.Join(root, "kubepods.slice"),
-		filepath.Join(root, "kubepods.slice", "kubepods-besteffort.slice"),
-		filepath.Join(root, "kubepods.slice", "kubepods-besteffort.slice", pod),
-		filepath.Join(root, "kubepods.slice", "kubepods-besteffort.slice", pod, "cri-containerd-"+id+".scope"),
-	}
-	for _, d := range dirs {
-		if err := os.Mkdir(d, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
-			t.Fatalf("create cgroup: %v", err)
-		}
-	}
-	t.Cleanup(func() {
-		for i := len(dirs) - 1; i >= 0; i-- {
-			// Only empty cgroups can be removed; the parents may be shared
-			// with a real kubelet, in which case removal fails harmlessly.
-			if err := os.Remove(dirs[i]); err != nil && i == len(dirs)-1 {
-				t.Errorf("remove cgroup: %v", err)
-			}
-		}
-	})
-	return dirs[len(dirs)-1]
-}
-
 func TestSensorContainerID(t *testing.T) {
 	_, events := startSensor(t)
 
-	var hierarchies []string
-	if isDir("/sys/fs/cgroup/pids") {
-		hierarchies = append(hierarchies, "/sys/fs/cgroup/pids")
-	}
-	if isFile("/sys/fs/cgroup/unified/cgroup.procs") {
-		hierarchies = append(hierarchies, "/sys/fs/cgroup/unified")
-	} else if isFile("/sys/fs/cgroup/cgroup.procs") && !isDir("/sys/fs/cgroup/pids") {
-		hierarchies = append(hierarchies, "/sys/fs/cgroup")
-	}
-	if len(hierarchies) == 0 {
-		t.Fatal("no cgroup hierarchy with a pids controller or cgroup v2 found under /sys/fs/cgroup")
-	}
+	hierarchies := sensortest.Hierarchies(t)
 
 	for _, root := range hierarchies {
 		t.Run(filepath.Base(root), func(t *testing.T) {
-			id := randomHex(t, 32)
-			dir := kubeletCgroup(t, root, id)
-			script := fmt.Sprintf(`echo $$ > %s/cgroup.procs && exec /bin/sh -c id`, dir)
-			cmd := exec.Command("/bin/sh", "-c", script)
+			id := sensortest.RandomHex(t, 32)
+			dir := sensortest.KubeletCgroup(t, root, id)
+			cmd := sensortest.CommandInCgroup(dir, "id")
 			if out, err := cmd.CombinedOutput(); err != nil {
 				t.Fatalf("run child in cgroup: %v: %s", err, out)
 			}
@@ -325,23 +270,4 @@ func TestNewWithoutHandler(t *testing.T) {
 	if _, err := New(Config{}, nil); err == nil {
 		t.Error("New without handler succeeded, want error")
 	}
-}
-
-func randomHex(t testing.TB, n int) string {
-	t.Helper()
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return hex.EncodeToString(b)
-}
-
-func isDir(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && st.IsDir()
-}
-
-func isFile(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && st.Mode().IsRegular()
 }

@@ -108,8 +108,9 @@ func (fs *FS) ReadPPID(pid uint32) (uint32, error) {
 }
 
 // Read builds a table entry for pid from procfs. Only the stat file is
-// required; fields whose files cannot be read (exe and cwd of processes of
-// other users without CAP_SYS_PTRACE, kernel threads) stay empty.
+// required. Fields whose files cannot be read stay empty, such as exe and
+// cwd of kernel threads, or of other users' processes without
+// CAP_SYS_PTRACE.
 func (fs *FS) Read(pid uint32) (*event.Process, error) {
 	data, err := os.ReadFile(fs.path(pid, "stat"))
 	if err != nil {

@@ -1,0 +1,331 @@
+package extract
+
+import (
+	"strconv"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/riposte-sec/riposte/rules/evttype"
+	"github.com/riposte-sec/riposte/rules/fields"
+	"github.com/riposte-sec/riposte/sensor/cgroup"
+	"github.com/riposte-sec/riposte/sensor/event"
+)
+
+// Event adapts one sensor event to the rules engine. The zero value is not
+// usable; call Reset before each use. Reusing one Event for every event of
+// a sensor avoids an allocation per event.
+type Event struct {
+	ev       *event.Event
+	typ      evttype.Type
+	hostname string
+	users    *Users
+}
+
+// New returns an adapter whose evt.hostname is hostname and whose user.name
+// and group.name come from users (nil leaves them missing).
+func New(hostname string, users *Users) *Event {
+	return &Event{hostname: hostname, users: users}
+}
+
+// Reset points the adapter at ev.
+func (e *Event) Reset(ev *event.Event) {
+	e.ev = ev
+	e.typ = typeOf(ev.Type)
+}
+
+// typeTable maps sensor event types to the engine's event types by name.
+var typeTable = func() map[event.Type]evttype.Type {
+	m := make(map[event.Type]evttype.Type)
+	for _, t := range event.Types() {
+		if et, ok := evttype.Lookup(t.String()); ok {
+			m[t] = et
+		}
+	}
+	return m
+}()
+
+func typeOf(t event.Type) evttype.Type {
+	return typeTable[t]
+}
+
+// EventType returns the rules engine's type for a sensor event type, and
+// whether it has one.
+func EventType(t event.Type) (evttype.Type, bool) {
+	et, ok := typeTable[t]
+	return et, ok
+}
+
+// Type returns the event type as the rules engine names it.
+func (e *Event) Type() evttype.Type { return e.typ }
+
+func str(dst []fields.Value, s string) []fields.Value {
+	return append(dst, fields.Value{Str: s})
+}
+
+func num(dst []fields.Value, n int64) []fields.Value {
+	return append(dst, fields.Value{Num: n})
+}
+
+func boolean(dst []fields.Value, b bool) []fields.Value {
+	return append(dst, fields.Value{Bool: b})
+}
+
+// Extract appends the values of ref for the current event to dst.
+func (e *Event) Extract(ref *fields.Ref, dst []fields.Value) []fields.Value {
+	ev := e.ev
+	if ev == nil {
+		return dst
+	}
+	switch ref.Field {
+	case fields.EvtNum:
+		return num(dst, int64(ev.Num))
+	case fields.EvtTime, fields.EvtTimeS, fields.EvtTimeISO8601, fields.EvtDatetime, fields.EvtRawtime:
+		return num(dst, ev.Time.UnixNano())
+	case fields.EvtHostname:
+		if e.hostname == "" {
+			return dst
+		}
+		return str(dst, e.hostname)
+	case fields.EvtDir:
+		// Riposte delivers one event per syscall, at its exit.
+		return str(dst, "<")
+	case fields.EvtCPU:
+		return num(dst, int64(ev.CPU))
+	case fields.EvtCategory:
+		return str(dst, "process")
+	case fields.EvtRes:
+		return str(dst, resString(ev.Res))
+	case fields.EvtRawres:
+		return num(dst, ev.Res)
+	case fields.EvtFailed:
+		return boolean(dst, ev.Res < 0)
+	case fields.EvtIsIO, fields.EvtIsIORead, fields.EvtIsIOWrite, fields.EvtIsWait,
+		fields.EvtIsOpenRead, fields.EvtIsOpenWrite, fields.EvtIsOpenExec, fields.EvtIsOpenCreate:
+		// None of the process events reads, writes, waits or opens.
+		return boolean(dst, false)
+	case fields.EvtArgs:
+		return str(dst, e.renderArgs())
+	case fields.EvtArg:
+		if p, ok := e.param(ref); ok {
+			return str(dst, p.text)
+		}
+		return dst
+	case fields.EvtRawarg:
+		if p, ok := e.param(ref); ok && p.numeric {
+			return num(dst, p.num)
+		}
+		return dst
+	case fields.ThreadTID:
+		return num(dst, int64(ev.TID))
+	case fields.ThreadIsMainThread:
+		return boolean(dst, ev.Proc != nil && ev.TID == ev.Proc.PID)
+	}
+	if ev.Proc == nil {
+		return dst
+	}
+	return e.extractProcess(ref, ev.Proc, dst)
+}
+
+// resString renders a return value as Falco's evt.res does: SUCCESS, or the
+// errno name of a negative value.
+func resString(res int64) string {
+	if res >= 0 {
+		return "SUCCESS"
+	}
+	if name := unix.ErrnoName(syscall.Errno(-res)); name != "" {
+		return name
+	}
+	return strconv.FormatInt(res, 10)
+}
+
+// extractProcess extracts the proc.*, user.*, group.* and container.* fields.
+func (e *Event) extractProcess(ref *fields.Ref, p *event.Process, dst []fields.Value) []fields.Value {
+	switch ref.Field {
+	case fields.ProcPID:
+		return num(dst, int64(p.PID))
+	case fields.ProcPPID:
+		return num(dst, int64(p.PPID))
+	case fields.ProcVPID:
+		return num(dst, int64(p.VPID))
+	case fields.ProcName:
+		return str(dst, p.Name)
+	case fields.ProcExe:
+		return str(dst, p.Exe())
+	case fields.ProcExepath:
+		return str(dst, p.ExePath)
+	case fields.ProcArgs:
+		if ref.Index != fields.AnyIndex {
+			if ref.Index+1 < len(p.Args) {
+				return str(dst, p.Args[ref.Index+1])
+			}
+			return dst
+		}
+		return str(dst, p.ArgsString())
+	case fields.ProcCmdline:
+		return str(dst, p.Cmdline())
+	case fields.ProcExeline:
+		if a := p.ArgsString(); a != "" {
+			return str(dst, p.Exe()+" "+a)
+		}
+		return str(dst, p.Exe())
+	case fields.ProcCmdnargs:
+		return num(dst, int64(max(len(p.Args)-1, 0)))
+	case fields.ProcCmdlenargs:
+		n := 0
+		for _, a := range p.Args[min(1, len(p.Args)):] {
+			n += len(a)
+		}
+		return num(dst, int64(n))
+	case fields.ProcCwd:
+		if p.Cwd == "" {
+			return dst
+		}
+		return str(dst, p.Cwd)
+	case fields.ProcTTY:
+		return num(dst, int64(p.TTY))
+	case fields.ProcPname, fields.ProcPexe, fields.ProcPexepath, fields.ProcPcmdline:
+		if p.Parent == nil {
+			return dst
+		}
+		return str(dst, parentField(ref.Field, p.Parent))
+	case fields.ProcAname, fields.ProcApid, fields.ProcAexe, fields.ProcAexepath:
+		return ancestorValues(ref, p, dst)
+	case fields.ProcDuration:
+		if p.StartTime.IsZero() {
+			return dst
+		}
+		return num(dst, int64(e.ev.Time.Sub(p.StartTime)))
+	case fields.ProcPPIDDuration:
+		if p.Parent == nil || p.Parent.StartTime.IsZero() {
+			return dst
+		}
+		return num(dst, int64(e.ev.Time.Sub(p.Parent.StartTime)))
+	case fields.ProcStartTs:
+		if p.StartTime.IsZero() {
+			return dst
+		}
+		return num(dst, p.StartTime.UnixNano())
+	case fields.ProcIsExeFromMemfd:
+		return boolean(dst, p.ExeFromMemfd)
+	case fields.ProcPidnsInit:
+		return boolean(dst, p.VPID == 1)
+	case fields.UserUID:
+		return num(dst, int64(p.EUID))
+	case fields.UserLoginUID:
+		if p.LoginUID == event.LoginUIDUnset {
+			return num(dst, -1)
+		}
+		return num(dst, int64(p.LoginUID))
+	case fields.GroupGID:
+		return num(dst, int64(p.EGID))
+	case fields.UserName, fields.UserHomedir, fields.UserShell, fields.UserLoginName, fields.GroupName:
+		return e.extractAccount(ref.Field, p, dst)
+	case fields.ContainerID:
+		return str(dst, p.ShortContainerID())
+	case fields.ContainerFullID:
+		return str(dst, p.ContainerID)
+	case fields.ContainerType:
+		if p.ContainerID == cgroup.HostID {
+			return str(dst, "host")
+		}
+		if p.ContainerRuntime == "" || p.ContainerRuntime == string(cgroup.RuntimeUnknown) {
+			return dst
+		}
+		return str(dst, p.ContainerRuntime)
+	}
+	return dst
+}
+
+func parentField(id fields.ID, parent *event.Process) string {
+	switch id {
+	case fields.ProcPname:
+		return parent.Name
+	case fields.ProcPexe:
+		return parent.Exe()
+	case fields.ProcPexepath:
+		return parent.ExePath
+	}
+	return parent.Cmdline()
+}
+
+// ancestorValues extracts proc.aname and its siblings: [0] is the process
+// itself, [N] its N-th ancestor, and no index every ancestor from the parent
+// up.
+func ancestorValues(ref *fields.Ref, p *event.Process, dst []fields.Value) []fields.Value {
+	valueOf := func(a *event.Process) fields.Value {
+		switch ref.Field {
+		case fields.ProcApid:
+			return fields.Value{Num: int64(a.PID)}
+		case fields.ProcAexe:
+			return fields.Value{Str: a.Exe()}
+		case fields.ProcAexepath:
+			return fields.Value{Str: a.ExePath}
+		}
+		return fields.Value{Str: a.Name}
+	}
+	if ref.Index != fields.AnyIndex {
+		a := p
+		if ref.Index > 0 {
+			a = p.Ancestor(ref.Index)
+		}
+		if a == nil {
+			return dst
+		}
+		return append(dst, valueOf(a))
+	}
+	for _, a := range p.Ancestors() {
+		dst = append(dst, valueOf(a))
+	}
+	return dst
+}
+
+// extractAccount extracts the fields that need the process's user and
+// group databases.
+func (e *Event) extractAccount(id fields.ID, p *event.Process, dst []fields.Value) []fields.Value {
+	if e.users == nil {
+		return dst
+	}
+	switch id {
+	case fields.GroupName:
+		if name, ok := e.users.GroupName(p, p.EGID); ok {
+			return str(dst, name)
+		}
+		return dst
+	case fields.UserLoginName:
+		if p.LoginUID == event.LoginUIDUnset {
+			return dst
+		}
+		if u, ok := e.users.User(p, p.LoginUID); ok {
+			return str(dst, u.Name)
+		}
+		return dst
+	}
+	u, ok := e.users.User(p, p.EUID)
+	if !ok {
+		return dst
+	}
+	switch id {
+	case fields.UserHomedir:
+		return str(dst, u.Home)
+	case fields.UserShell:
+		return str(dst, u.Shell)
+	}
+	return str(dst, u.Name)
+}
+
+// renderArgs renders every parameter as Falco's evt.args does: name=value
+// pairs separated by spaces.
+func (e *Event) renderArgs() string {
+	var b strings.Builder
+	for i, p := range e.params() {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(p.name)
+		b.WriteByte('=')
+		b.WriteString(p.text)
+	}
+	return b.String()
+}

@@ -1,0 +1,188 @@
+package extract
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/riposte-sec/riposte/rules/fields"
+	"github.com/riposte-sec/riposte/sensor/event"
+)
+
+// Parameter positions of the exit events in Falco's event table, so that
+// evt.arg[N] selects what Falco users expect. An empty name is a parameter
+// the sensor does not capture.
+// NOTE: the positions follow the execve, clone and procexit exit events of
+// falcosecurity/libs as of 2025; verify them when a rule indexes past the
+// first few.
+var (
+	execParams = []string{
+		"res", "exe", "args", "tid", "pid", "ptid", "cwd", "", "", "", "", "", "", "comm", "cgroups",
+		"", "tty", "", "loginuid", "", "", "", "", "", "", "", "uid", "trusted_exepath", "", "gid",
+		"filename",
+	}
+	cloneParams = []string{
+		"res", "exe", "args", "tid", "pid", "ptid", "cwd", "", "", "", "", "", "", "comm", "cgroups",
+		"flags", "uid", "gid", "vtid", "vpid",
+	}
+	exitParams = []string{"status", "ret", "sig", "core"}
+)
+
+// param is one rendered event parameter.
+type param struct {
+	name    string
+	text    string
+	num     int64
+	numeric bool
+}
+
+func (e *Event) paramNames() []string {
+	switch {
+	case e.ev.Exec != nil:
+		return execParams
+	case e.ev.Clone != nil:
+		return cloneParams
+	case e.ev.Exit != nil:
+		return exitParams
+	}
+	return nil
+}
+
+// param returns the parameter that ref selects by name or position.
+func (e *Event) param(ref *fields.Ref) (param, bool) {
+	name := ref.Key
+	if name == "" && ref.Index != fields.AnyIndex {
+		names := e.paramNames()
+		if ref.Index >= len(names) {
+			return param{}, false
+		}
+		name = names[ref.Index]
+	}
+	if name == "" {
+		return param{}, false
+	}
+	return e.paramByName(name)
+}
+
+// params returns every captured parameter in Falco's order.
+func (e *Event) params() []param {
+	var out []param
+	for _, name := range e.paramNames() {
+		if name == "" {
+			continue
+		}
+		if p, ok := e.paramByName(name); ok {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func numParam(name string, n int64) (param, bool) {
+	return param{name: name, text: strconv.FormatInt(n, 10), num: n, numeric: true}, true
+}
+
+func textParam(name, text string) (param, bool) {
+	return param{name: name, text: text}, true
+}
+
+func (e *Event) paramByName(name string) (param, bool) {
+	ev := e.ev
+	p := ev.Proc
+	switch name {
+	case "res":
+		if ev.Exit != nil {
+			return param{}, false
+		}
+		if ev.Res < 0 {
+			return param{name: name, text: resString(ev.Res), num: ev.Res, numeric: true}, true
+		}
+		return numParam(name, ev.Res)
+	}
+
+	if ev.Exit != nil {
+		switch name {
+		case "status":
+			return numParam(name, int64(ev.Exit.Status))
+		case "ret":
+			code, _ := ev.Exit.ExitCode()
+			return numParam(name, int64(code))
+		case "sig":
+			sig, _ := ev.Exit.Signal()
+			return numParam(name, int64(sig))
+		case "core":
+			return numParam(name, int64(ev.Exit.Status>>7&1))
+		}
+		return param{}, false
+	}
+
+	if ev.Exec != nil {
+		switch name {
+		case "filename":
+			return textParam(name, ev.Exec.Filename)
+		case "exe":
+			if len(ev.Exec.Args) > 0 {
+				return textParam(name, ev.Exec.Args[0])
+			}
+			return textParam(name, "")
+		case "args":
+			return textParam(name, renderArgv(ev.Exec.Args))
+		}
+	}
+	if ev.Clone != nil {
+		switch name {
+		case "flags":
+			return numParam(name, int64(ev.Clone.Flags))
+		case "vtid", "vpid":
+			return param{}, false
+		}
+	}
+	if p == nil {
+		return param{}, false
+	}
+	switch name {
+	case "exe":
+		return textParam(name, p.Exe())
+	case "args":
+		return textParam(name, renderArgv(p.Args))
+	case "tid":
+		return numParam(name, int64(ev.TID))
+	case "pid":
+		return numParam(name, int64(p.PID))
+	case "ptid":
+		return numParam(name, int64(p.PPID))
+	case "cwd":
+		return textParam(name, p.Cwd)
+	case "comm":
+		return textParam(name, p.Name)
+	case "cgroups":
+		return textParam(name, strings.Join(p.Cgroups, " "))
+	case "tty":
+		return numParam(name, int64(p.TTY))
+	case "loginuid":
+		if p.LoginUID == event.LoginUIDUnset {
+			return numParam(name, -1)
+		}
+		return numParam(name, int64(p.LoginUID))
+	case "uid":
+		return numParam(name, int64(p.EUID))
+	case "gid":
+		return numParam(name, int64(p.EGID))
+	case "trusted_exepath":
+		return textParam(name, p.ExePath)
+	}
+	return param{}, false
+}
+
+// renderArgv renders argv after argv[0] as Falco renders the args byte
+// buffer: each argument followed by a NUL byte, printed as '.'.
+func renderArgv(argv []string) string {
+	if len(argv) <= 1 {
+		return ""
+	}
+	var b strings.Builder
+	for _, a := range argv[1:] {
+		b.WriteString(a)
+		b.WriteByte('.')
+	}
+	return b.String()
+}

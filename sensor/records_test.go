@@ -1,0 +1,153 @@
+package sensor
+
+import (
+	"bytes"
+	"encoding/binary"
+	"log/slog"
+	"slices"
+	"testing"
+
+	"github.com/riposte-sec/riposte/bpf"
+	"github.com/riposte-sec/riposte/sensor/event"
+	"github.com/riposte-sec/riposte/sensor/proc"
+)
+
+const testContainer = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+func encodeRecord(t testing.TB, v any) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := binary.Write(&buf, binary.LittleEndian, v); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// execRecord returns an exec record of `sh -c id` run by pid 100 in a
+// containerd container that the runtime placed in a v1 cgroup only.
+func execRecord() bpf.ExecEvent {
+	var e bpf.ExecEvent
+	e.Header = bpf.EventHeader{Kind: uint32(bpf.RecordExec), PID: 100, TID: 100, PPID: 1, LoginUID: ^uint32(0)}
+	copy(e.Header.Comm[:], "sh")
+	e.Flags = bpf.ExecExeResolved | bpf.ExecCwdResolved
+	e.TTY = 136<<20 | 1
+	e.ArgsLen = uint16(copy(e.Args[:], "sh\x00-c\x00id\x00"))
+	e.FilenameLen = uint16(copy(e.Filename[:], "/bin/sh"))
+	e.ExeLen = uint16(copy(e.Exe[:], "dash\x00bin\x00usr\x00"))
+	e.CwdLen = uint16(copy(e.Cwd[:], "tmp\x00"))
+	e.CgroupLen = uint16(copy(e.Cgroup[:], "session-1.scope\x00user.slice\x00"))
+	e.CgroupV1Len = uint16(copy(e.CgroupV1[:], "cri-containerd-"+testContainer+".scope\x00kubepods.slice\x00"))
+	return e
+}
+
+// offlineSensor returns a sensor without BPF objects whose process table
+// reads an empty procfs, for feeding records by hand.
+func offlineSensor(t testing.TB, handler func(*event.Event)) *Sensor {
+	return &Sensor{
+		cfg:    Config{Handler: handler},
+		logger: slog.New(slog.DiscardHandler),
+		table:  proc.NewTable(t.TempDir(), 0, slog.New(slog.DiscardHandler)),
+	}
+}
+
+func TestHandleExecRecord(t *testing.T) {
+	var got *event.Event
+	s := offlineSensor(t, func(e *event.Event) { got = e })
+	if err := s.handleRecord(encodeRecord(t, execRecord())); err != nil {
+		t.Fatalf("handleRecord: %v", err)
+	}
+	if got == nil {
+		t.Fatal("no event delivered")
+	}
+	if got.Type != event.TypeExecve || got.Num != 1 {
+		t.Errorf("type %v num %d, want execve 1", got.Type, got.Num)
+	}
+	p := got.Proc
+	if p.ExePath != "/usr/bin/dash" || p.Cwd != "/tmp" || p.Name != "sh" {
+		t.Errorf("exe %q cwd %q name %q", p.ExePath, p.Cwd, p.Name)
+	}
+	if !slices.Equal(p.Args, []string{"sh", "-c", "id"}) || p.Cmdline() != "sh -c id" {
+		t.Errorf("args %q cmdline %q", p.Args, p.Cmdline())
+	}
+	if p.ContainerID != testContainer || p.ShortContainerID() != testContainer[:12] {
+		t.Errorf("container %q short %q", p.ContainerID, p.ShortContainerID())
+	}
+	if p.ContainerRuntime != "containerd" {
+		t.Errorf("runtime %q, want containerd", p.ContainerRuntime)
+	}
+	// pts/1: major 136, minor 1, as /proc/<pid>/stat encodes it.
+	if p.TTY != 34817 {
+		t.Errorf("TTY = %d, want 34817", p.TTY)
+	}
+	if s.table.Get(100) != p {
+		t.Error("exec did not update the process table")
+	}
+}
+
+func TestHandleForkExitRecords(t *testing.T) {
+	var events []*event.Event
+	s := offlineSensor(t, func(e *event.Event) { events = append(events, e) })
+	if err := s.handleRecord(encodeRecord(t, execRecord())); err != nil {
+		t.Fatal(err)
+	}
+	fork := bpf.ForkEvent{Header: bpf.EventHeader{Kind: uint32(bpf.RecordFork), PID: 100, TID: 100}, ChildPID: 101, ChildTID: 101, SyscallNr: nrVfork}
+	if err := s.handleRecord(encodeRecord(t, fork)); err != nil {
+		t.Fatal(err)
+	}
+	child := s.table.Get(101)
+	if child == nil || child.ContainerID != testContainer || child.Parent == nil || child.Parent.PID != 100 {
+		t.Fatalf("child entry = %+v, want copy of 100 linked to it", child)
+	}
+	if e := events[1]; e.Type != event.TypeVfork || e.Res != 101 || e.Proc.PID != 100 {
+		t.Errorf("fork event type %v res %d pid %d, want vfork 101 100", e.Type, e.Res, e.Proc.PID)
+	}
+
+	exit := bpf.ExitEvent{Header: bpf.EventHeader{Kind: uint32(bpf.RecordExit), PID: 101, TID: 101}, ExitCode: 2 << 8, Flags: bpf.ExitGroupDead}
+	if err := s.handleRecord(encodeRecord(t, exit)); err != nil {
+		t.Fatal(err)
+	}
+	if e := events[2]; e.Type != event.TypeProcExit || e.Proc != child {
+		t.Errorf("exit event type %v proc %v, want procexit of the child entry", e.Type, e.Proc)
+	}
+	if code, ok := events[2].Exit.ExitCode(); !ok || code != 2 {
+		t.Errorf("exit code %d %v, want 2", code, ok)
+	}
+	if s.table.Get(101) != nil {
+		t.Error("exited process still in the table")
+	}
+}
+
+func TestHandleUnknownKind(t *testing.T) {
+	s := offlineSensor(t, func(*event.Event) { t.Error("event delivered for an unknown record") })
+	raw := encodeRecord(t, bpf.ExitEvent{Header: bpf.EventHeader{Kind: 9}})
+	if err := s.handleRecord(raw); err == nil {
+		t.Error("handleRecord accepted an unknown kind")
+	}
+}
+
+// FuzzHandleRecord feeds arbitrary bytes through decoding and the process
+// table: nothing may panic, and every delivered event has a process.
+func FuzzHandleRecord(f *testing.F) {
+	f.Add(encodeRecord(f, execRecord()))
+	f.Add(encodeRecord(f, bpf.ForkEvent{Header: bpf.EventHeader{Kind: uint32(bpf.RecordFork), PID: 5}, ChildPID: 6}))
+	f.Add(encodeRecord(f, bpf.ExitEvent{Header: bpf.EventHeader{Kind: uint32(bpf.RecordExit), PID: 5}, Flags: 1}))
+	s := offlineSensor(f, func(e *event.Event) {
+		if e.Proc == nil {
+			panic("event without process")
+		}
+	})
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		_ = s.handleRecord(raw)
+	})
+}
+
+func BenchmarkHandleExecRecord(b *testing.B) {
+	raw := encodeRecord(b, execRecord())
+	s := offlineSensor(b, func(*event.Event) {})
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := s.handleRecord(raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
