@@ -29,6 +29,10 @@ run: build ## Run detection and response on this host with embedded defaults (ne
 test: ## Run every test (as root, so the eBPF and Kubernetes suites run too).
 	$(GO) test $(TESTFLAGS) $(PKGS)
 
+.PHONY: generate
+generate: ## Rebuild the eBPF objects and their Go bindings (needs clang-16 and llvm-16).
+	$(GO) generate ./bpf/...
+
 .PHONY: vet
 vet: ## Run go vet and staticcheck.
 	$(GO) vet $(PKGS)
