@@ -307,4 +307,3 @@ func (p *printer) writeLine(line string) {
 	defer p.mu.Unlock()
 	fmt.Fprintln(p.w, line)
 }
-
