@@ -216,9 +216,10 @@ func (e *Engine) Match(ev Event, dst []*Rule) []*Rule {
 		return dst
 	}
 	s := e.scratch.Get().(*filter.Scratch)
+	s.NextEvent()
 	found := false
 	for _, r := range indexed {
-		if r.rule.Filter.Match(ev, s) {
+		if r.rule.Filter.MatchCurrent(ev, s) {
 			dst = append(dst, r)
 			found = true
 			if e.opts.Matching == MatchFirst {
@@ -229,7 +230,7 @@ func (e *Engine) Match(ev Event, dst []*Rule) []*Rule {
 	}
 	if !found {
 		for _, r := range e.catchAll {
-			if r.rule.Filter.Match(ev, s) {
+			if r.rule.Filter.MatchCurrent(ev, s) {
 				dst = append(dst, r)
 				if e.opts.Matching == MatchFirst {
 					break

@@ -157,8 +157,7 @@ func (e typeSetEval) eval(ev fields.Event, _ *Scratch) bool {
 type existsEval struct{ src *operand }
 
 func (e existsEval) eval(ev fields.Event, s *Scratch) bool {
-	s.vals = e.src.extract(ev, s.vals[:0])
-	return len(s.vals) > 0
+	return len(e.src.values(ev, s, &s.vals)) > 0
 }
 
 // valueCheck compiles a comparison of an operand with literal values.

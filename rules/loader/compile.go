@@ -33,9 +33,10 @@ type macroState struct {
 
 // compiler compiles the collection once.
 type compiler struct {
-	l      *loader
-	c      *collection
-	macros map[string]*macroState
+	l       *loader
+	c       *collection
+	macros  map[string]*macroState
+	filters *filter.Compiler
 }
 
 // compile compiles every list, macro and rule of the collection. It
@@ -46,7 +47,7 @@ func (l *loader) compile() *Ruleset {
 	for _, m := range c.macros {
 		m.used = false
 	}
-	k := &compiler{l: l, c: c, macros: make(map[string]*macroState, len(c.macros))}
+	k := &compiler{l: l, c: c, macros: make(map[string]*macroState, len(c.macros)), filters: filter.NewCompiler()}
 	for _, m := range c.macros {
 		text := c.substituteLists(m.cond)
 		ast, err := condition.Parse(text, condition.RuleMaxDepth)
@@ -71,6 +72,7 @@ func (l *loader) compile() *Ruleset {
 		}
 		set.Rules = append(set.Rules, rule)
 	}
+	k.filters.Finalize()
 	for _, li := range c.lists {
 		set.Lists = append(set.Lists, li.name)
 		if !li.used {
@@ -223,7 +225,7 @@ func (k *compiler) rule(r *ruleDef) (*Rule, error) {
 		line, col := k.position(r.condSrc, wrapped, text, p.Offset, shift)
 		warn(WarnUnsafeNACheck, "comparing a field of this source with '<NA>' is unsafe: the field never has that value", line, col)
 	}
-	f, fwarns, err := filter.Compile(ast)
+	f, fwarns, err := k.filters.Compile(ast)
 	for _, w := range fwarns {
 		line, col := k.position(r.condSrc, wrapped, text, w.Pos.Offset, shift)
 		warn(w.Code, w.Msg, line, col)
