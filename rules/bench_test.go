@@ -191,6 +191,7 @@ func benchmarkMatch(b *testing.B, files ...string) {
 		b.Fatal(err)
 	}
 	evs := benchEvents()
+	m := eng.NewMatcher()
 	dst := make([]*rules.Rule, 0, 8)
 	matched := 0
 	for _, ev := range evs {
@@ -201,7 +202,7 @@ func benchmarkMatch(b *testing.B, files ...string) {
 	b.ResetTimer()
 	cpu := cpuTime()
 	for i := 0; b.Loop(); i++ {
-		dst = eng.Match(evs[i%len(evs)], dst[:0])
+		dst = m.Match(evs[i%len(evs)], dst[:0])
 	}
 	cpu = cpuTime() - cpu
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")

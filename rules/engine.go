@@ -205,8 +205,34 @@ func (e *Engine) EventTypes() evttype.Set { return e.types }
 // Match evaluates ev against the enabled rules that can match its type and
 // appends the matching rules to dst in Falco's order: rules indexed by the
 // event's type first, in rule order, then the rules that apply to every event
-// type. With MatchFirst (the default) it appends at most one rule.
+// type. With MatchFirst (the default) it appends at most one rule. Match is
+// safe for concurrent use; it takes its scratch state from a pool.
 func (e *Engine) Match(ev Event, dst []*Rule) []*Rule {
+	s := e.scratch.Get().(*filter.Scratch)
+	dst = e.match(ev, dst, s)
+	e.scratch.Put(s)
+	return dst
+}
+
+// Matcher matches events with scratch state of its own, which saves the pool
+// round trip of Engine.Match. It is not safe for concurrent use: give each
+// goroutine that reads events its own Matcher.
+type Matcher struct {
+	e *Engine
+	s *filter.Scratch
+}
+
+// NewMatcher returns a Matcher for the engine's rules.
+func (e *Engine) NewMatcher() *Matcher {
+	return &Matcher{e: e, s: filter.NewScratch()}
+}
+
+// Match does what Engine.Match does.
+func (m *Matcher) Match(ev Event, dst []*Rule) []*Rule {
+	return m.e.match(ev, dst, m.s)
+}
+
+func (e *Engine) match(ev Event, dst []*Rule, s *filter.Scratch) []*Rule {
 	t := ev.Type()
 	var indexed []*Rule
 	if t.Valid() {
@@ -215,7 +241,6 @@ func (e *Engine) Match(ev Event, dst []*Rule) []*Rule {
 	if len(indexed) == 0 && len(e.catchAll) == 0 {
 		return dst
 	}
-	s := e.scratch.Get().(*filter.Scratch)
 	s.NextEvent()
 	found := false
 	for _, r := range indexed {
@@ -223,21 +248,20 @@ func (e *Engine) Match(ev Event, dst []*Rule) []*Rule {
 			dst = append(dst, r)
 			found = true
 			if e.opts.Matching == MatchFirst {
-				e.scratch.Put(s)
 				return dst
 			}
 		}
 	}
-	if !found {
-		for _, r := range e.catchAll {
-			if r.rule.Filter.MatchCurrent(ev, s) {
-				dst = append(dst, r)
-				if e.opts.Matching == MatchFirst {
-					break
-				}
+	if found {
+		return dst
+	}
+	for _, r := range e.catchAll {
+		if r.rule.Filter.MatchCurrent(ev, s) {
+			dst = append(dst, r)
+			if e.opts.Matching == MatchFirst {
+				break
 			}
 		}
 	}
-	e.scratch.Put(s)
 	return dst
 }

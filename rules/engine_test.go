@@ -244,4 +244,11 @@ func TestMatchDoesNotAllocate(t *testing.T) {
 	if n := testing.AllocsPerRun(200, func() { dst = eng.Match(ev, dst[:0]) }); n != 0 {
 		t.Errorf("Match allocates %v times per event, want 0", n)
 	}
+	m := eng.NewMatcher()
+	if n := testing.AllocsPerRun(200, func() { dst = m.Match(ev, dst[:0]) }); n != 0 {
+		t.Errorf("Matcher.Match allocates %v times per event, want 0", n)
+	}
+	if got := names(m.Match(ev, nil)); got != "open_dev_null" {
+		t.Errorf("Matcher.Match = %s, want open_dev_null", got)
+	}
 }
