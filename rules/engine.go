@@ -34,6 +34,17 @@ type Message = loader.Message
 // LoadError is the error Load returns when a file does not load.
 type LoadError = loader.LoadError
 
+// PluginRequirement is one required_plugin_versions entry of the files.
+type PluginRequirement = loader.PluginRequirement
+
+// CheckPluginRequirements checks the plugin requirements of a load
+// (Result.PluginRequirements) against loaded plugin versions, with Falco's
+// rules. Load itself does not enforce them, because Riposte implements the
+// container plugin's fields natively.
+func CheckPluginRequirements(reqs []PluginRequirement, loaded map[string]string) error {
+	return loader.CheckPluginRequirements(reqs, loaded)
+}
+
 // Matching selects which matching rules Match reports.
 type Matching uint8
 

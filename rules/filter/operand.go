@@ -2,7 +2,6 @@ package filter
 
 import (
 	"encoding/base64"
-	"strconv"
 	"strings"
 
 	"github.com/riposte-sec/riposte/rules/condition"
@@ -158,11 +157,6 @@ func (c *compiler) operand(e condition.Expr, rhs bool) (*operand, error) {
 	return nil, &CompileError{Pos: e.Position(), Msg: "unexpected expression " + e.String()}
 }
 
-// anyValue reports whether the operand may yield several values.
-func (o *operand) anyValue() bool {
-	return o.info != nil && o.info.Has(fields.FlagAnyValue) && !o.ref.HasArg
-}
-
 // base returns the field at the bottom of a transformer chain.
 func (o *operand) base() *operand {
 	for o.kind == fromTransformer {
@@ -170,5 +164,3 @@ func (o *operand) base() *operand {
 	}
 	return o
 }
-
-func quoteValue(s string) string { return strconv.Quote(s) }
