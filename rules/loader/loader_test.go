@@ -45,7 +45,7 @@ func TestSubstituteList(t *testing.T) {
 		{"proc.name in (shell_binaries)", li("shell_binaries", "ash", "bash"), "proc.name in ( ash, bash )"},
 		{"proc.name=cat_binaries", li("cat_binaries", "cat"), "proc.name= cat "},
 		{"fd.name in (file_my_list)", li("my_list", "x"), "fd.name in (file_my_list)"},
-		{"proc.name in (a, empty)", li("empty"), "proc.name in (a )"},
+		{"proc.name in (a, empty)", li("empty"), "proc.name in (a  )"},
 		{"proc.name in (empty, a)", li("empty"), "proc.name in (   a)"},
 		{"proc.cmdline in (cmds)", li("cmds", "cat /dev/null", `"quoted x"`), `proc.cmdline in ( "cat /dev/null", "quoted x" )`},
 		{`proc.args contains " x "`, li("x", "y"), `proc.args contains " y "`},
