@@ -79,6 +79,12 @@ type Options struct {
 	// DisabledRules disables every rule whose name contains one of these
 	// substrings.
 	DisabledRules []string
+	// SuggestedOutput appends the container and Kubernetes fields Falco
+	// suggests (" container_id=%container.id container_name=%container.name
+	// container_image_repository=... k8s_pod_name=... k8s_ns_name=...") to
+	// the output of every syscall rule, skipping fields it already prints, as
+	// Falco's default suggested_output setting does.
+	SuggestedOutput bool
 	// TimeFormatISO8601 prints alert times as UTC ISO 8601
 	// (2016-08-04T16:17:57.882054739+0000) instead of local HH:MM:SS.nnnnnnnnn.
 	TimeFormatISO8601 bool
@@ -100,7 +106,7 @@ type Engine struct {
 // warning, and the error as a Message too. The error, a *LoadError, is
 // non-nil when a file failed to load; the Engine is then nil.
 func Load(opts Options, files ...File) (*Engine, *Result, error) {
-	set, res := loader.Load(files...)
+	set, res := loader.Load(loader.Options{SuggestedOutput: opts.SuggestedOutput}, files...)
 	if err := res.Err(); err != nil {
 		return nil, res, err
 	}

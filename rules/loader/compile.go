@@ -200,7 +200,11 @@ func (k *compiler) rule(r *ruleDef) (*Rule, error) {
 			cond += " and not " + text
 		}
 	}
-	format, owarns, err := output.Compile(r.output)
+	text := r.output
+	if k.l.opts.SuggestedOutput {
+		text = withSuggested(text)
+	}
+	format, owarns, err := output.Compile(text)
 	if err != nil {
 		if r.skipUnknown && errors.Is(err, fields.ErrUnknownField) {
 			warn(WarnUnknownFilter, err.Error(), 0, 0)
@@ -211,7 +215,7 @@ func (k *compiler) rule(r *ruleDef) (*Rule, error) {
 	for _, w := range owarns {
 		warn(w.Code, w.Msg, 0, 0)
 	}
-	text := k.c.substituteLists(cond)
+	text = k.c.substituteLists(cond)
 	ast, err := condition.Parse(text, condition.RuleMaxDepth)
 	if err != nil {
 		return nil, k.syntaxError(err, r.condSrc, wrapped, text, shift)
@@ -249,6 +253,20 @@ func (k *compiler) rule(r *ruleDef) (*Rule, error) {
 		warn(WarnNoEvttype, "Rule matches too many evt.type values. This has a significant performance penalty.", 0, 0)
 	}
 	return out, nil
+}
+
+// withSuggested appends the suggested fields that the output does not
+// print yet, as name_with_underscores=%name.
+func withSuggested(out string) string {
+	var b strings.Builder
+	b.WriteString(out)
+	for _, f := range suggestedFields {
+		if strings.Contains(out, "%"+f) {
+			continue
+		}
+		b.WriteString(" " + strings.ReplaceAll(f, ".", "_") + "=%" + f)
+	}
+	return b.String()
 }
 
 // markUsage substitutes lists and resolves macros in the condition of a
