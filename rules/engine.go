@@ -53,9 +53,7 @@ const (
 	// MatchFirst reports only the first matching rule, in rule order: Falco's
 	// default.
 	MatchFirst Matching = iota
-	// MatchAll reports every matching rule among those indexed by the event's
-	// type; the rules that apply to every event type run only when none of
-	// those matched.
+	// MatchAll reports every matching rule, in rule order.
 	MatchAll
 )
 
@@ -93,13 +91,12 @@ type Options struct {
 // Engine holds compiled rules and matches events against them. It is
 // immutable and safe for concurrent use.
 type Engine struct {
-	rules    []*Rule
-	byName   map[string]*Rule
-	byType   [evttype.Count + 1][]*Rule
-	catchAll []*Rule
-	types    evttype.Set
-	opts     Options
-	scratch  sync.Pool
+	rules   []*Rule
+	byName  map[string]*Rule
+	byType  [evttype.Count + 1][]*Rule
+	types   evttype.Set
+	opts    Options
+	scratch sync.Pool
 }
 
 // Load loads files in order into one engine. The returned Result lists every
@@ -164,11 +161,8 @@ func newEngine(opts Options, set *loader.Ruleset) *Engine {
 		if !r.Enabled {
 			continue
 		}
-		if r.EventTypes.IsFull() {
-			e.catchAll = append(e.catchAll, r)
-			e.types = e.types.Union(r.EventTypes)
-			continue
-		}
+		// Like Falco, a rule that applies to every event type is indexed
+		// under each of them, so that it keeps its place in rule order.
 		for _, t := range r.EventTypes.Types() {
 			e.byType[t] = append(e.byType[t], r)
 		}
@@ -219,11 +213,10 @@ func (e *Engine) Rule(name string) *Rule { return e.byName[name] }
 // syscalls a sensor must capture.
 func (e *Engine) EventTypes() evttype.Set { return e.types }
 
-// Match evaluates ev against the enabled rules that can match its type and
-// appends the matching rules to dst in Falco's order: rules indexed by the
-// event's type first, in rule order, then the rules that apply to every event
-// type. With MatchFirst (the default) it appends at most one rule. Match is
-// safe for concurrent use; it takes its scratch state from a pool.
+// Match evaluates ev against the enabled rules whose event types include
+// the event's type, in rule order, and appends the matching rules to dst.
+// With MatchFirst (the default) it appends at most one rule. Match is safe
+// for concurrent use because it takes its scratch state from a pool.
 func (e *Engine) Match(ev Event, dst []*Rule) []*Rule {
 	s := e.scratch.Get().(*filter.Scratch)
 	dst = e.match(ev, dst, s)
@@ -251,32 +244,15 @@ func (m *Matcher) Match(ev Event, dst []*Rule) []*Rule {
 
 func (e *Engine) match(ev Event, dst []*Rule, s *filter.Scratch) []*Rule {
 	t := ev.Type()
-	var indexed []*Rule
-	if t.Valid() {
-		indexed = e.byType[t]
-	}
-	if len(indexed) == 0 && len(e.catchAll) == 0 {
+	if !t.Valid() || len(e.byType[t]) == 0 {
 		return dst
 	}
 	s.NextEvent()
-	found := false
-	for _, r := range indexed {
+	for _, r := range e.byType[t] {
 		if r.rule.Filter.MatchCurrent(ev, s) {
 			dst = append(dst, r)
-			found = true
 			if e.opts.Matching == MatchFirst {
 				return dst
-			}
-		}
-	}
-	if found {
-		return dst
-	}
-	for _, r := range e.catchAll {
-		if r.rule.Filter.MatchCurrent(ev, s) {
-			dst = append(dst, r)
-			if e.opts.Matching == MatchFirst {
-				break
 			}
 		}
 	}
