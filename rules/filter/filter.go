@@ -113,6 +113,7 @@ type Compiler struct {
 	fieldSlots int
 	finalized  bool
 	filters    []*Filter
+	nfilters   int
 }
 
 // NewCompiler returns an empty Compiler.
@@ -145,14 +146,15 @@ func (c *Compiler) Compile(n condition.Node) (*Filter, []Warning, error) {
 	if c.finalized {
 		panic("filter: Compile called after Finalize")
 	}
-	k := &compiler{c: c}
+	types, typesErr := EventTypes(n)
+	c.nfilters++
+	k := &compiler{c: c, id: c.nfilters, types: types}
 	root, err := k.node(n)
 	if err != nil {
 		return nil, k.warnings, err
 	}
-	types, err := EventTypes(n)
-	if err != nil {
-		return nil, k.warnings, err
+	if typesErr != nil {
+		return nil, k.warnings, typesErr
 	}
 	f := &Filter{root: root, types: types, text: n.String(), c: c}
 	c.filters = append(c.filters, f)
@@ -167,7 +169,7 @@ func (c *Compiler) Finalize() {
 	}
 	c.finalized = true
 	for _, m := range c.interned {
-		if m.refs > 1 {
+		if m.shared {
 			m.slot = c.slots
 			c.slots++
 		}
@@ -190,7 +192,7 @@ func unwrap(e evaluator) evaluator {
 			m.done = true
 			m.inner = unwrapChildren(m.inner)
 		}
-		if m.refs <= 1 {
+		if !m.shared {
 			return m.inner
 		}
 		return m
@@ -237,9 +239,15 @@ func unwrapChildren(e evaluator) evaluator {
 // memoEval is a subexpression shared by several places of the ruleset.
 type memoEval struct {
 	inner evaluator
-	refs  int
 	slot  int
 	done  bool
+	// shared is set when two evaluations of one event can reach the node:
+	// it occurs twice in one filter, or in two filters whose event types
+	// overlap. Only shared nodes keep their result per event.
+	shared bool
+	cheap  bool
+	types  evttype.Set
+	last   int // the id of the last filter that used the node
 	// warnings are the compile warnings of the subexpression, repeated for
 	// every filter that uses it.
 	warnings []Warning
@@ -270,6 +278,8 @@ func (e *CompileError) Unwrap() error { return e.Err }
 
 type compiler struct {
 	c        *Compiler
+	id       int
+	types    evttype.Set
 	warnings []Warning
 }
 
@@ -282,7 +292,11 @@ func (c *compiler) warn(code, msg string, pos condition.Pos) {
 func (c *compiler) node(n condition.Node) (evaluator, error) {
 	key := n.String()
 	if m, ok := c.c.interned[key]; ok {
-		m.refs++
+		if !m.cheap && (m.last == c.id || !m.types.Intersect(c.types).Empty()) {
+			m.shared = true
+		}
+		m.types = m.types.Union(c.types)
+		m.last = c.id
 		c.warnings = append(c.warnings, m.warnings...)
 		return m, nil
 	}
@@ -291,11 +305,9 @@ func (c *compiler) node(n condition.Node) (evaluator, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &memoEval{inner: e, refs: 1, warnings: c.warnings[before:len(c.warnings):len(c.warnings)]}
-	if _, cheap := e.(typeSetEval); cheap {
-		// An event-type test costs less than its memo lookup.
-		m.refs = -1 << 30
-	}
+	m := &memoEval{inner: e, types: c.types, last: c.id, warnings: c.warnings[before:len(c.warnings):len(c.warnings)]}
+	// An event-type test costs less than its memo lookup.
+	_, m.cheap = e.(typeSetEval)
 	c.c.interned[key] = m
 	return m, nil
 }
