@@ -247,7 +247,7 @@ func (e *Engine) match(ev Event, dst []*Rule, s *filter.Scratch) []*Rule {
 	if !t.Valid() || len(e.byType[t]) == 0 {
 		return dst
 	}
-	s.NextEvent()
+	s.NextEvent(t)
 	for _, r := range e.byType[t] {
 		if r.rule.Filter.MatchCurrent(ev, s) {
 			dst = append(dst, r)

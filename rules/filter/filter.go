@@ -23,6 +23,7 @@ type Filter struct {
 // A Scratch must not be used by two evaluations at the same time; keep one
 // per goroutine or pool them.
 type Scratch struct {
+	typ    evttype.Type
 	vals   []fields.Value
 	other  []fields.Value
 	gen    uint64
@@ -51,22 +52,23 @@ func NewScratch() *Scratch {
 	}
 }
 
-// NextEvent tells the scratch that the following evaluations are about a
-// new event, which invalidates the shared results of the previous one.
-func (s *Scratch) NextEvent() {
+// NextEvent starts the evaluations of a new event of type t: it drops the
+// shared results and field values of the previous event.
+func (s *Scratch) NextEvent(t evttype.Type) {
+	s.typ = t
 	s.gen++
 	s.arena = s.arena[:0]
 }
 
 // Match reports whether ev satisfies the filter. It treats ev as a new event.
 func (f *Filter) Match(ev fields.Event, s *Scratch) bool {
-	s.NextEvent()
+	s.NextEvent(ev.Type())
 	return f.MatchCurrent(ev, s)
 }
 
 // MatchCurrent reports whether ev satisfies the filter, reusing the results
 // of subexpressions that filters of the same Compiler already computed for
-// ev since the last NextEvent. Evaluating several filters of one Compiler on
+// ev since the last NextEvent, which must have been given ev's type. Evaluating several filters of one Compiler on
 // one event this way evaluates each shared subexpression (a macro used by
 // many rules, say) once.
 func (f *Filter) MatchCurrent(ev fields.Event, s *Scratch) bool {
@@ -307,7 +309,7 @@ func (c *compiler) node(n condition.Node) (evaluator, error) {
 	}
 	m := &memoEval{inner: e, types: c.types, last: c.id, warnings: c.warnings[before:len(c.warnings):len(c.warnings)]}
 	// An event-type test costs less than its memo lookup.
-	_, m.cheap = e.(typeSetEval)
+	_, m.cheap = e.(*typeSetEval)
 	c.c.interned[key] = m
 	return m, nil
 }
