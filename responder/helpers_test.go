@@ -211,3 +211,15 @@ func publish(t testing.TB, e *env, a *alert.Alert) {
 func newKillAllowingChildren() actionners.Actionner {
 	return process.NewKill(process.KillOptions{AllowDescendants: true})
 }
+
+func shellAlerts(n, pid int) []*alert.Alert {
+	list := make([]*alert.Alert, n)
+	for i := range list {
+		list[i] = shellAlert(pid)
+	}
+	return list
+}
+
+func newPublisher(e *env) *transport.Publisher {
+	return transport.NewPublisher(e.conn.JS)
+}
