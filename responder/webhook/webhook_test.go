@@ -19,7 +19,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/riposte-sec/riposte/alert"
 	"github.com/riposte-sec/riposte/transport"
 )
@@ -414,4 +413,3 @@ func issue(t testing.TB, ca *x509.Certificate, caKey *ecdsa.PrivateKey, name str
 	}
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }
-
