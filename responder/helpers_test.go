@@ -118,6 +118,12 @@ func startResponder(t testing.TB, opts Options) *Responder {
 	if err != nil {
 		t.Fatalf("new responder: %v", err)
 	}
+	return startResponderWith(t, r)
+}
+
+// startResponderWith runs r until the test ends.
+func startResponderWith(t testing.TB, r *Responder) *Responder {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- r.Run(ctx) }()

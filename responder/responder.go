@@ -60,6 +60,8 @@ type Options struct {
 	// OnDecision, when set, is called with every decision after it is
 	// recorded. It must not block for long: it runs on the decision path.
 	OnDecision func(Decision)
+	// Metrics, when set, count alerts, decisions, actions and guard hits.
+	Metrics *Metrics
 }
 
 // Responder consumes alerts, evaluates policies, applies guards, runs
@@ -74,6 +76,8 @@ type Responder struct {
 	log      *slog.Logger
 	node     string
 	name     string
+	metrics  *Metrics
+	running  atomic.Bool
 }
 
 // New checks the options and returns a responder. It does not contact NATS
@@ -120,6 +124,7 @@ func New(opts Options) (*Responder, error) {
 		log:      opts.Logger,
 		node:     opts.Node,
 		name:     opts.Name,
+		metrics:  opts.Metrics,
 	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
@@ -176,6 +181,8 @@ func (r *Responder) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("consume from %s: %w", r.opts.Consumer, err)
 	}
+	r.running.Store(true)
+	defer r.running.Store(false)
 	r.log.Info("responder started", "consumer", r.opts.Consumer, "policy_revision", r.Policies().Revision(),
 		"act", r.opts.Guards.Act, "concurrency", r.opts.Concurrency)
 
@@ -211,6 +218,7 @@ func (r *Responder) handle(ctx context.Context, m jetstream.Msg) {
 	}
 	delivery := int(meta.NumDelivered)
 	last := delivery >= r.opts.MaxDeliver
+	r.metrics.alertReceived(delivery)
 
 	a, err := alert.Decode(m.Data())
 	if err != nil {
@@ -248,6 +256,7 @@ func (r *Responder) handle(ctx context.Context, m jetstream.Msg) {
 		// decision's message id make the second delivery harmless.
 		r.log.Warn("acknowledge alert", "alert_uuid", a.UUID, "error", err)
 	}
+	r.metrics.decided(&d.Decision, r.guards.breakerOpen(time.Now()))
 	if r.opts.OnDecision != nil {
 		r.opts.OnDecision(d.Decision)
 	}
@@ -445,6 +454,7 @@ func (r *Responder) deadLetter(ctx context.Context, m jetstream.Msg, cause error
 		_ = m.NakWithDelay(5 * time.Second)
 		return
 	}
+	r.metrics.deadLettered()
 	r.log.Warn("alert dead-lettered", "subject", m.Subject(), "error", cause)
 	_ = m.TermWithReason(cause.Error())
 }
