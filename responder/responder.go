@@ -78,6 +78,9 @@ type Responder struct {
 	name     string
 	metrics  *Metrics
 	running  atomic.Bool
+	// evalOnly records every action that would run as a dry run, and needs
+	// no NATS: see Evaluator.
+	evalOnly bool
 }
 
 // New checks the options and returns a responder. It does not contact NATS
@@ -86,6 +89,10 @@ func New(opts Options) (*Responder, error) {
 	if opts.JS == nil {
 		return nil, errors.New("new responder: missing JetStream context")
 	}
+	return newResponder(opts)
+}
+
+func newResponder(opts Options) (*Responder, error) {
 	if opts.Policies == nil {
 		return nil, errors.New("new responder: missing policies")
 	}
@@ -231,7 +238,7 @@ func (r *Responder) handle(ctx context.Context, m jetstream.Msg) {
 	work, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.opts.AckWait)
 	defer cancel()
 
-	d := r.decide(work, a, delivery, meta.Timestamp, received)
+	d := r.decide(work, a, delivery, meta.Timestamp, received, time.Time{})
 	if d.infraErr != nil {
 		r.log.Warn("decide alert", "alert_uuid", a.UUID, "delivery", delivery, "error", d.infraErr)
 		if last {
@@ -276,8 +283,9 @@ type decided struct {
 }
 
 // decide evaluates the policies on an alert, applies the guards and runs the
-// actions.
-func (r *Responder) decide(ctx context.Context, a *alert.Alert, delivery int, stored, received time.Time) decided {
+// actions. Guards see guardTime as the current time, or time.Now() when it is
+// zero, so that a replay applies cooldowns and rate limits in alert time.
+func (r *Responder) decide(ctx context.Context, a *alert.Alert, delivery int, stored, received, guardTime time.Time) decided {
 	set := r.Policies()
 	d := decided{Decision: Decision{
 		AlertUUID:      a.UUID,
@@ -304,7 +312,7 @@ func (r *Responder) decide(ctx context.Context, a *alert.Alert, delivery int, st
 	}
 
 	for _, c := range choices {
-		rec, err := r.act(ctx, a, c, k8s, delivery)
+		rec, err := r.act(ctx, a, c, k8s, delivery, guardTime)
 		if err != nil {
 			d.infraErr = err
 			return d
@@ -326,10 +334,10 @@ func (r *Responder) decide(ctx context.Context, a *alert.Alert, delivery int, st
 // act applies the guards to one chosen action and runs it unless a guard
 // blocked it or made it a dry run. A destructive action runs only after its
 // idempotency key was claimed, so a redelivered alert does not run it again.
-func (r *Responder) act(ctx context.Context, a *alert.Alert, c policies.Choice, k8s *policies.Kubernetes, delivery int) (ActionRecord, error) {
+func (r *Responder) act(ctx context.Context, a *alert.Alert, c policies.Choice, k8s *policies.Kubernetes, delivery int, guardTime time.Time) (ActionRecord, error) {
 	rec := ActionRecord{Policy: c.Policy, Action: c.Action, IdempotencyKey: idempotencyKey(a.UUID, c.Action)}
 
-	if delivery > 1 {
+	if delivery > 1 && r.ledger != nil {
 		stored, err := r.ledger.get(ctx, rec.IdempotencyKey)
 		if err != nil {
 			return rec, err
@@ -350,12 +358,19 @@ func (r *Responder) act(ctx context.Context, a *alert.Alert, c policies.Choice, 
 		return rec, nil
 	}
 
-	v := r.guards.apply(c, k8s, time.Now())
+	if guardTime.IsZero() {
+		guardTime = time.Now()
+	}
+	v := r.guards.apply(c, k8s, guardTime)
 	rec.Guards = v.hits
 	if v.block {
 		last := v.hits[len(v.hits)-1]
 		rec.Result = actionners.Result{Outcome: actionners.OutcomeSkipped, Message: "blocked by guard " + last.Guard + ": " + last.Reason}
 		return rec, nil
+	}
+	if r.evalOnly && !v.dryRun {
+		rec.Guards = append(rec.Guards, GuardHit{Guard: GuardEvaluationOnly, Effect: EffectDryRun, Reason: "evaluation only: no action runs"})
+		v.dryRun = true
 	}
 	if v.dryRun {
 		rec.DryRun = true
