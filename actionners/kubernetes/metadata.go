@@ -256,4 +256,3 @@ func (c metadataChanges) result(field, object string) actionners.Result {
 	res.Output = map[string]any{"set": c.set, "removed": removed}
 	return res
 }
-
