@@ -49,8 +49,8 @@ func findBinaries(dir string) error {
 	for _, name := range requiredBinaries {
 		path := filepath.Join(dir, name)
 		if _, err := exec.LookPath(path); err != nil {
-			return fmt.Errorf("control plane binary %s not found in %s: run internal/k8stest/build-binaries.sh or set %s: %w",
-				name, dir, EnvBinDir, err)
+			return fmt.Errorf("control plane binary %s not found or not executable in %s: run internal/k8stest/build-binaries.sh or set %s",
+				name, dir, EnvBinDir)
 		}
 	}
 	return nil
