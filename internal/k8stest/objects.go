@@ -107,10 +107,10 @@ func (e *Env) markRunning(ctx context.Context, pod *corev1.Pod) (*corev1.Pod, er
 	return e.client.CoreV1().Pods(pod.Namespace).UpdateStatus(ctx, pod, metav1.UpdateOptions{})
 }
 
-// ServiceAccountConfig creates a service account in namespace, binds it to
-// role, which is created as given (cluster-scoped, with a name unique to the
-// test), and returns a client configuration that authenticates as the
-// account with a token from the TokenRequest API.
+// ServiceAccountConfig creates a service account in namespace and binds it
+// to role, which it creates under a name unique to the test. It returns a
+// client configuration that authenticates as the account with a token from
+// the TokenRequest API.
 func (e *Env) ServiceAccountConfig(t testing.TB, namespace, name string, role *rbacv1.ClusterRole) *rest.Config {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
