@@ -7,6 +7,7 @@ package kubernetes
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -40,7 +41,7 @@ var (
 // responder returns the control plane and a registry of the actionners
 // acting as the service account riposte-system/responder, which is bound to
 // the ClusterRole built for every Kubernetes actionner and nothing else.
-func responder(t *testing.T) (*k8stest.Env, *actionners.Registry) {
+func responder(t testing.TB) (*k8stest.Env, *actionners.Registry) {
 	t.Helper()
 	env := k8stest.Get(t)
 	responderOnce.Do(func() {
@@ -73,7 +74,7 @@ func responder(t *testing.T) (*k8stest.Env, *actionners.Registry) {
 	return env, responderRegistry
 }
 
-func clusterRoleFor(t *testing.T, names []string) *rbacv1.ClusterRole {
+func clusterRoleFor(t testing.TB, names []string) *rbacv1.ClusterRole {
 	t.Helper()
 	reg, err := actionners.NewRegistry()
 	if err != nil {
@@ -648,5 +649,35 @@ func TestClusterRoleIsMinimal(t *testing.T) {
 	wantOutcome(t, res, actionners.OutcomeFailed)
 	if !strings.Contains(res.Message, "forbidden") {
 		t.Errorf("message = %q, want a forbidden error", res.Message)
+	}
+}
+
+// BenchmarkClusterIsolate measures kubernetes:isolate on the real API
+// server, from Run to the NetworkPolicy and label in place, as the
+// responder's service account.
+func BenchmarkClusterIsolate(b *testing.B) {
+	env, reg := responder(b)
+	ns := env.Namespace(b)
+	ctx := context.Background()
+	act, err := reg.Get(NameIsolate)
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Pods are created up front, without waiting for kwok, because isolate
+	// needs only the pod object.
+	for i := range b.N {
+		pod := newPod(ns, fmt.Sprintf("bench-%d", i), map[string]string{"app": "bench"}, nil, "")
+		pod.Spec.NodeName = k8stest.KwokNode
+		pod.Spec.Containers = []corev1.Container{{Name: "app", Image: "busybox"}}
+		if _, err := env.Client().CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		res, err := act.Run(ctx, request(NameIsolate, nil, podAlert(ns, fmt.Sprintf("bench-%d", i))))
+		if err != nil || res.Outcome != actionners.OutcomeSucceeded {
+			b.Fatalf("isolate: %s (%s), error %v", res.Outcome, res.Message, err)
+		}
 	}
 }
