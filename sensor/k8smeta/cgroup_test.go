@@ -7,11 +7,11 @@ import (
 
 func TestPodUIDFromCgroup(t *testing.T) {
 	const (
-		uid     = "0f3b1c9e-7a2d-4c1e-9b8f-123456789abc"
-		uidSd   = "0f3b1c9e_7a2d_4c1e_9b8f_123456789abc"
-		static  = "6f1a2b3c4d5e6f708192a3b4c5d6e7f8"
-		ctrHex  = "3f4a5b6c7d8e9f00112233445566778899aabbccddeeff00112233445566778a"
-		scope   = "/cri-containerd-" + ctrHex + ".scope"
+		uid             = "0f3b1c9e-7a2d-4c1e-9b8f-123456789abc"
+		uidSd           = "0f3b1c9e_7a2d_4c1e_9b8f_123456789abc"
+		static          = "6f1a2b3c4d5e6f708192a3b4c5d6e7f8"
+		ctrHex          = "3f4a5b6c7d8e9f00112233445566778899aabbccddeeff00112233445566778a"
+		scope           = "/cri-containerd-" + ctrHex + ".scope"
 		besteffortSlice = "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod"
 	)
 	tests := []struct {
