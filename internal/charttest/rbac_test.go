@@ -98,10 +98,9 @@ func expectedGrants(names []string, extra ...actionners.Permission) []string {
 	return grants(append(perms, extra...))
 }
 
-// roleGrants returns the grants of a rendered or stored ClusterRole.
-func roleGrants(t testing.TB, u *unstructured.Unstructured) []string {
+// roleGrants returns the grants of a ClusterRole.
+func roleGrants(t testing.TB, role *rbacv1.ClusterRole) []string {
 	t.Helper()
-	role := convert[rbacv1.ClusterRole](t, u)
 	var perms []actionners.Permission
 	for _, r := range role.Rules {
 		if len(r.ResourceNames) > 0 || len(r.NonResourceURLs) > 0 {
@@ -162,7 +161,7 @@ func TestResponderRoleHasEnabledActionnersOnly(t *testing.T) {
 			if role == nil || binding == nil {
 				t.Fatalf("responder ClusterRole or ClusterRoleBinding missing; rendered: %s", listObjects(objs))
 			}
-			if diff := cmp.Diff(want, roleGrants(t, role)); diff != "" {
+			if diff := cmp.Diff(want, roleGrants(t, convert[rbacv1.ClusterRole](t, role))); diff != "" {
 				t.Errorf("responder ClusterRole grants (-want +got):\n%s", diff)
 			}
 			checkBinding(t, binding, "riposte-responder", "riposte-responder")
@@ -188,7 +187,7 @@ func TestSensorRoleReadsPodsOnly(t *testing.T) {
 	objs := render(t, nil)
 	role := find(t, objs, "ClusterRole", "riposte-sensor")
 	want := []string{"/pods get", "/pods list", "/pods watch"}
-	if diff := cmp.Diff(want, roleGrants(t, role)); diff != "" {
+	if diff := cmp.Diff(want, roleGrants(t, convert[rbacv1.ClusterRole](t, role))); diff != "" {
 		t.Errorf("sensor ClusterRole grants (-want +got):\n%s", diff)
 	}
 	checkBinding(t, find(t, objs, "ClusterRoleBinding", "riposte-sensor"), "riposte-sensor", "riposte-sensor")

@@ -298,8 +298,8 @@ jetstream {
 
 authorization {
   users: [
-    {user: sensor, password: {{ .sensor | quote }}{{ with $root.Values.nats.bundled.sensorPermissions }}, permissions: {{ toJson . }}{{ end }}}
-    {user: responder, password: {{ .responder | quote }}{{ with $root.Values.nats.bundled.responderPermissions }}, permissions: {{ toJson . }}{{ end }}}
+    {user: sensor, password: {{ .sensor | quote }}{{ with $root.Values.nats.bundled.sensorPermissions }}, permissions: {{ include "riposte.nats.json" . }}{{ end }}}
+    {user: responder, password: {{ .responder | quote }}{{ with $root.Values.nats.bundled.responderPermissions }}, permissions: {{ include "riposte.nats.json" . }}{{ end }}}
   ]
 }
 
@@ -317,4 +317,12 @@ cluster {
   ]
   connect_retries: 120
 }
+{{- end }}
+
+{{/*
+A value as JSON that the NATS configuration parser reads: toJson escapes <, >
+and & as \u003c, \u003e and \u0026, and NATS strings accept no \u escapes.
+*/}}
+{{- define "riposte.nats.json" -}}
+{{- toJson . | replace "\\u003c" "<" | replace "\\u003e" ">" | replace "\\u0026" "&" }}
 {{- end }}
