@@ -184,7 +184,7 @@ func (c *cluster) checkInstall(t *testing.T, ic installCase) {
 	if err != nil {
 		t.Fatalf("get the responder's ClusterRole: %v", err)
 	}
-	if diff := cmp.Diff(expectedGrants(ic.enabled), roleGrants(t, role)); diff != "" {
+	if diff := cmp.Diff(expectedGrants(t, ic.enabled), roleGrants(t, role)); diff != "" {
 		t.Errorf("installed responder ClusterRole grants (-want +got):\n%s", diff)
 	}
 

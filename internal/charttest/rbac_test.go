@@ -1,6 +1,7 @@
 package charttest
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -10,52 +11,22 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/riposte-sec/riposte/actionners"
+	"github.com/riposte-sec/riposte/actionners/kubernetes"
 )
 
-// declaredPermissions lists, for each actionner name in the chart's values,
-// the Kubernetes permissions the actionner declares.
-//
-// TODO: build this table from the Permissions method of the actionners in
-// actionners/kubernetes once they exist, so that the chart is checked against
-// the code instead of this copy.
-var declaredPermissions = map[string][]actionners.Permission{
-	"terminate": {
-		{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get", "list", "delete"}},
-	},
-	"label": {
-		{APIGroups: []string{""}, Resources: []string{"pods", "nodes"}, Verbs: []string{"get", "patch"}},
-	},
-	"annotate": {
-		{APIGroups: []string{""}, Resources: []string{"pods", "nodes"}, Verbs: []string{"get", "patch"}},
-	},
-	"isolate": {
-		{APIGroups: []string{"networking.k8s.io"}, Resources: []string{"networkpolicies"}, Verbs: []string{"create", "get", "list", "delete", "patch"}},
-		{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get", "patch"}},
-	},
-	"exec": {
-		{APIGroups: []string{""}, Resources: []string{"pods/exec"}, Verbs: []string{"create"}},
-		{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get"}},
-	},
-	"logs": {
-		{APIGroups: []string{""}, Resources: []string{"pods/log"}, Verbs: []string{"get"}},
-		{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get"}},
-	},
-	"cordon": {
-		{APIGroups: []string{""}, Resources: []string{"nodes"}, Verbs: []string{"get", "patch"}},
-	},
-	"drain": {
-		{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get", "list"}},
-		{APIGroups: []string{""}, Resources: []string{"pods/eviction"}, Verbs: []string{"create"}},
-		{APIGroups: []string{""}, Resources: []string{"nodes"}, Verbs: []string{"get", "patch"}},
-	},
-	// kubernetes:delete needs rules for the kinds the user lets it delete, so
-	// it declares nothing of its own.
-	"delete": nil,
-}
-
-// eventPermissions are what every Kubernetes actionner needs to record Events.
-var eventPermissions = []actionners.Permission{
-	{APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"create", "patch"}},
+// declaredPermissions returns, for each actionner name in the chart's
+// values, the permissions that the actionner's code declares.
+func declaredPermissions(t testing.TB) map[string][]actionners.Permission {
+	t.Helper()
+	declared := map[string][]actionners.Permission{}
+	for _, a := range kubernetes.New(nil) {
+		name, ok := strings.CutPrefix(a.Name(), "kubernetes:")
+		if !ok {
+			t.Fatalf("Kubernetes actionner %q lacks the kubernetes: prefix", a.Name())
+		}
+		declared[name] = a.Permissions()
+	}
+	return declared
 }
 
 // allActionners is every actionner the chart's values know.
@@ -85,17 +56,32 @@ func grants(perms []actionners.Permission) []string {
 	return out
 }
 
-// expectedGrants returns the grants of the named actionners plus the event
-// rules, or nothing when no actionner is named.
-func expectedGrants(names []string, extra ...actionners.Permission) []string {
-	if len(names) == 0 {
-		return grants(extra)
-	}
-	perms := append([]actionners.Permission{}, eventPermissions...)
+// expectedGrants returns the grants that the code of the named actionners
+// declares.
+func expectedGrants(t testing.TB, names []string) []string {
+	t.Helper()
+	declared := declaredPermissions(t)
+	var perms []actionners.Permission
 	for _, n := range names {
-		perms = append(perms, declaredPermissions[n]...)
+		p, ok := declared[n]
+		if !ok {
+			t.Fatalf("the chart enables actionner %s, which the code does not declare", n)
+		}
+		perms = append(perms, p...)
 	}
-	return grants(append(perms, extra...))
+	return grants(perms)
+}
+
+func TestChartKnowsEveryActionner(t *testing.T) {
+	var names []string
+	for n := range declaredPermissions(t) {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	want := slices.Sorted(slices.Values(allActionners))
+	if diff := cmp.Diff(want, names); diff != "" {
+		t.Errorf("actionners in the chart's values (-) and in the code (+) differ:\n%s", diff)
+	}
 }
 
 // roleGrants returns the grants of a ClusterRole.
@@ -125,33 +111,25 @@ func actionnerValues(enabled ...string) map[string]any {
 }
 
 func TestResponderRoleHasEnabledActionnersOnly(t *testing.T) {
-	deleteConfigMaps := actionners.Permission{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"get", "delete"}}
 	tests := []struct {
 		name    string
 		values  map[string]any
 		enabled []string
-		extra   []actionners.Permission
 	}{
 		{name: "defaults", values: nil, enabled: defaultActionners},
 		{name: "none", values: actionnerValues(), enabled: nil},
 		{name: "terminate only", values: actionnerValues("terminate"), enabled: []string{"terminate"}},
 		{name: "exec only", values: actionnerValues("exec"), enabled: []string{"exec"}},
 		{name: "cordon and drain", values: actionnerValues("cordon", "drain"), enabled: []string{"cordon", "drain"}},
-		{
-			name: "all with delete rules",
-			values: mergeValues(actionnerValues(allActionners...), map[string]any{"responder": map[string]any{"actionners": map[string]any{
-				"delete": map[string]any{"rules": []any{map[string]any{"apiGroups": []any{""}, "resources": []any{"configmaps"}, "verbs": []any{"get", "delete"}}}},
-			}}}),
-			enabled: allActionners,
-			extra:   []actionners.Permission{deleteConfigMaps},
-		},
+		{name: "delete only", values: actionnerValues("delete"), enabled: []string{"delete"}},
+		{name: "all", values: actionnerValues(allActionners...), enabled: allActionners},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			objs := render(t, tt.values)
 			role := lookup(objs, "ClusterRole", "riposte-responder")
 			binding := lookup(objs, "ClusterRoleBinding", "riposte-responder")
-			want := expectedGrants(tt.enabled, tt.extra...)
+			want := expectedGrants(t, tt.enabled)
 			if len(want) == 0 {
 				if role != nil || binding != nil {
 					t.Fatalf("no actionner enabled, but the responder's ClusterRole or binding was rendered")
@@ -166,6 +144,20 @@ func TestResponderRoleHasEnabledActionnersOnly(t *testing.T) {
 			}
 			checkBinding(t, binding, "riposte-responder", "riposte-responder")
 		})
+	}
+}
+
+func TestDeleteRulesCanBeNarrowed(t *testing.T) {
+	values := mergeValues(actionnerValues("delete"), map[string]any{"responder": map[string]any{"actionners": map[string]any{
+		"delete": map[string]any{"rules": []any{
+			map[string]any{"apiGroups": []any{""}, "resources": []any{"pods"}, "verbs": []any{"delete"}},
+			map[string]any{"apiGroups": []any{""}, "resources": []any{"events"}, "verbs": []any{"create"}},
+		}},
+	}}})
+	role := find(t, render(t, values), "ClusterRole", "riposte-responder")
+	want := []string{"/events create", "/pods delete"}
+	if diff := cmp.Diff(want, roleGrants(t, convert[rbacv1.ClusterRole](t, role))); diff != "" {
+		t.Errorf("narrowed delete ClusterRole grants (-want +got):\n%s", diff)
 	}
 }
 

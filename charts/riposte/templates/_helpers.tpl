@@ -80,8 +80,8 @@ app.kubernetes.io/component: {{ .component }}
 
 {{/*
 Rules of the responder's ClusterRole: those of every enabled actionner, in a
-fixed order, plus the event rules when any actionner is enabled. Renders a
-JSON list.
+fixed order, with exact duplicates (such as each actionner's Event rule)
+removed. Renders a JSON list.
 */}}
 {{- define "riposte.responder.rbacRules" -}}
 {{- $rules := list }}
@@ -91,10 +91,7 @@ JSON list.
 {{- $rules = concat $rules $actionner.rules }}
 {{- end }}
 {{- end }}
-{{- if $rules }}
-{{- $rules = concat $rules $.Values.responder.eventRules }}
-{{- end }}
-{{- toJson $rules }}
+{{- toJson (uniq $rules) }}
 {{- end }}
 
 {{/* Ordered list of rule files, upstream first, as {name, content} items. */}}
