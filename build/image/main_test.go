@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -26,7 +25,7 @@ import (
 func buildTinyBinary(t *testing.T) string {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "riposte")
-	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-trimpath", "-o", out, "../../internal/imagebuild/testdata/hello")
+	cmd := exec.Command("go", "build", "-trimpath", "-o", out, "../../internal/imagebuild/testdata/hello")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
 	if output, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("build tiny binary: %v\n%s", err, output)

@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -98,7 +97,7 @@ func TestImageRunsWithRunc(t *testing.T) {
 	dir := t.TempDir()
 
 	binary := filepath.Join(dir, "riposte")
-	build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-trimpath", "-o", binary, "../../cmd/riposte")
+	build := exec.Command("go", "build", "-trimpath", "-o", binary, "../../cmd/riposte")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build riposte: %v\n%s", err, out)

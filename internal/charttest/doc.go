@@ -1,8 +1,8 @@
-// Package charttest tests the riposte Helm chart in charts/riposte: helm lint
-// and helm template over a matrix of values, the RBAC rules the values
-// produce, the bundled NATS configuration, the README's list of values, and,
-// against a real kube-apiserver with kwok nodes, a server-side dry run of
-// every rendered object and a full helm install.
+// Package charttest tests the riposte Helm chart in charts/riposte. It runs
+// helm lint and helm template over a matrix of values and checks the RBAC
+// rules, the bundled NATS configuration and the README's list of values.
+// Against a real kube-apiserver with kwok nodes, it dry-runs every rendered
+// object on the server and does a full helm install.
 //
 // The tests run the helm binary that build/helm.sh builds from the Helm Go
 // module into a cache directory, or the one named by RIPOSTE_HELM. When helm

@@ -69,8 +69,9 @@ func helmBinary(t testing.TB) string {
 	return helmPath
 }
 
-// helm runs the helm binary with its configuration, cache and data
-// directories inside the test's temporary directory, and returns its output.
+// helm runs the helm binary and returns its output. Its configuration, cache
+// and data directories are under the system temporary directory, so the tests
+// never read or change the user's helm repositories and plugins.
 func helm(t testing.TB, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
 	bin := helmBinary(t)

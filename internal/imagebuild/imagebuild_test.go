@@ -55,7 +55,7 @@ func TestMain(m *testing.M) {
 // the binary's path.
 func buildHello(dir string) (string, error) {
 	out := filepath.Join(dir, "hello")
-	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-trimpath", "-o", out, "./testdata/hello")
+	cmd := exec.Command("go", "build", "-trimpath", "-o", out, "./testdata/hello")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
 	if output, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("build testdata/hello: %v\n%s", err, output)
