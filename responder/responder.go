@@ -60,6 +60,8 @@ type Options struct {
 	// OnDecision, when set, is called with every decision after it is
 	// recorded. It must not block for long: it runs on the decision path.
 	OnDecision func(Decision)
+	// Metrics, when set, count alerts, decisions, actions and guard hits.
+	Metrics *Metrics
 }
 
 // Responder consumes alerts, evaluates policies, applies guards, runs
@@ -74,6 +76,11 @@ type Responder struct {
 	log      *slog.Logger
 	node     string
 	name     string
+	metrics  *Metrics
+	running  atomic.Bool
+	// evalOnly records every action that would run as a dry run, and needs
+	// no NATS: see Evaluator.
+	evalOnly bool
 }
 
 // New checks the options and returns a responder. It does not contact NATS
@@ -82,6 +89,10 @@ func New(opts Options) (*Responder, error) {
 	if opts.JS == nil {
 		return nil, errors.New("new responder: missing JetStream context")
 	}
+	return newResponder(opts)
+}
+
+func newResponder(opts Options) (*Responder, error) {
 	if opts.Policies == nil {
 		return nil, errors.New("new responder: missing policies")
 	}
@@ -120,6 +131,7 @@ func New(opts Options) (*Responder, error) {
 		log:      opts.Logger,
 		node:     opts.Node,
 		name:     opts.Name,
+		metrics:  opts.Metrics,
 	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
@@ -176,6 +188,8 @@ func (r *Responder) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("consume from %s: %w", r.opts.Consumer, err)
 	}
+	r.running.Store(true)
+	defer r.running.Store(false)
 	r.log.Info("responder started", "consumer", r.opts.Consumer, "policy_revision", r.Policies().Revision(),
 		"act", r.opts.Guards.Act, "concurrency", r.opts.Concurrency)
 
@@ -211,6 +225,7 @@ func (r *Responder) handle(ctx context.Context, m jetstream.Msg) {
 	}
 	delivery := int(meta.NumDelivered)
 	last := delivery >= r.opts.MaxDeliver
+	r.metrics.alertReceived(delivery)
 
 	a, err := alert.Decode(m.Data())
 	if err != nil {
@@ -223,7 +238,7 @@ func (r *Responder) handle(ctx context.Context, m jetstream.Msg) {
 	work, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.opts.AckWait)
 	defer cancel()
 
-	d := r.decide(work, a, delivery, meta.Timestamp, received)
+	d := r.decide(work, a, delivery, meta.Timestamp, received, time.Time{})
 	if d.infraErr != nil {
 		r.log.Warn("decide alert", "alert_uuid", a.UUID, "delivery", delivery, "error", d.infraErr)
 		if last {
@@ -248,6 +263,7 @@ func (r *Responder) handle(ctx context.Context, m jetstream.Msg) {
 		// decision's message id make the second delivery harmless.
 		r.log.Warn("acknowledge alert", "alert_uuid", a.UUID, "error", err)
 	}
+	r.metrics.decided(&d.Decision, r.guards.breakerOpen(time.Now()))
 	if r.opts.OnDecision != nil {
 		r.opts.OnDecision(d.Decision)
 	}
@@ -267,8 +283,9 @@ type decided struct {
 }
 
 // decide evaluates the policies on an alert, applies the guards and runs the
-// actions.
-func (r *Responder) decide(ctx context.Context, a *alert.Alert, delivery int, stored, received time.Time) decided {
+// actions. Guards see guardTime as the current time, or time.Now() when it is
+// zero, so that a replay applies cooldowns and rate limits in alert time.
+func (r *Responder) decide(ctx context.Context, a *alert.Alert, delivery int, stored, received, guardTime time.Time) decided {
 	set := r.Policies()
 	d := decided{Decision: Decision{
 		AlertUUID:      a.UUID,
@@ -295,7 +312,7 @@ func (r *Responder) decide(ctx context.Context, a *alert.Alert, delivery int, st
 	}
 
 	for _, c := range choices {
-		rec, err := r.act(ctx, a, c, k8s, delivery)
+		rec, err := r.act(ctx, a, c, k8s, delivery, guardTime)
 		if err != nil {
 			d.infraErr = err
 			return d
@@ -317,10 +334,10 @@ func (r *Responder) decide(ctx context.Context, a *alert.Alert, delivery int, st
 // act applies the guards to one chosen action and runs it unless a guard
 // blocked it or made it a dry run. A destructive action runs only after its
 // idempotency key was claimed, so a redelivered alert does not run it again.
-func (r *Responder) act(ctx context.Context, a *alert.Alert, c policies.Choice, k8s *policies.Kubernetes, delivery int) (ActionRecord, error) {
+func (r *Responder) act(ctx context.Context, a *alert.Alert, c policies.Choice, k8s *policies.Kubernetes, delivery int, guardTime time.Time) (ActionRecord, error) {
 	rec := ActionRecord{Policy: c.Policy, Action: c.Action, IdempotencyKey: idempotencyKey(a.UUID, c.Action)}
 
-	if delivery > 1 {
+	if delivery > 1 && r.ledger != nil {
 		stored, err := r.ledger.get(ctx, rec.IdempotencyKey)
 		if err != nil {
 			return rec, err
@@ -341,12 +358,19 @@ func (r *Responder) act(ctx context.Context, a *alert.Alert, c policies.Choice, 
 		return rec, nil
 	}
 
-	v := r.guards.apply(c, k8s, time.Now())
+	if guardTime.IsZero() {
+		guardTime = time.Now()
+	}
+	v := r.guards.apply(c, k8s, guardTime)
 	rec.Guards = v.hits
 	if v.block {
 		last := v.hits[len(v.hits)-1]
 		rec.Result = actionners.Result{Outcome: actionners.OutcomeSkipped, Message: "blocked by guard " + last.Guard + ": " + last.Reason}
 		return rec, nil
+	}
+	if r.evalOnly && !v.dryRun {
+		rec.Guards = append(rec.Guards, GuardHit{Guard: GuardEvaluationOnly, Effect: EffectDryRun, Reason: "evaluation only: no action runs"})
+		v.dryRun = true
 	}
 	if v.dryRun {
 		rec.DryRun = true
@@ -445,6 +469,7 @@ func (r *Responder) deadLetter(ctx context.Context, m jetstream.Msg, cause error
 		_ = m.NakWithDelay(5 * time.Second)
 		return
 	}
+	r.metrics.deadLettered()
 	r.log.Warn("alert dead-lettered", "subject", m.Subject(), "error", cause)
 	_ = m.TermWithReason(cause.Error())
 }

@@ -34,6 +34,17 @@ type Message = loader.Message
 // LoadError is the error Load returns when a file does not load.
 type LoadError = loader.LoadError
 
+// PluginRequirement is one required_plugin_versions entry of the files.
+type PluginRequirement = loader.PluginRequirement
+
+// CheckPluginRequirements checks the plugin requirements of a load
+// (Result.PluginRequirements) against loaded plugin versions, with Falco's
+// rules. Load itself does not enforce them, because Riposte implements the
+// container plugin's fields natively.
+func CheckPluginRequirements(reqs []PluginRequirement, loaded map[string]string) error {
+	return loader.CheckPluginRequirements(reqs, loaded)
+}
+
 // Matching selects which matching rules Match reports.
 type Matching uint8
 
@@ -42,9 +53,7 @@ const (
 	// MatchFirst reports only the first matching rule, in rule order: Falco's
 	// default.
 	MatchFirst Matching = iota
-	// MatchAll reports every matching rule among those indexed by the event's
-	// type; the rules that apply to every event type run only when none of
-	// those matched.
+	// MatchAll reports every matching rule, in rule order.
 	MatchAll
 )
 
@@ -68,6 +77,12 @@ type Options struct {
 	// DisabledRules disables every rule whose name contains one of these
 	// substrings.
 	DisabledRules []string
+	// SuggestedOutput appends the container and Kubernetes fields Falco
+	// suggests (" container_id=%container.id container_name=%container.name
+	// container_image_repository=... k8s_pod_name=... k8s_ns_name=...") to
+	// the output of every syscall rule, skipping fields it already prints, as
+	// Falco's default suggested_output setting does.
+	SuggestedOutput bool
 	// TimeFormatISO8601 prints alert times as UTC ISO 8601
 	// (2016-08-04T16:17:57.882054739+0000) instead of local HH:MM:SS.nnnnnnnnn.
 	TimeFormatISO8601 bool
@@ -76,20 +91,19 @@ type Options struct {
 // Engine holds compiled rules and matches events against them. It is
 // immutable and safe for concurrent use.
 type Engine struct {
-	rules    []*Rule
-	byName   map[string]*Rule
-	byType   [evttype.Count + 1][]*Rule
-	catchAll []*Rule
-	types    evttype.Set
-	opts     Options
-	scratch  sync.Pool
+	rules   []*Rule
+	byName  map[string]*Rule
+	byType  [evttype.Count + 1][]*Rule
+	types   evttype.Set
+	opts    Options
+	scratch sync.Pool
 }
 
 // Load loads files in order into one engine. The returned Result lists every
 // warning, and the error as a Message too. The error, a *LoadError, is
 // non-nil when a file failed to load; the Engine is then nil.
 func Load(opts Options, files ...File) (*Engine, *Result, error) {
-	set, res := loader.Load(files...)
+	set, res := loader.Load(loader.Options{SuggestedOutput: opts.SuggestedOutput}, files...)
 	if err := res.Err(); err != nil {
 		return nil, res, err
 	}
@@ -147,11 +161,8 @@ func newEngine(opts Options, set *loader.Ruleset) *Engine {
 		if !r.Enabled {
 			continue
 		}
-		if r.EventTypes.IsFull() {
-			e.catchAll = append(e.catchAll, r)
-			e.types = e.types.Union(r.EventTypes)
-			continue
-		}
+		// Like Falco, a rule that applies to every event type is indexed
+		// under each of them, so that it keeps its place in rule order.
 		for _, t := range r.EventTypes.Types() {
 			e.byType[t] = append(e.byType[t], r)
 		}
@@ -202,41 +213,48 @@ func (e *Engine) Rule(name string) *Rule { return e.byName[name] }
 // syscalls a sensor must capture.
 func (e *Engine) EventTypes() evttype.Set { return e.types }
 
-// Match evaluates ev against the enabled rules that can match its type and
-// appends the matching rules to dst in Falco's order: rules indexed by the
-// event's type first, in rule order, then the rules that apply to every event
-// type. With MatchFirst (the default) it appends at most one rule.
+// Match evaluates ev against the enabled rules whose event types include
+// the event's type, in rule order, and appends the matching rules to dst.
+// With MatchFirst (the default) it appends at most one rule. Match is safe
+// for concurrent use because it takes its scratch state from a pool.
 func (e *Engine) Match(ev Event, dst []*Rule) []*Rule {
+	s := e.scratch.Get().(*filter.Scratch)
+	dst = e.match(ev, dst, s)
+	e.scratch.Put(s)
+	return dst
+}
+
+// Matcher matches events with scratch state of its own, which saves the pool
+// round trip of Engine.Match. It is not safe for concurrent use: give each
+// goroutine that reads events its own Matcher.
+type Matcher struct {
+	e *Engine
+	s *filter.Scratch
+}
+
+// NewMatcher returns a Matcher for the engine's rules.
+func (e *Engine) NewMatcher() *Matcher {
+	return &Matcher{e: e, s: filter.NewScratch()}
+}
+
+// Match does what Engine.Match does.
+func (m *Matcher) Match(ev Event, dst []*Rule) []*Rule {
+	return m.e.match(ev, dst, m.s)
+}
+
+func (e *Engine) match(ev Event, dst []*Rule, s *filter.Scratch) []*Rule {
 	t := ev.Type()
-	var indexed []*Rule
-	if t.Valid() {
-		indexed = e.byType[t]
-	}
-	if len(indexed) == 0 && len(e.catchAll) == 0 {
+	if !t.Valid() || len(e.byType[t]) == 0 {
 		return dst
 	}
-	s := e.scratch.Get().(*filter.Scratch)
-	found := false
-	for _, r := range indexed {
-		if r.rule.Filter.Match(ev, s) {
+	s.NextEvent(t)
+	for _, r := range e.byType[t] {
+		if r.rule.Filter.MatchCurrent(ev, s) {
 			dst = append(dst, r)
-			found = true
 			if e.opts.Matching == MatchFirst {
-				e.scratch.Put(s)
 				return dst
 			}
 		}
 	}
-	if !found {
-		for _, r := range e.catchAll {
-			if r.rule.Filter.Match(ev, s) {
-				dst = append(dst, r)
-				if e.opts.Matching == MatchFirst {
-					break
-				}
-			}
-		}
-	}
-	e.scratch.Put(s)
 	return dst
 }

@@ -59,11 +59,35 @@ func TestMatchOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := names(allEng.Match(open, nil)); got != "open_dev_null,open_any" {
-		t.Errorf("all matches on open = %s, want open_dev_null,open_any (catch-all rules only when none matched)", got)
+	if got := names(allEng.Match(open, nil)); got != "open_dev_null,dev_null_any,open_any" {
+		t.Errorf("all matches on open = %s, want open_dev_null,dev_null_any,open_any", got)
 	}
 	if got := names(allEng.Match(closeEv, nil)); got != "dev_null_any" {
 		t.Errorf("all matches on close = %s, want dev_null_any", got)
+	}
+}
+
+func TestMatchOrderWithGeneralRuleFirst(t *testing.T) {
+	// A rule without an event type restriction keeps its place in rule
+	// order, as in Falco, where it is indexed under every event type.
+	eng, _, err := load(`
+- rule: any_cat
+  desc: d
+  condition: proc.name = cat
+  output: o
+  priority: INFO
+  warn_evttypes: false
+- rule: open_cat
+  desc: d
+  condition: evt.type = open and proc.name = cat
+  output: o
+  priority: INFO
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := names(eng.Match(catOpen(), nil)); got != "any_cat" {
+		t.Errorf("first match = %s, want any_cat", got)
 	}
 }
 
@@ -243,5 +267,12 @@ func TestMatchDoesNotAllocate(t *testing.T) {
 	dst := make([]*rules.Rule, 0, 4)
 	if n := testing.AllocsPerRun(200, func() { dst = eng.Match(ev, dst[:0]) }); n != 0 {
 		t.Errorf("Match allocates %v times per event, want 0", n)
+	}
+	m := eng.NewMatcher()
+	if n := testing.AllocsPerRun(200, func() { dst = m.Match(ev, dst[:0]) }); n != 0 {
+		t.Errorf("Matcher.Match allocates %v times per event, want 0", n)
+	}
+	if got := names(m.Match(ev, nil)); got != "open_dev_null" {
+		t.Errorf("Matcher.Match = %s, want open_dev_null", got)
 	}
 }

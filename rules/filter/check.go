@@ -89,7 +89,7 @@ func (c *compiler) check(n *condition.Check) (evaluator, error) {
 	}
 	op := opcodes[n.Op]
 	if op == opExists {
-		return existsEval{left}, nil
+		return &existsEval{left}, nil
 	}
 	if !allowed(left.typ, op) {
 		return nil, &CompileError{Pos: n.At, Msg: fmt.Sprintf("filter error: '%s' operator not supported for %s filters", n.Op, typeClass(left.typ))}
@@ -133,7 +133,7 @@ func (c *compiler) eventTypeCheck(n *condition.Check, left *operand, op opcode, 
 		}
 		set.Add(t)
 	}
-	return typeSetEval{set: set, negate: op == opNe}, nil
+	return &typeSetEval{set: set, negate: op == opNe}, nil
 }
 
 // unknownEventType wraps an unknown evt.type name so that errors.Is matches
@@ -149,16 +149,14 @@ type typeSetEval struct {
 	negate bool
 }
 
-func (e typeSetEval) eval(ev fields.Event, _ *Scratch) bool {
-	t := ev.Type()
-	return e.set.Has(t) != e.negate
+func (e *typeSetEval) eval(_ fields.Event, s *Scratch) bool {
+	return e.set.Has(s.typ) != e.negate
 }
 
 type existsEval struct{ src *operand }
 
-func (e existsEval) eval(ev fields.Event, s *Scratch) bool {
-	s.vals = e.src.extract(ev, s.vals[:0])
-	return len(s.vals) > 0
+func (e *existsEval) eval(ev fields.Event, s *Scratch) bool {
+	return len(e.src.values(ev, s, &s.vals)) > 0
 }
 
 // valueCheck compiles a comparison of an operand with literal values.

@@ -15,23 +15,77 @@ type Filter struct {
 	root  evaluator
 	types evttype.Set
 	text  string
+	c     *Compiler
 }
 
-// Scratch is the reusable state of one evaluation. A Scratch must not be
-// used by two evaluations at the same time; keep one per goroutine or pool
-// them.
+// Scratch is the reusable state of evaluations: value buffers and the
+// results of subexpressions shared by several filters, valid for one event.
+// A Scratch must not be used by two evaluations at the same time; keep one
+// per goroutine or pool them.
 type Scratch struct {
-	vals  []fields.Value
-	other []fields.Value
+	typ    evttype.Type
+	vals   []fields.Value
+	other  []fields.Value
+	gen    uint64
+	memo   []memoEntry
+	fields []fieldEntry
+	arena  []fields.Value
+}
+
+// fieldEntry locates the cached values of one field in the arena.
+type fieldEntry struct {
+	gen        uint64
+	start, end int32
+}
+
+type memoEntry struct {
+	gen uint64
+	val bool
 }
 
 // NewScratch returns a Scratch with room for typical field values.
 func NewScratch() *Scratch {
-	return &Scratch{vals: make([]fields.Value, 0, 16), other: make([]fields.Value, 0, 16)}
+	return &Scratch{
+		vals:  make([]fields.Value, 0, 16),
+		other: make([]fields.Value, 0, 16),
+		arena: make([]fields.Value, 0, 64),
+	}
 }
 
-// Match reports whether ev satisfies the filter.
-func (f *Filter) Match(ev fields.Event, s *Scratch) bool { return f.root.eval(ev, s) }
+// NextEvent starts the evaluations of a new event of type t: it drops the
+// shared results and field values of the previous event.
+func (s *Scratch) NextEvent(t evttype.Type) {
+	s.typ = t
+	s.gen++
+	s.arena = s.arena[:0]
+}
+
+// Match reports whether ev satisfies the filter. It treats ev as a new event.
+func (f *Filter) Match(ev fields.Event, s *Scratch) bool {
+	s.NextEvent(ev.Type())
+	return f.MatchCurrent(ev, s)
+}
+
+// MatchCurrent reports whether ev satisfies the filter, reusing the results
+// of subexpressions that filters of the same Compiler already computed for
+// ev since the last NextEvent, which must have been given ev's type. Evaluating several filters of one Compiler on
+// one event this way evaluates each shared subexpression (a macro used by
+// many rules, say) once.
+func (f *Filter) MatchCurrent(ev fields.Event, s *Scratch) bool {
+	if len(s.memo) < f.c.slots || len(s.fields) < f.c.fieldSlots {
+		s.grow(f.c)
+	}
+	return f.root.eval(ev, s)
+}
+
+func (s *Scratch) grow(c *Compiler) {
+	if len(s.memo) < c.slots {
+		s.memo = make([]memoEntry, c.slots)
+	}
+	if len(s.fields) < c.fieldSlots {
+		s.fields = make([]fieldEntry, c.fieldSlots)
+	}
+}
 
 // EventTypes returns the event types for which the filter can be true; the
 // full set when it does not restrict them.
@@ -50,20 +104,165 @@ type Warning struct {
 	Pos condition.Pos
 }
 
+// Compiler compiles the filters of one ruleset. Identical subexpressions of
+// its filters (same canonical form) share one evaluator, and those used more
+// than once remember their result per event in the Scratch. Call Finalize
+// after the last Compile and before matching.
+type Compiler struct {
+	interned   map[string]*memoEval
+	slots      int
+	fieldIndex map[string]int
+	fieldSlots int
+	finalized  bool
+	filters    []*Filter
+	nfilters   int
+}
+
+// NewCompiler returns an empty Compiler.
+func NewCompiler() *Compiler {
+	return &Compiler{interned: map[string]*memoEval{}, fieldIndex: map[string]int{}}
+}
+
+// fieldSlot returns the field cache slot of a field reference.
+func (c *Compiler) fieldSlot(text string) int {
+	if i, ok := c.fieldIndex[text]; ok {
+		return i
+	}
+	c.fieldIndex[text] = c.fieldSlots
+	c.fieldSlots++
+	return c.fieldSlots - 1
+}
+
 // Compile compiles a condition tree whose macros are already resolved. The
 // error is a *CompileError; errors about unknown fields or event types also
 // match fields.ErrUnknownField through errors.Is.
 func Compile(n condition.Node) (*Filter, []Warning, error) {
-	c := &compiler{}
-	root, err := c.node(n)
-	if err != nil {
-		return nil, c.warnings, err
+	c := NewCompiler()
+	f, w, err := c.Compile(n)
+	c.Finalize()
+	return f, w, err
+}
+
+// Compile compiles one condition tree of the ruleset.
+func (c *Compiler) Compile(n condition.Node) (*Filter, []Warning, error) {
+	if c.finalized {
+		panic("filter: Compile called after Finalize")
 	}
-	types, err := EventTypes(n)
+	types, typesErr := EventTypes(n)
+	c.nfilters++
+	k := &compiler{c: c, id: c.nfilters, types: types}
+	root, err := k.node(n)
 	if err != nil {
-		return nil, c.warnings, err
+		return nil, k.warnings, err
 	}
-	return &Filter{root: root, types: types, text: n.String()}, c.warnings, nil
+	if typesErr != nil {
+		return nil, k.warnings, typesErr
+	}
+	f := &Filter{root: root, types: types, text: n.String(), c: c}
+	c.filters = append(c.filters, f)
+	return f, k.warnings, nil
+}
+
+// Finalize gives a result slot to every subexpression used more than once
+// and removes the bookkeeping of the others.
+func (c *Compiler) Finalize() {
+	if c.finalized {
+		return
+	}
+	c.finalized = true
+	for _, m := range c.interned {
+		if m.shared {
+			m.slot = c.slots
+			c.slots++
+		}
+	}
+	for _, f := range c.filters {
+		f.root = unwrap(f.root)
+	}
+	for _, m := range c.interned {
+		m.warnings = nil
+	}
+	c.interned = nil
+	c.fieldIndex = nil
+}
+
+// unwrap replaces the memo wrappers of unshared nodes by the nodes they
+// wrap, through the whole evaluator tree.
+func unwrap(e evaluator) evaluator {
+	if m, ok := e.(*memoEval); ok {
+		if !m.done {
+			m.done = true
+			m.inner = unwrapChildren(m.inner)
+		}
+		if !m.shared {
+			return m.inner
+		}
+		return m
+	}
+	return unwrapChildren(e)
+}
+
+func unwrapChildren(e evaluator) evaluator {
+	switch e := e.(type) {
+	case andEval:
+		// Unshared conjunctions inside a conjunction are spliced into it:
+		// (a and b) and c evaluates as a and b and c, with fewer calls.
+		var out andEval
+		for _, c := range e {
+			c = unwrap(c)
+			if inner, ok := c.(andEval); ok {
+				out = append(out, inner...)
+			} else {
+				out = append(out, c)
+			}
+		}
+		return out
+	case orEval:
+		var out orEval
+		for _, c := range e {
+			c = unwrap(c)
+			if inner, ok := c.(orEval); ok {
+				out = append(out, inner...)
+			} else {
+				out = append(out, c)
+			}
+		}
+		return out
+	case *notEval:
+		e.child = unwrap(e.child)
+	case *modEval:
+		for i := range e.checks {
+			e.checks[i] = unwrap(e.checks[i])
+		}
+	}
+	return e
+}
+
+// memoEval is a subexpression shared by several places of the ruleset.
+type memoEval struct {
+	inner evaluator
+	slot  int
+	done  bool
+	// shared is set when two evaluations of one event can reach the node:
+	// it occurs twice in one filter, or in two filters whose event types
+	// overlap. Only shared nodes keep their result per event.
+	shared bool
+	cheap  bool
+	types  evttype.Set
+	last   int // the id of the last filter that used the node
+	// warnings are the compile warnings of the subexpression, repeated for
+	// every filter that uses it.
+	warnings []Warning
+}
+
+func (m *memoEval) eval(ev fields.Event, s *Scratch) bool {
+	e := &s.memo[m.slot]
+	if e.gen == s.gen {
+		return e.val
+	}
+	v := m.inner.eval(ev, s)
+	e.gen, e.val = s.gen, v
+	return v
 }
 
 // CompileError is a compile failure at a node of the condition.
@@ -80,6 +279,9 @@ func (e *CompileError) Error() string { return e.Msg }
 func (e *CompileError) Unwrap() error { return e.Err }
 
 type compiler struct {
+	c        *Compiler
+	id       int
+	types    evttype.Set
 	warnings []Warning
 }
 
@@ -87,7 +289,32 @@ func (c *compiler) warn(code, msg string, pos condition.Pos) {
 	c.warnings = append(c.warnings, Warning{Code: code, Msg: msg, Pos: pos})
 }
 
+// node compiles n, sharing the evaluator of an identical subexpression
+// compiled before.
 func (c *compiler) node(n condition.Node) (evaluator, error) {
+	key := n.String()
+	if m, ok := c.c.interned[key]; ok {
+		if !m.cheap && (m.last == c.id || !m.types.Intersect(c.types).Empty()) {
+			m.shared = true
+		}
+		m.types = m.types.Union(c.types)
+		m.last = c.id
+		c.warnings = append(c.warnings, m.warnings...)
+		return m, nil
+	}
+	before := len(c.warnings)
+	e, err := c.build(n)
+	if err != nil {
+		return nil, err
+	}
+	m := &memoEval{inner: e, types: c.types, last: c.id, warnings: c.warnings[before:len(c.warnings):len(c.warnings)]}
+	// An event-type test costs less than its memo lookup.
+	_, m.cheap = e.(*typeSetEval)
+	c.c.interned[key] = m
+	return m, nil
+}
+
+func (c *compiler) build(n condition.Node) (evaluator, error) {
 	switch n := n.(type) {
 	case *condition.And:
 		children, err := c.nodes(n.Children)
@@ -106,7 +333,7 @@ func (c *compiler) node(n condition.Node) (evaluator, error) {
 		if err != nil {
 			return nil, err
 		}
-		return notEval{child}, nil
+		return &notEval{child}, nil
 	case *condition.Check:
 		return c.check(n)
 	case *condition.Identifier:
@@ -155,4 +382,4 @@ func (o orEval) eval(ev fields.Event, s *Scratch) bool {
 
 type notEval struct{ child evaluator }
 
-func (n notEval) eval(ev fields.Event, s *Scratch) bool { return !n.child.eval(ev, s) }
+func (n *notEval) eval(ev fields.Event, s *Scratch) bool { return !n.child.eval(ev, s) }

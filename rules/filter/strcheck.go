@@ -49,9 +49,9 @@ func newStrCheck(src *operand, op opcode, lits []*condition.Literal) (evaluator,
 }
 
 func (c *strCheck) eval(ev fields.Event, s *Scratch) bool {
-	s.vals = c.src.extract(ev, s.vals[:0])
-	for i := range s.vals {
-		if c.test(s.vals[i].Str) {
+	vals := c.src.values(ev, s, &s.vals)
+	for i := range vals {
+		if c.test(vals[i].Str) {
 			return true
 		}
 	}

@@ -73,6 +73,7 @@ type loader struct {
 	c    *collection
 	res  *Result
 	seen map[Message]bool
+	opts Options
 }
 
 func (l *loader) warn(m Message) {
@@ -83,10 +84,23 @@ func (l *loader) warn(m Message) {
 	l.res.Warnings = append(l.res.Warnings, m)
 }
 
+// Options configure a load.
+type Options struct {
+	// SuggestedOutput appends to the output of every syscall rule the
+	// container and Kubernetes fields Falco's container plugin suggests
+	// (container_id=%container.id and so on), skipping fields the output
+	// already prints, as Falco does with suggested_output: true.
+	SuggestedOutput bool
+}
+
+// suggestedFields are the fields Falco's container plugin flags as
+// suggested, in its order.
+var suggestedFields = []string{"container.id", "container.name", "container.image.repository", "container.image.tag", "k8s.pod.name", "k8s.ns.name"}
+
 // Load loads files in order into one ruleset. It stops at the first error;
 // the Result then holds it, and the Ruleset is nil.
-func Load(files ...File) (*Ruleset, *Result) {
-	l := &loader{c: newCollection(), res: &Result{}, seen: map[Message]bool{}}
+func Load(opts Options, files ...File) (*Ruleset, *Result) {
+	l := &loader{c: newCollection(), res: &Result{}, seen: map[Message]bool{}, opts: opts}
 	var set *Ruleset
 	for _, f := range files {
 		if !l.loadFile(f) {

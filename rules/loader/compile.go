@@ -33,9 +33,10 @@ type macroState struct {
 
 // compiler compiles the collection once.
 type compiler struct {
-	l      *loader
-	c      *collection
-	macros map[string]*macroState
+	l       *loader
+	c       *collection
+	macros  map[string]*macroState
+	filters *filter.Compiler
 }
 
 // compile compiles every list, macro and rule of the collection. It
@@ -46,7 +47,7 @@ func (l *loader) compile() *Ruleset {
 	for _, m := range c.macros {
 		m.used = false
 	}
-	k := &compiler{l: l, c: c, macros: make(map[string]*macroState, len(c.macros))}
+	k := &compiler{l: l, c: c, macros: make(map[string]*macroState, len(c.macros)), filters: filter.NewCompiler()}
 	for _, m := range c.macros {
 		text := c.substituteLists(m.cond)
 		ast, err := condition.Parse(text, condition.RuleMaxDepth)
@@ -71,6 +72,7 @@ func (l *loader) compile() *Ruleset {
 		}
 		set.Rules = append(set.Rules, rule)
 	}
+	k.filters.Finalize()
 	for _, li := range c.lists {
 		set.Lists = append(set.Lists, li.name)
 		if !li.used {
@@ -198,7 +200,11 @@ func (k *compiler) rule(r *ruleDef) (*Rule, error) {
 			cond += " and not " + text
 		}
 	}
-	format, owarns, err := output.Compile(r.output)
+	text := r.output
+	if k.l.opts.SuggestedOutput {
+		text = withSuggested(text)
+	}
+	format, owarns, err := output.Compile(text)
 	if err != nil {
 		if r.skipUnknown && errors.Is(err, fields.ErrUnknownField) {
 			warn(WarnUnknownFilter, err.Error(), 0, 0)
@@ -209,7 +215,7 @@ func (k *compiler) rule(r *ruleDef) (*Rule, error) {
 	for _, w := range owarns {
 		warn(w.Code, w.Msg, 0, 0)
 	}
-	text := k.c.substituteLists(cond)
+	text = k.c.substituteLists(cond)
 	ast, err := condition.Parse(text, condition.RuleMaxDepth)
 	if err != nil {
 		return nil, k.syntaxError(err, r.condSrc, wrapped, text, shift)
@@ -223,7 +229,7 @@ func (k *compiler) rule(r *ruleDef) (*Rule, error) {
 		line, col := k.position(r.condSrc, wrapped, text, p.Offset, shift)
 		warn(WarnUnsafeNACheck, "comparing a field of this source with '<NA>' is unsafe: the field never has that value", line, col)
 	}
-	f, fwarns, err := filter.Compile(ast)
+	f, fwarns, err := k.filters.Compile(ast)
 	for _, w := range fwarns {
 		line, col := k.position(r.condSrc, wrapped, text, w.Pos.Offset, shift)
 		warn(w.Code, w.Msg, line, col)
@@ -247,6 +253,20 @@ func (k *compiler) rule(r *ruleDef) (*Rule, error) {
 		warn(WarnNoEvttype, "Rule matches too many evt.type values. This has a significant performance penalty.", 0, 0)
 	}
 	return out, nil
+}
+
+// withSuggested appends the suggested fields that the output does not
+// print yet, as name_with_underscores=%name.
+func withSuggested(out string) string {
+	var b strings.Builder
+	b.WriteString(out)
+	for _, f := range suggestedFields {
+		if strings.Contains(out, "%"+f) {
+			continue
+		}
+		b.WriteString(" " + strings.ReplaceAll(f, ".", "_") + "=%" + f)
+	}
+	return b.String()
 }
 
 // markUsage substitutes lists and resolves macros in the condition of a

@@ -191,3 +191,27 @@ func (r *Rule) Compiled() string {
 	}
 	return r.Filter.String()
 }
+
+// CheckPluginRequirements checks requirements against the loaded plugins
+// (name to semver version). A requirement is met when any of its
+// alternatives is loaded with the same major version and at least the
+// required version; every requirement for the same plugin must be met.
+func CheckPluginRequirements(reqs []PluginRequirement, loaded map[string]string) error {
+	for _, req := range reqs {
+		met := false
+		for _, alt := range req.Alternatives {
+			if v, ok := loaded[alt.Name]; ok && semverRE.MatchString(v) && compatible(v, alt.Version) {
+				met = true
+				break
+			}
+		}
+		if !met {
+			parts := make([]string, len(req.Alternatives))
+			for i, alt := range req.Alternatives {
+				parts[i] = alt.Name + " (>= " + alt.Version + ")"
+			}
+			return errors.New("Plugin requirement not satisfied, must load one of: " + strings.Join(parts, ", "))
+		}
+	}
+	return nil
+}
