@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -19,11 +18,7 @@ import (
 	"github.com/riposte-sec/riposte/alert"
 	"github.com/riposte-sec/riposte/policies"
 	"github.com/riposte-sec/riposte/responder"
-	"github.com/riposte-sec/riposte/rules"
-	"github.com/riposte-sec/riposte/sensor"
 	"github.com/riposte-sec/riposte/sensor/detector"
-	"github.com/riposte-sec/riposte/sensor/event"
-	"github.com/riposte-sec/riposte/sensor/extract"
 	"github.com/riposte-sec/riposte/transport"
 )
 
@@ -112,15 +107,11 @@ func runHost(ctx context.Context, cfg hostConfig, out io.Writer, logger *slog.Lo
 
 // hostPipeline is a running `riposte run`.
 type hostPipeline struct {
-	server   *transport.Server
-	conn     *transport.Conn
-	detector *detector.Detector
-	sensor   *sensor.Sensor
-	adapter  *extract.Event
-	cancel   context.CancelFunc
-	errs     chan error
-	running  sync.WaitGroup
-	printer  *printer
+	server  *transport.Server
+	conn    *transport.Conn
+	sensor  *sensorSide
+	sup     *supervisor
+	printer *printer
 }
 
 // startHost loads the rules and policies, starts NATS, the responder, the
@@ -141,22 +132,12 @@ func startHost(ctx context.Context, cfg hostConfig, out io.Writer, logger *slog.
 		return nil, fmt.Errorf("load policies: %w", err)
 	}
 
-	p = &hostPipeline{
-		errs:    make(chan error, 4),
-		printer: &printer{w: out, format: cfg.Output},
-		adapter: extract.New(rules.Hostname(), extract.NewUsers("/proc")),
-	}
+	p = &hostPipeline{printer: &printer{w: out, format: cfg.Output}}
 	defer func() {
 		if err != nil {
 			p.Close()
 		}
 	}()
-
-	sensorImpl, err := sensor.New(sensor.Config{Handler: p.handle}, logger.With("component", "sensor"))
-	if err != nil {
-		return nil, err
-	}
-	p.sensor = sensorImpl
 
 	p.server, err = transport.StartServer(transport.ServerOptions{
 		Port:     cfg.NATSPort,
@@ -192,63 +173,33 @@ func startHost(ctx context.Context, cfg hostConfig, out io.Writer, logger *slog.
 	}
 
 	publisher := transport.NewPublisher(p.conn.JS)
-	p.detector, err = detector.New(detector.Options{
-		Engine: engine,
-		Sink: detector.SinkFunc(func(ctx context.Context, a *alert.Alert) error {
-			p.printer.alert(a)
-			_, err := publisher.Publish(ctx, a)
-			return err
-		}),
-		Logger: logger.With("component", "detector"),
+	sink := detector.SinkFunc(func(ctx context.Context, a *alert.Alert) error {
+		p.printer.alert(a)
+		_, err := publisher.Publish(ctx, a)
+		return err
 	})
+	p.sensor, err = newSensorSide(engine, sink, logger)
 	if err != nil {
 		return nil, err
 	}
 
-	runCtx, cancel := context.WithCancel(ctx)
-	p.cancel = cancel
-	p.start(runCtx, "responder", resp.Run)
-	p.start(runCtx, "detector", p.detector.Run)
-	p.start(runCtx, "sensor", p.sensor.Run)
+	p.sup = newSupervisor(ctx)
+	p.sup.Go("responder", resp.Run)
+	p.sensor.start(p.sup)
 	logger.Info("riposte running", "dry_run", cfg.DryRun, "rules", len(engine.Rules()), "policy_revision", policySet.Revision())
 	return p, nil
-}
-
-// handle is the sensor's event handler. It runs on the sensor's reading
-// goroutine only, so one adapter serves every event.
-func (p *hostPipeline) handle(e *event.Event) {
-	p.adapter.Reset(e)
-	p.detector.Handle(p.adapter, e.Time)
-}
-
-func (p *hostPipeline) start(ctx context.Context, name string, run func(context.Context) error) {
-	p.running.Add(1)
-	go func() {
-		defer p.running.Done()
-		if err := run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-			p.errs <- fmt.Errorf("%s: %w", name, err)
-			p.cancel()
-		}
-	}()
 }
 
 // Wait blocks until the pipeline stops and returns the first error of a part
 // that stopped on its own.
 func (p *hostPipeline) Wait() error {
-	p.running.Wait()
-	select {
-	case err := <-p.errs:
-		return err
-	default:
-		return nil
-	}
+	return p.sup.Wait()
 }
 
 // Close stops every part and releases NATS.
 func (p *hostPipeline) Close() {
-	if p.cancel != nil {
-		p.cancel()
-		p.running.Wait()
+	if p.sup != nil {
+		p.sup.Stop()
 	}
 	if p.conn != nil {
 		p.conn.Close()
