@@ -16,6 +16,10 @@ type Filter struct {
 	types evttype.Set
 	text  string
 	c     *Compiler
+	// guard is the result slot of the first conjunct of root when that
+	// conjunct is shared, or -1. A false result another filter computed for
+	// the same event settles this filter without evaluating it.
+	guard int
 }
 
 // Scratch is the reusable state of evaluations: value buffers and the
@@ -74,6 +78,11 @@ func (f *Filter) Match(ev fields.Event, s *Scratch) bool {
 func (f *Filter) MatchCurrent(ev fields.Event, s *Scratch) bool {
 	if len(s.memo) < f.c.slots || len(s.fields) < f.c.fieldSlots {
 		s.grow(f.c)
+	}
+	if f.guard >= 0 {
+		if e := &s.memo[f.guard]; e.gen == s.gen && !e.val {
+			return false
+		}
 	}
 	return f.root.eval(ev, s)
 }
@@ -158,7 +167,7 @@ func (c *Compiler) Compile(n condition.Node) (*Filter, []Warning, error) {
 	if typesErr != nil {
 		return nil, k.warnings, typesErr
 	}
-	f := &Filter{root: root, types: types, text: n.String(), c: c}
+	f := &Filter{root: root, types: types, text: n.String(), c: c, guard: -1}
 	c.filters = append(c.filters, f)
 	return f, k.warnings, nil
 }
@@ -178,6 +187,11 @@ func (c *Compiler) Finalize() {
 	}
 	for _, f := range c.filters {
 		f.root = unwrap(f.root)
+		if and, ok := f.root.(andEval); ok {
+			if m, ok := and[0].(*memoEval); ok {
+				f.guard = m.slot
+			}
+		}
 	}
 	for _, m := range c.interned {
 		m.warnings = nil
