@@ -153,6 +153,7 @@ func newEngine(opts Options, set *loader.Ruleset) *Engine {
 			CaptureDuration: lr.CaptureDuration,
 			Compiled:        lr.Compiled(),
 			rule:            lr,
+			filter:          lr.Filter,
 			iso:             opts.TimeFormatISO8601,
 		}
 		r.Enabled = e.enabled(lr)
@@ -249,7 +250,7 @@ func (e *Engine) match(ev Event, dst []*Rule, s *filter.Scratch) []*Rule {
 	}
 	s.NextEvent(t)
 	for _, r := range e.byType[t] {
-		if r.rule.Filter.MatchCurrent(ev, s) {
+		if r.filter.MatchCurrent(ev, s) {
 			dst = append(dst, r)
 			if e.opts.Matching == MatchFirst {
 				return dst

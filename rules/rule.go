@@ -8,6 +8,7 @@ import (
 
 	"github.com/riposte-sec/riposte/alert"
 	"github.com/riposte-sec/riposte/rules/evttype"
+	"github.com/riposte-sec/riposte/rules/filter"
 	"github.com/riposte-sec/riposte/rules/loader"
 	"github.com/riposte-sec/riposte/rules/output"
 )
@@ -46,8 +47,9 @@ type Rule struct {
 	Capture         bool
 	CaptureDuration uint64
 
-	rule *loader.Rule
-	iso  bool
+	rule   *loader.Rule
+	filter *filter.Filter
+	iso    bool
 }
 
 // Rendered is a rule output rendered for one event.
