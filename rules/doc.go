@@ -7,7 +7,7 @@
 // [Load] takes the files in order, as Falco does: later files may append to,
 // override or redefine the lists, macros and rules of earlier ones. It returns
 // the [Engine], a [Result] with every warning, and an error when the load
-// failed; the error is a *[LoadError] naming the file, line, column, item and
+// failed. The error is a *[LoadError] naming the file, line, column, item and
 // reason, with Falco's error code.
 //
 //	eng, res, err := rules.Load(rules.Options{}, rules.File{Name: "my_rules.yaml", Content: data})

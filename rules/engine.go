@@ -88,7 +88,7 @@ type Options struct {
 	TimeFormatISO8601 bool
 }
 
-// Engine holds compiled rules and matches events against them. It is
+// Engine contains compiled rules and matches events against them. It is
 // immutable and safe for concurrent use.
 type Engine struct {
 	rules   []*Rule

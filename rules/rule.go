@@ -24,8 +24,8 @@ type Rule struct {
 	// list substitution and macro expansion.
 	Condition string
 	// Compiled is the canonical form of the compiled condition, with
-	// exceptions, lists and macros expanded, as Falco prints it; empty for
-	// rules of a source this engine does not have.
+	// exceptions, lists and macros expanded, as Falco prints it. It is empty
+	// for rules of a source this engine does not have.
 	Compiled string
 	// Output is the output format, trimmed of surrounding blanks.
 	Output string
@@ -71,11 +71,11 @@ func (r *Rule) Render(ev Event) Rendered {
 	return Rendered{Message: msg, Fields: fields}
 }
 
-// Alert builds the Falco alert for a match of r on ev, which happened at t:
-// the output line starts with the time and priority as Falco prints them,
-// and output_fields has the time field (evt.time, or evt.time.iso8601 with
-// Options.TimeFormatISO8601) in nanoseconds. An empty hostname is replaced
-// by FALCO_HOSTNAME or the system host name.
+// Alert builds the Falco alert for a match of r on ev, which happened at t.
+// The output line starts with the time and priority as Falco prints them.
+// Output fields include the time field in nanoseconds: evt.time, or
+// evt.time.iso8601 with Options.TimeFormatISO8601. An empty hostname is
+// replaced by FALCO_HOSTNAME or the system host name.
 func (r *Rule) Alert(ev Event, t time.Time, hostname string) alert.Alert {
 	out := r.Render(ev)
 	timeField := "evt.time"

@@ -1,8 +1,8 @@
-// Package loader reads Falco rules files into a compiled ruleset: it decodes
-// the YAML items (lists, macros, rules, version requirements), applies
-// appends, overrides and redefinitions across files in order, builds
-// exceptions, substitutes lists, resolves macros, and compiles conditions
-// and outputs, reporting errors and warnings with Falco's codes.
+// Package loader reads Falco rules files into a compiled ruleset. It decodes
+// the YAML items (lists, macros, rules, version requirements) and applies
+// appends, overrides and redefinitions across files in order. Then it builds
+// exceptions, substitutes lists, resolves macros, and compiles conditions and
+// outputs. Errors and warnings carry Falco's codes.
 package loader
 
 import (
@@ -195,7 +195,7 @@ func (r *Rule) Compiled() string {
 // CheckPluginRequirements checks requirements against the loaded plugins
 // (name to semver version). A requirement is met when any of its
 // alternatives is loaded with the same major version and at least the
-// required version; every requirement for the same plugin must be met.
+// required version. Every requirement for the same plugin must be met.
 func CheckPluginRequirements(reqs []PluginRequirement, loaded map[string]string) error {
 	for _, req := range reqs {
 		met := false
