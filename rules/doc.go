@@ -12,7 +12,7 @@
 //
 //	eng, res, err := rules.Load(rules.Options{}, rules.File{Name: "my_rules.yaml", Content: data})
 //	if err != nil {
-//		return fmt.Errorf("load rules: %w", err)
+//		return err // "load rules: my_rules.yaml:12:5: rule 'X': ... (LOAD_ERR_COMPILE_CONDITION)"
 //	}
 //	for _, w := range res.Warnings {
 //		logger.Warn("rules warning", "warning", w.String())
@@ -33,7 +33,19 @@
 // [Engine.EventTypes] is the union of the event types of the enabled rules:
 // the syscalls a sensor must capture.
 //
-// An Engine is immutable after Load and safe for concurrent use; matching
-// allocates nothing on the common path. Rendering an output (for a match)
-// allocates the output string and its fields.
+// An Engine is immutable after Load and safe for concurrent use. Matching
+// allocates nothing on the common path; a goroutine that matches many events
+// can use a [Matcher] to skip the pool behind Engine.Match. Rendering an
+// output (for a match) allocates the output string and its fields.
+//
+// # Differences from Falco
+//
+// The engine follows Falco 0.42 (engine version 0.63.0) and loads the
+// upstream rulesets unchanged. It does not implement Falco's JSON schema
+// check of rules files, the append_output configuration (extra output text
+// and formatted fields per rule, tag or source), the multi-value
+// transformers join, concat and getopt, or message snippets. Plugin version
+// requirements are recorded in the Result and checked only on request
+// ([CheckPluginRequirements]). Rules of sources other than syscall load with
+// Falco's LOAD_UNKNOWN_SOURCE warning and never match.
 package rules
