@@ -40,7 +40,7 @@
 //
 // # Differences from Falco
 //
-// The engine follows Falco 0.42 (engine version 0.63.0) and loads the
+// The engine follows Falco's rule engine version 0.63.0 and loads the
 // upstream rulesets unchanged. It does not implement Falco's JSON schema
 // check of rules files, the append_output configuration (extra output text
 // and formatted fields per rule, tag or source), the multi-value

@@ -17,8 +17,9 @@ import (
 )
 
 // EngineVersion is the Falco engine version implemented, checked against
-// required_engine_version items. Falco 0.42 reports 0.57.0 or later; the
-// language implemented matches Falco's engine 0.63.0.
+// required_engine_version items. It is the version of Falco's rule engine
+// (July 2026) whose language this package follows; the upstream stable
+// rules require 0.57.0.
 const EngineVersion = "0.63.0"
 
 // Error codes, as Falco's load results name them.
