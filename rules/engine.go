@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sort"
 	"strings"
 	"sync"
 
@@ -209,6 +210,30 @@ func (e *Engine) Rules() []*Rule { return e.rules }
 
 // Rule returns the rule named name, or nil.
 func (e *Engine) Rule(name string) *Rule { return e.byName[name] }
+
+// Fields returns the field references that the conditions and outputs of
+// the enabled rules read, each once, sorted by text. A sensor may skip
+// computing fields that no rule reads.
+func (e *Engine) Fields() []*fields.Ref {
+	seen := map[string]*fields.Ref{}
+	for _, r := range e.rules {
+		if !r.Enabled {
+			continue
+		}
+		for _, ref := range r.rule.Filter.Fields() {
+			seen[ref.Text] = ref
+		}
+		for _, ref := range r.rule.Format.Fields() {
+			seen[ref.Text] = ref
+		}
+	}
+	out := make([]*fields.Ref, 0, len(seen))
+	for _, ref := range seen {
+		out = append(out, ref)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Text < out[j].Text })
+	return out
+}
 
 // EventTypes returns the union of the event types of the enabled rules: the
 // syscalls a sensor must capture.

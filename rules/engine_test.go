@@ -91,6 +91,32 @@ func TestMatchOrderWithGeneralRuleFirst(t *testing.T) {
 	}
 }
 
+func TestFields(t *testing.T) {
+	eng, _, err := load(`
+- rule: a
+  desc: d
+  condition: evt.type = open and proc.aname[2] = sshd and tolower(fd.name) = x
+  output: "%proc.name %evt.arg.flags %toupper(user.name)"
+  priority: INFO
+- rule: b
+  desc: d
+  condition: evt.type = open and k8s.ns.name = x
+  output: o
+  priority: INFO
+  enabled: false
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ref := range eng.Fields() {
+		got = append(got, ref.Text)
+	}
+	if want := "evt.arg.flags,evt.type,fd.name,proc.aname[2],proc.name,user.name"; strings.Join(got, ",") != want {
+		t.Errorf("fields = %s, want %s", strings.Join(got, ","), want)
+	}
+}
+
 func TestEventTypesUnion(t *testing.T) {
 	eng, _, err := load(`
 - rule: a
