@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -117,21 +118,59 @@ func Load(opts Options, files ...File) (*Engine, *Result, error) {
 }
 
 // LoadFiles reads the files at paths and loads them in order, as Load does.
-// A file that cannot be read fails the load with LOAD_ERR_FILE_READ.
+// A directory stands for its .yaml and .yml files in name order, as in
+// Falco's rules_files setting. A file that cannot be read fails the load
+// with LOAD_ERR_FILE_READ.
 func LoadFiles(opts Options, paths ...string) (*Engine, *Result, error) {
-	files := make([]File, 0, len(paths))
+	var files []File
 	for _, p := range paths {
-		data, err := os.ReadFile(p)
+		names, err := expandPath(p)
 		if err != nil {
-			res := &Result{}
-			res.Errors = append(res.Errors, Message{
-				Code: loader.ErrFileRead, Text: fmt.Sprintf("read rules file: %v", err), File: p,
-			})
-			return nil, res, res.Err()
+			res, err := readFailure(p, err)
+			return nil, res, err
 		}
-		files = append(files, File{Name: p, Content: data})
+		for _, name := range names {
+			data, err := os.ReadFile(name)
+			if err != nil {
+				res, err := readFailure(name, err)
+				return nil, res, err
+			}
+			files = append(files, File{Name: name, Content: data})
+		}
 	}
 	return Load(opts, files...)
+}
+
+// expandPath returns path, or the rules files of the directory path in name
+// order.
+func expandPath(path string) ([]string, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !info.IsDir() {
+		return []string{path}, nil
+	}
+	entries, err := os.ReadDir(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range entries {
+		ext := filepath.Ext(e.Name())
+		if !e.IsDir() && (ext == ".yaml" || ext == ".yml") {
+			out = append(out, filepath.Join(path, e.Name()))
+		}
+	}
+	return out, nil
+}
+
+func readFailure(path string, err error) (*Result, error) {
+	res := &Result{}
+	res.Errors = append(res.Errors, Message{
+		Code: loader.ErrFileRead, Text: fmt.Sprintf("read rules file: %v", err), File: path,
+	})
+	return res, res.Err()
 }
 
 func newEngine(opts Options, set *loader.Ruleset) *Engine {
