@@ -42,9 +42,8 @@
 //
 // The engine follows Falco's rule engine version 0.63.0 and loads the
 // upstream rulesets unchanged. It does not implement Falco's JSON schema
-// check of rules files, the append_output configuration (extra output text
-// and formatted fields per rule, tag or source), the multi-value
-// transformers join, concat and getopt, or message snippets. Plugin version
+// check of rules files, the multi-value transformers join, concat and
+// getopt, or message snippets. Plugin version
 // requirements are recorded in the Result and checked only on request
 // ([CheckPluginRequirements]). Rules of sources other than syscall load with
 // Falco's LOAD_UNKNOWN_SOURCE warning and never match.

@@ -36,6 +36,9 @@ type Message = loader.Message
 // LoadError is the error Load returns when a file does not load.
 type LoadError = loader.LoadError
 
+// AppendOutput is one entry of Options.AppendOutput.
+type AppendOutput = loader.AppendOutput
+
 // PluginRequirement is one required_plugin_versions entry of the files.
 type PluginRequirement = loader.PluginRequirement
 
@@ -85,6 +88,9 @@ type Options struct {
 	// the output of every syscall rule, skipping fields it already prints, as
 	// Falco's default suggested_output setting does.
 	SuggestedOutput bool
+	// AppendOutput adds text and output fields to the outputs of the rules
+	// each entry selects, as Falco's append_output setting does.
+	AppendOutput []AppendOutput
 	// TimeFormatISO8601 prints alert times as UTC ISO 8601
 	// (2016-08-04T16:17:57.882054739+0000) instead of local HH:MM:SS.nnnnnnnnn.
 	TimeFormatISO8601 bool
@@ -105,7 +111,7 @@ type Engine struct {
 // warning, and the error as a Message too. The error, a *LoadError, is
 // non-nil when a file failed to load; the Engine is then nil.
 func Load(opts Options, files ...File) (*Engine, *Result, error) {
-	set, res := loader.Load(loader.Options{SuggestedOutput: opts.SuggestedOutput}, files...)
+	set, res := loader.Load(loader.Options{SuggestedOutput: opts.SuggestedOutput, AppendOutput: opts.AppendOutput}, files...)
 	if err := res.Err(); err != nil {
 		return nil, res, err
 	}

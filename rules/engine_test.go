@@ -91,6 +91,50 @@ func TestMatchOrderWithGeneralRuleFirst(t *testing.T) {
 	}
 }
 
+func TestAppendOutput(t *testing.T) {
+	file := rules.File{Name: "x.yaml", Content: []byte(`
+- rule: r1
+  desc: d
+  condition: evt.type = open
+  output: out 1
+  priority: INFO
+  tags: [tag1]
+- rule: another_rule
+  desc: d
+  condition: evt.type = open
+  output: out 2
+  priority: INFO
+  tags: [tag1]
+- rule: r3
+  desc: d
+  condition: evt.type = open
+  output: out 3
+  priority: INFO
+  tags: [tag1, tag2]
+`)}
+	eng, _, err := rules.Load(rules.Options{AppendOutput: []rules.AppendOutput{
+		{Tags: []string{"tag1"}, Text: "extra 1"},
+		{Rule: "another_rule", Text: "extra 2"},
+		{Tags: []string{"tag1", "tag2"}, Text: "extra 3", Fields: map[string]string{"my_field": "hello %proc.name"}},
+		{Source: "k8s_audit", Text: "never"},
+	}}, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"r1": "out 1 extra 1", "another_rule": "out 2 extra 1 extra 2", "r3": "out 3 extra 1 extra 3"}
+	for name, w := range want {
+		if got := eng.Rule(name).Render(catOpen()).Message; got != w {
+			t.Errorf("%s output = %q, want %q", name, got, w)
+		}
+	}
+	if got := eng.Rule("r3").Render(catOpen()).Fields["my_field"]; got != "hello cat" {
+		t.Errorf("my_field = %v, want hello cat", got)
+	}
+	if _, ok := eng.Rule("r1").Render(catOpen()).Fields["my_field"]; ok {
+		t.Error("my_field added to a rule the entry does not select")
+	}
+}
+
 func TestFields(t *testing.T) {
 	eng, _, err := load(`
 - rule: a

@@ -68,6 +68,9 @@ func (r *Rule) Render(ev Event) Rendered {
 		return Rendered{Message: r.Output, Fields: map[string]any{}}
 	}
 	msg, fields := r.rule.Format.Render(ev)
+	for name, f := range r.rule.Extra {
+		fields[name], _ = f.Render(ev)
+	}
 	return Rendered{Message: msg, Fields: fields}
 }
 

@@ -91,6 +91,46 @@ type Options struct {
 	// (container_id=%container.id and so on), skipping fields the output
 	// already prints, as Falco does with suggested_output: true.
 	SuggestedOutput bool
+	// AppendOutput adds text and fields to the outputs of the rules each
+	// entry selects, in order, as Falco's append_output setting does.
+	AppendOutput []AppendOutput
+}
+
+// AppendOutput is one entry of Options.AppendOutput. An entry applies to a
+// rule when every selector it sets matches.
+type AppendOutput struct {
+	// Source, when set, selects the rules of that source.
+	Source string
+	// Tags, when set, selects the rules that have every one of these tags.
+	Tags []string
+	// Rule, when set, selects the rule of that name.
+	Rule string
+	// Text is appended to the output after a space; it may use %fields.
+	Text string
+	// Fields are extra output fields: name to a format such as
+	// "hello %evt.num", rendered as a string into the output fields.
+	Fields map[string]string
+}
+
+func (a *AppendOutput) selects(r *ruleDef) bool {
+	if a.Source != "" && a.Source != r.source {
+		return false
+	}
+	if a.Rule != "" && a.Rule != r.name {
+		return false
+	}
+	for _, want := range a.Tags {
+		found := false
+		for _, t := range r.tags {
+			if t == want {
+				found = true
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
 }
 
 // suggestedFields are the fields Falco's container plugin flags as

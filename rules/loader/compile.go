@@ -216,6 +216,18 @@ func (k *compiler) rule(r *ruleDef) (*Rule, error) {
 	if k.l.opts.SuggestedOutput {
 		text = withSuggested(text)
 	}
+	extras := map[string]string{}
+	for _, a := range k.l.opts.AppendOutput {
+		if !a.selects(r) {
+			continue
+		}
+		if a.Text != "" {
+			text += " " + a.Text
+		}
+		for name, f := range a.Fields {
+			extras[name] = f
+		}
+	}
 
 	format, owarns, err := output.Compile(text)
 	if err != nil {
@@ -228,6 +240,17 @@ func (k *compiler) rule(r *ruleDef) (*Rule, error) {
 
 	for _, w := range owarns {
 		warn(w.Code, w.Msg, 0, 0)
+	}
+
+	for name, f := range extras {
+		ef, _, err := output.Compile(f)
+		if err != nil {
+			return nil, &itemError{code: ErrCompileOutput, text: "extra output field " + name + ": " + err.Error()}
+		}
+		if out.Extra == nil {
+			out.Extra = map[string]*output.Format{}
+		}
+		out.Extra[name] = ef
 	}
 
 	text = k.c.substituteLists(cond)

@@ -180,6 +180,8 @@ type Rule struct {
 	Filter *filter.Filter
 	// Format is the compiled output; nil when Filter is nil.
 	Format *output.Format
+	// Extra are the extra output fields of Options.AppendOutput, by name.
+	Extra map[string]*output.Format
 	// File, Line and Column locate the rule's first definition.
 	File         string
 	Line, Column int
