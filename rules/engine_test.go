@@ -335,7 +335,7 @@ func TestMatchDoesNotAllocate(t *testing.T) {
 	}
 	ev := catOpen()
 	dst := make([]*rules.Rule, 0, 4)
-	if n := testing.AllocsPerRun(200, func() { dst = eng.Match(ev, dst[:0]) }); n != 0 {
+	if n := testing.AllocsPerRun(200, func() { dst = eng.Match(ev, dst[:0]) }); n != 0 && !raceEnabled {
 		t.Errorf("Match allocates %v times per event, want 0", n)
 	}
 	m := eng.NewMatcher()
@@ -344,5 +344,55 @@ func TestMatchDoesNotAllocate(t *testing.T) {
 	}
 	if got := names(m.Match(ev, nil)); got != "open_dev_null" {
 		t.Errorf("Matcher.Match = %s, want open_dev_null", got)
+	}
+}
+
+func TestMatchConcurrent(t *testing.T) {
+	eng, _, err := load(orderRules + `
+- macro: is_cat
+  condition: proc.name = cat and fd.name startswith /dev
+- rule: shared one
+  desc: d
+  condition: is_cat and proc.pname = bash
+  output: o
+  priority: INFO
+- rule: shared two
+  desc: d
+  condition: is_cat and proc.pname = zsh
+  output: o
+  priority: INFO
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := []rules.Event{catOpen(), rulestest.New("close", "fd.name", "/dev/null"), rulestest.New("open", "proc.name", "ls")}
+	want := make([]string, len(evs))
+	for i, ev := range evs {
+		want[i] = names(eng.Match(ev, nil))
+	}
+	done := make(chan string)
+	for g := 0; g < 4; g++ {
+		go func() {
+			m := eng.NewMatcher()
+			for i := 0; i < 500; i++ {
+				k := i % len(evs)
+				var got string
+				if i%2 == 0 {
+					got = names(m.Match(evs[k], nil))
+				} else {
+					got = names(eng.Match(evs[k], nil))
+				}
+				if got != want[k] {
+					done <- fmt.Sprintf("event %d matched %s, want %s", k, got, want[k])
+					return
+				}
+			}
+			done <- ""
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		if msg := <-done; msg != "" {
+			t.Error(msg)
+		}
 	}
 }
