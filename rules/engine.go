@@ -36,6 +36,9 @@ type Message = loader.Message
 // LoadError is the error Load returns when a file does not load.
 type LoadError = loader.LoadError
 
+// Details lists the fields, macros, operators and lists a condition uses.
+type Details = loader.Details
+
 // AppendOutput is one entry of Options.AppendOutput.
 type AppendOutput = loader.AppendOutput
 
@@ -104,6 +107,8 @@ type Engine struct {
 	byType  [evttype.Count + 1][]*Rule
 	types   evttype.Set
 	opts    Options
+	macros  map[string]bool
+	lists   map[string]bool
 	scratch sync.Pool
 }
 
@@ -183,7 +188,13 @@ func newEngine(opts Options, set *loader.Ruleset) *Engine {
 	if opts.MinPriority == alert.PriorityEmergency {
 		opts.MinPriority = alert.PriorityDebug
 	}
-	e := &Engine{opts: opts, byName: make(map[string]*Rule, len(set.Rules))}
+	e := &Engine{opts: opts, byName: make(map[string]*Rule, len(set.Rules)), macros: map[string]bool{}, lists: map[string]bool{}}
+	for _, m := range set.Macros {
+		e.macros[m] = true
+	}
+	for _, l := range set.Lists {
+		e.lists[l] = true
+	}
 	e.scratch.New = func() any { return filter.NewScratch() }
 	for _, lr := range set.Rules {
 		r := &Rule{
@@ -252,6 +263,14 @@ func hasAnyTag(tags, want []string) bool {
 // definition), including disabled rules and rules of sources this engine
 // does not have. The caller must not modify them.
 func (e *Engine) Rules() []*Rule { return e.rules }
+
+// Details returns the fields, macros, operators and lists that the rule's
+// condition uses, as written in the rules files.
+func (e *Engine) Details(r *Rule) Details {
+	isMacro := func(s string) bool { return e.macros[s] }
+	isList := func(s string) bool { return e.lists[s] }
+	return loader.ConditionDetails(r.Condition, isMacro, isList)
+}
 
 // Rule returns the rule named name, or nil.
 func (e *Engine) Rule(name string) *Rule { return e.byName[name] }

@@ -135,6 +135,30 @@ func TestAppendOutput(t *testing.T) {
 	}
 }
 
+func TestRuleDetails(t *testing.T) {
+	eng, _, err := load(`
+- list: known_procs
+  items: [cat]
+- macro: spawned_process
+  condition: evt.type = execve
+- rule: r
+  desc: d
+  condition: (spawned_process or evt.type = open) and (proc.name icontains cat or proc.name in (known_procs, ps))
+  output: o
+  priority: INFO
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := eng.Details(eng.Rule("r"))
+	if got := strings.Join(d.Macros, ",") + " " + strings.Join(d.Lists, ","); got != "spawned_process known_procs" {
+		t.Errorf("macros and lists = %s", got)
+	}
+	if got := strings.Join(d.Operators, ","); got != "=,icontains,in" {
+		t.Errorf("operators = %s", got)
+	}
+}
+
 func TestFields(t *testing.T) {
 	eng, _, err := load(`
 - rule: a
