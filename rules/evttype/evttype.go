@@ -93,7 +93,7 @@ func (s *Set) Remove(t Type) {
 }
 
 // Has reports whether s contains t.
-func (s *Set) Has(t Type) bool {
+func (s Set) Has(t Type) bool {
 	return t.Valid() && s[t/64]&(1<<(t%64)) != 0
 }
 
