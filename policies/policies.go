@@ -98,6 +98,13 @@ func Load(ctx context.Context, opts Options) (*Set, error) {
 	return compile(ctx, sources, opts.Registry)
 }
 
+// skipHidden reports whether d is a hidden directory below the root, such as
+// the timestamped "..2024_05_01..." directories of a Kubernetes ConfigMap
+// volume, whose files the top-level symbolic links already name.
+func skipHidden(belowRoot bool, d fs.DirEntry) bool {
+	return belowRoot && d.IsDir() && strings.HasPrefix(d.Name(), ".")
+}
+
 // source is one policy file.
 type source struct {
 	name string
@@ -109,6 +116,9 @@ func readSources(fsys fs.FS, root, dir string) ([]source, error) {
 	err := fs.WalkDir(fsys, root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
+		}
+		if skipHidden(p != root, d) {
+			return fs.SkipDir
 		}
 		if d.IsDir() || !strings.HasSuffix(p, ".rego") || strings.HasSuffix(p, "_test.rego") {
 			return nil
