@@ -37,7 +37,7 @@ type WatchOptions struct {
 // again when a .rego file was added, removed or changed. A change that does
 // not compile is reported through OnError and the previous policies stay in
 // force. Watch polls file sizes and modification times instead of relying on
-// inotify, so it also sees Kubernetes ConfigMap updates, which swap a symbolic
+// inotify, so it also detects Kubernetes ConfigMap updates, which swap a symbolic
 // link.
 func Watch(ctx context.Context, opts WatchOptions) error {
 	if opts.Dir == "" {
