@@ -4,10 +4,12 @@
 // the ring buffer.
 //
 // The programs are tp_btf programs on sched_process_exec,
-// sched_process_fork, sched_process_exit, sys_enter and sys_exit, so they
-// need Linux 5.8 or newer (ring buffer) with BTF at /sys/kernel/btf/vmlinux.
-// [Kind] returns the kind of a raw record, and [DecodeExec], [DecodeFork]
-// and [DecodeExit] decode each kind.
+// sched_process_fork, sched_process_exit and sys_exit. They need
+// Linux 5.17 or newer (bpf_loop) with BTF at /sys/kernel/btf/vmlinux, and
+// x86_64, whose syscall numbers and registers they use. Which syscalls other
+// than exec produce records is set at run time with [Objects.SetSyscalls].
+// [Kind] returns the kind of a raw record, and [DecodeExec], [DecodeFork],
+// [DecodeExit] and [DecodeSyscall] decode each kind.
 //
 // vmlinux.h was generated from the BTF of Linux 6.18 with
 //
@@ -35,6 +37,9 @@ type Options struct {
 	// be a power of two and a multiple of the page size; zero selects
 	// DefaultRingBufferSize.
 	RingBufferSize uint32
+	// SelfPID is the process id whose syscalls are not reported, normally
+	// the sensor's own (os.Getpid()); zero reports every process.
+	SelfPID uint32
 }
 
 // Objects are the loaded programs and maps. Close releases them and detaches
@@ -59,6 +64,9 @@ func Load(opts Options) (*Objects, error) {
 		return nil, fmt.Errorf("ring buffer size %d: invalid, use a power of two such as %d", size, DefaultRingBufferSize)
 	}
 	spec.Maps[processMapEvents].MaxEntries = size
+	if err := spec.Variables[processVarSelfTgid].Set(opts.SelfPID); err != nil {
+		return nil, fmt.Errorf("set self_tgid: %w", err)
+	}
 
 	o := &Objects{}
 	if err := spec.LoadAndAssign(&o.objs, nil); err != nil {
@@ -81,7 +89,6 @@ func (o *Objects) Attach() error {
 		{"sched_process_exec", o.objs.SchedProcessExec},
 		{"sched_process_fork", o.objs.SchedProcessFork},
 		{"sched_process_exit", o.objs.SchedProcessExit},
-		{"sys_enter", o.objs.SysEnter},
 		{"sys_exit", o.objs.SysExit},
 	}
 	for _, p := range progs {
@@ -90,6 +97,62 @@ func (o *Objects) Attach() error {
 			return fmt.Errorf("attach tp_btf %s: %w", p.name, err)
 		}
 		o.links = append(o.links, l)
+	}
+	return nil
+}
+
+// SyscallSpec tells the kernel programs how to capture one syscall
+// (struct syscall_spec). Argument indexes count from 0; ArgNone means none
+// and ArgRet selects the return value.
+type SyscallSpec struct {
+	Enabled    uint8
+	FDArg      uint8
+	PathArg    uint8
+	Path2Arg   uint8
+	AddrArg    uint8
+	AddrLenArg uint8
+	Flags      uint8
+	Pad        uint8
+}
+
+// SpecFDPath is the SyscallSpec.Flags bit that makes the kernel write the
+// path of the described descriptor's file.
+const SpecFDPath = 1 << 0
+
+// Argument selectors of SyscallSpec.
+const (
+	ArgNone uint8 = 0xff
+	ArgRet  uint8 = 0xfe
+)
+
+// SyscallNrMax bounds the syscall numbers that SetSyscalls accepts.
+const SyscallNrMax = 512
+
+// SetSyscalls replaces the set of syscalls that produce records: every
+// number in specs is captured as its spec says, every other number is
+// dropped in the kernel. The programs keep running, so records of syscalls
+// that return while the map is rewritten follow either the old or the new
+// set.
+func (o *Objects) SetSyscalls(specs map[uint32]SyscallSpec) error {
+	for nr := range specs {
+		if nr >= SyscallNrMax {
+			return fmt.Errorf("syscall number %d: invalid, must be below %d", nr, SyscallNrMax)
+		}
+	}
+	keys := make([]uint32, SyscallNrMax)
+	values := make([]SyscallSpec, SyscallNrMax)
+	for nr := range uint32(SyscallNrMax) {
+		keys[nr] = nr
+		values[nr] = specs[nr]
+	}
+	if _, err := o.objs.SyscallSpecs.BatchUpdate(keys, values, nil); err != nil {
+		// Batch operations on arrays need Linux 5.6; fall back to one update
+		// per entry.
+		for i, k := range keys {
+			if err := o.objs.SyscallSpecs.Update(k, values[i], ebpf.UpdateAny); err != nil {
+				return fmt.Errorf("update syscall_specs at %d: %w", k, err)
+			}
+		}
 	}
 	return nil
 }

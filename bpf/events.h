@@ -12,6 +12,7 @@ enum record_kind {
 	RECORD_EXEC = 1, /* an execve or execveat finished (successfully or not) */
 	RECORD_FORK = 2, /* a task was created by fork, vfork, clone or clone3 */
 	RECORD_EXIT = 3, /* a task exited */
+	RECORD_SYSCALL = 4, /* any other syscall selected in syscall_specs returned */
 	RECORD_KIND_MAX = 16,
 };
 
@@ -19,7 +20,7 @@ enum record_kind {
  * index = cause * RECORD_KIND_MAX + kind. */
 enum drop_cause {
 	DROP_RINGBUF_FULL = 0, /* bpf_ringbuf_reserve failed */
-	DROP_PENDING_FULL = 1, /* the pending_execs map rejected an update */
+	DROP_SCRATCH_MISSING = 2, /* the per-CPU scratch buffer could not be looked up */
 	DROP_CAUSE_MAX = 4,
 };
 
@@ -41,6 +42,10 @@ enum drop_cause {
 #define EXEC_F_EXE_DETACHED (1U << 8) /* exe file is not reachable from a mount root (memfd, deleted) */
 #define EXEC_F_EXECVEAT (1U << 9)     /* the syscall was execveat, not execve */
 #define EXEC_F_SYSCALL_KNOWN (1U << 10) /* the syscall entry was seen, so EXEC_F_EXECVEAT is meaningful */
+
+/* Bits of exec_event.exe_flags. */
+#define EXE_F_OVERLAY (1U << 0)	    /* the executable is on an overlayfs */
+#define EXE_F_UPPER_LAYER (1U << 1) /* ... and in its upper (writable) layer */
 
 /* Bits of fork_event.flags. */
 #define FORK_F_THREAD (1U << 0) /* the child shares the parent's thread group */
@@ -85,6 +90,18 @@ struct exec_event {
 	__u16 cwd_len;
 	__u16 cgroup_len;
 	__u16 cgroup_v1_len;
+	__u32 exe_flags; /* EXE_F_* */
+	__u32 sid;	 /* session id (pid of the session leader, initial namespace) */
+	__u32 pgid;	 /* process group id (initial namespace) */
+	__u64 cap_inheritable;
+	__u64 cap_permitted;
+	__u64 cap_effective;
+	__u64 exe_ino;
+	__s64 exe_ctime_ns; /* status change time of the executable, Unix ns */
+	__s64 exe_mtime_ns; /* modification time of the executable, Unix ns */
+	__u32 exe_mode;
+	__u32 exe_uid;
+	__u32 exe_gid;
 	__u32 pad;
 	char filename[EXEC_FILENAME_LEN]; /* path as passed to the syscall */
 	char args[EXEC_ARGS_LEN];
@@ -107,6 +124,68 @@ struct exit_event {
 	struct event_header hdr;
 	__u32 exit_code; /* wait status: exit status << 8 | terminating signal */
 	__u32 flags;
+};
+
+/* Capture instructions for one syscall number, written by userspace into
+ * syscall_specs. A syscall whose spec has enabled == 0 produces no record. */
+#define SPEC_ARG_NONE 0xff
+#define SPEC_ARG_RET 0xfe
+
+struct syscall_spec {
+	__u8 enabled;
+	__u8 fd_arg;	  /* argument holding the fd to describe, SPEC_ARG_RET, or SPEC_ARG_NONE */
+	__u8 path_arg;	  /* argument holding a user path string, or SPEC_ARG_NONE */
+	__u8 path2_arg;	  /* argument holding a second user path string, or SPEC_ARG_NONE */
+	__u8 addr_arg;	  /* argument holding a user sockaddr, or SPEC_ARG_NONE */
+	__u8 addrlen_arg; /* argument holding the sockaddr length, or SPEC_ARG_NONE */
+	__u8 flags;	  /* SPEC_F_* */
+	__u8 pad;
+};
+
+/* Bits of syscall_spec.flags. */
+#define SPEC_F_FD_PATH (1U << 0) /* write the path of a file descriptor's file */
+
+#define SYSCALL_NR_MAX 512
+#define SYSCALL_PATH_LEN 512
+#define SYSCALL_ADDR_LEN 128
+/* The data area holds, in this order: the fd's path (leaf first, at most
+ * EXEC_PATH_LEN bytes), path, path2 and addr. */
+#define SYSCALL_DATA_LEN (EXEC_PATH_LEN + 2 * SYSCALL_PATH_LEN + SYSCALL_ADDR_LEN)
+
+/* Bits of syscall_event.flags. */
+#define SYSCALL_F_FD_RESOLVED (1U << 0)	   /* fd_* fields describe an open file */
+#define SYSCALL_F_FD_PATH_TRUNCATED (1U << 1)
+#define SYSCALL_F_FD_DETACHED (1U << 2)	   /* the fd's file is not reachable from a mount root */
+#define SYSCALL_F_PATH_TRUNCATED (1U << 3)
+#define SYSCALL_F_PATH2_TRUNCATED (1U << 4)
+
+/* A syscall other than exec, written at syscall exit. Records are variable
+ * length: only the used part of data is sent. */
+struct syscall_event {
+	struct event_header hdr;
+	__s64 ret;
+	__u64 args[6];
+	__u32 nr;
+	__u32 flags;
+	__s32 fd;	/* the fd described by the fd_* fields, -1 when none */
+	__u32 fd_mode;	/* i_mode of the fd's inode: file type and permissions */
+	__u64 fd_ino;
+	__u32 fd_dev;	/* s_dev of the inode's super block */
+	__u32 fd_flags; /* f_flags of the open file, with O_CLOEXEC from the fdtable */
+	__u16 sk_family;
+	__u16 sk_type;
+	__u16 sk_protocol;
+	__u16 sk_state;
+	__u16 sk_lport; /* host byte order */
+	__u16 sk_rport; /* host byte order */
+	__u32 pad;
+	__u8 sk_laddr[16]; /* IPv4 addresses use the first 4 bytes */
+	__u8 sk_raddr[16];
+	__u16 fd_path_len;
+	__u16 path_len;
+	__u16 path2_len;
+	__u16 addr_len;
+	char data[SYSCALL_DATA_LEN];
 };
 
 #endif /* RIPOSTE_EVENTS_H */

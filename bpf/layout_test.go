@@ -23,6 +23,8 @@ func TestRecordLayout(t *testing.T) {
 		{"exec_event", ExecEvent{}},
 		{"fork_event", ForkEvent{}},
 		{"exit_event", ExitEvent{}},
+		{"syscall_event", SyscallEvent{}},
+		{"syscall_spec", SyscallSpec{}},
 	}
 	for _, m := range mirrors {
 		t.Run(m.cName, func(t *testing.T) {

@@ -17,6 +17,8 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+#define PF_KTHREAD 0x00200000
+
 #if defined(__TARGET_ARCH_x86)
 #define NR_CLONE 56
 #define NR_FORK 57
@@ -24,10 +26,12 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define NR_EXECVE 59
 #define NR_EXECVEAT 322
 #define NR_CLONE3 435
-#define SYSCALL_ARG1(regs) BPF_CORE_READ(regs, di)
-#define SYSCALL_ARG2(regs) BPF_CORE_READ(regs, si)
-#define SYSCALL_ARG3(regs) BPF_CORE_READ(regs, dx)
-#define SYSCALL_NR(regs) BPF_CORE_READ(regs, orig_ax)
+/* regs is always a BTF pointer (a tp_btf argument or bpf_task_pt_regs),
+ * so plain loads work and cost less than probe-read helper calls. */
+#define SYSCALL_ARG1(regs) ((regs)->di)
+#define SYSCALL_ARG2(regs) ((regs)->si)
+#define SYSCALL_ARG3(regs) ((regs)->dx)
+#define SYSCALL_NR(regs) ((regs)->orig_ax)
 #else
 #error "riposte BPF programs support only x86_64 for now"
 #endif
@@ -47,27 +51,11 @@ struct {
 	__type(value, __u64);
 } drops SEC(".maps");
 
-/* Arguments of an execve or execveat in progress, keyed by thread id, kept
- * from syscall entry until the exec either succeeds (sched_process_exec) or
- * fails (syscall exit). */
-struct pending_exec {
-	__u64 filename;	/* user pointer */
-	__u64 argv;	/* user pointer */
-	__s32 nr;
-	__u32 pad;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
-	__type(value, struct pending_exec);
-} pending_execs SEC(".maps");
-
 /* Keep the record types in the object's BTF for the layout test and bpf2go. */
 const struct exec_event *unused_exec_event __attribute__((unused));
 const struct fork_event *unused_fork_event __attribute__((unused));
 const struct exit_event *unused_exit_event __attribute__((unused));
+const struct syscall_event *unused_syscall_event __attribute__((unused));
 
 static __always_inline void count_drop(__u32 cause, __u32 kind)
 {
@@ -77,6 +65,8 @@ static __always_inline void count_drop(__u32 cause, __u32 kind)
 		*count += 1;
 }
 
+#include "syscall.h"
+
 /* Fills everything in an exec record that comes from the task itself rather
  * than from the syscall arguments. */
 static __always_inline void fill_exec_task(struct exec_event *e, struct task_struct *task)
@@ -84,8 +74,14 @@ static __always_inline void fill_exec_task(struct exec_event *e, struct task_str
 	struct cgroup *v1;
 	int walk;
 
+	const struct cred *cred = BPF_CORE_READ(task, cred);
+
 	fill_header(&e->hdr, task, RECORD_EXEC);
 	read_pid_ns(task, &e->vpid, &e->pid_ns);
+	read_session(task, &e->sid, &e->pgid);
+	e->cap_inheritable = read_caps(__builtin_preserve_access_index(&cred->cap_inheritable));
+	e->cap_permitted = read_caps(__builtin_preserve_access_index(&cred->cap_permitted));
+	e->cap_effective = read_caps(__builtin_preserve_access_index(&cred->cap_effective));
 	e->mnt_ns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
 	e->tty = read_tty(task);
 
@@ -110,6 +106,43 @@ static __always_inline void fill_exec_task(struct exec_event *e, struct task_str
 	}
 }
 
+#define OVERLAYFS_SUPER_MAGIC 0x794c7630
+
+/* Inode times are split into seconds and nanoseconds fields since Linux
+ * 6.11; earlier kernels have struct timespec64 fields. */
+struct inode___pre611 {
+	struct timespec64 __i_ctime;
+	struct timespec64 i_mtime;
+} __attribute__((preserve_access_index));
+
+/* Fills the executable's inode fields of an exec record. */
+static __always_inline void describe_exe(struct exec_event *e, struct file *file)
+{
+	struct inode *inode = BPF_CORE_READ(file, f_inode);
+
+	e->exe_ino = BPF_CORE_READ(inode, i_ino);
+	e->exe_mode = BPF_CORE_READ(inode, i_mode);
+	e->exe_uid = BPF_CORE_READ(inode, i_uid.val);
+	e->exe_gid = BPF_CORE_READ(inode, i_gid.val);
+	if (bpf_core_field_exists(inode->i_ctime_sec)) {
+		e->exe_ctime_ns = BPF_CORE_READ(inode, i_ctime_sec) * 1000000000 + BPF_CORE_READ(inode, i_ctime_nsec);
+		e->exe_mtime_ns = BPF_CORE_READ(inode, i_mtime_sec) * 1000000000 + BPF_CORE_READ(inode, i_mtime_nsec);
+	} else {
+		struct inode___pre611 *old = (void *)inode;
+		e->exe_ctime_ns = BPF_CORE_READ(old, __i_ctime.tv_sec) * 1000000000 + BPF_CORE_READ(old, __i_ctime.tv_nsec);
+		e->exe_mtime_ns = BPF_CORE_READ(old, i_mtime.tv_sec) * 1000000000 + BPF_CORE_READ(old, i_mtime.tv_nsec);
+	}
+	if (BPF_CORE_READ(inode, i_sb, s_magic) == OVERLAYFS_SUPER_MAGIC) {
+		/* The overlay inode is embedded in struct ovl_inode, whose
+		 * __upperdentry is set once the file exists in the upper layer. */
+		struct ovl_inode *oi = (void *)inode - bpf_core_field_offset(struct ovl_inode, vfs_inode);
+
+		e->exe_flags |= EXE_F_OVERLAY;
+		if (BPF_CORE_READ(oi, __upperdentry))
+			e->exe_flags |= EXE_F_UPPER_LAYER;
+	}
+}
+
 /* Zeroes the fixed part of a reserved exec record; the string areas are
  * bounded by their lengths, so they need no clearing. */
 static __always_inline void clear_exec_fixed(struct exec_event *e)
@@ -117,93 +150,72 @@ static __always_inline void clear_exec_fixed(struct exec_event *e)
 	__builtin_memset(e, 0, offsetof(struct exec_event, filename));
 }
 
-/* Records the arguments of execve and execveat at syscall entry.
- *
- * Fires on every syscall entry of every task (sys_enter tracepoint in
- * syscall_trace_enter), in the task's context with the user registers in
- * regs, so the user pointers read here stay valid until the exec replaces
- * the memory map. */
-SEC("tp_btf/sys_enter")
-int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
-{
-	struct pending_exec p = {};
-	__u32 tid;
-
-	if (id != NR_EXECVE && id != NR_EXECVEAT)
-		return 0;
-
-	p.nr = id;
-	if (id == NR_EXECVE) {
-		p.filename = SYSCALL_ARG1(regs);
-		p.argv = SYSCALL_ARG2(regs);
-	} else {
-		p.filename = SYSCALL_ARG2(regs);
-		p.argv = SYSCALL_ARG3(regs);
-	}
-	tid = (__u32)bpf_get_current_pid_tgid();
-	if (bpf_map_update_elem(&pending_execs, &tid, &p, BPF_ANY))
-		count_drop(DROP_PENDING_FULL, RECORD_EXEC);
-	return 0;
-}
-
 /* Emits an exec record for an execve or execveat that failed.
  *
- * Fires on every syscall exit (sys_exit tracepoint in syscall_exit_work).
- * A failed exec returns to the old program image, so the argument pointers
- * saved at entry still point into the caller's memory. A successful exec
- * has already been reported by sched_process_exec and its pending entry
- * removed. */
-SEC("tp_btf/sys_exit")
-int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
+ * A failed exec returns to the old program image with the user registers
+ * unchanged but for the return value, so the filename and argv pointers
+ * are still in regs and still point into the caller's memory. A successful
+ * exec has already been reported by sched_process_exec. */
+static __always_inline int exec_exit(struct pt_regs *regs, long nr, long ret)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	struct pending_exec *p;
 	struct exec_event *e;
-	__u32 tid;
-	long nr, n;
+	__u64 filename, argv;
+	long n;
 	int walk;
 
-	nr = SYSCALL_NR(regs);
-	if (nr != NR_EXECVE && nr != NR_EXECVEAT)
+	if (ret >= 0)
 		return 0;
-	tid = (__u32)bpf_get_current_pid_tgid();
-	p = bpf_map_lookup_elem(&pending_execs, &tid);
-	if (!p)
-		return 0;
-	if (ret >= 0) {
-		bpf_map_delete_elem(&pending_execs, &tid);
-		return 0;
+	if (nr == NR_EXECVE) {
+		filename = SYSCALL_ARG1(regs);
+		argv = SYSCALL_ARG2(regs);
+	} else {
+		filename = SYSCALL_ARG2(regs);
+		argv = SYSCALL_ARG3(regs);
 	}
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		count_drop(DROP_RINGBUF_FULL, RECORD_EXEC);
-		bpf_map_delete_elem(&pending_execs, &tid);
 		return 0;
 	}
 	clear_exec_fixed(e);
 	fill_exec_task(e, task);
 	e->retval = ret;
 	e->flags |= EXEC_F_SYSCALL_KNOWN;
-	if (p->nr == NR_EXECVEAT)
+	if (nr == NR_EXECVEAT)
 		e->flags |= EXEC_F_EXECVEAT;
 
-	n = bpf_probe_read_user_str(e->filename, sizeof(e->filename), (const char *)p->filename);
+	n = bpf_probe_read_user_str(e->filename, sizeof(e->filename), (const char *)filename);
 	if (n > 0) {
 		e->filename_len = n - 1;
 		if (n == sizeof(e->filename))
 			e->flags |= EXEC_F_FILENAME_TRUNCATED;
 	}
 
-	walk = walk_argv(p->argv, sizeof(e->args));
+	walk = walk_argv(argv, sizeof(e->args));
 	if (walk & WALK_TRUNCATED)
 		e->flags |= EXEC_F_ARGS_TRUNCATED;
 	e->argc = (walk >> WALK_ARGC_SHIFT) & 0xff;
 	e->args_len = copy_scratch(e->args, sizeof(e->args), walk);
 
-	bpf_map_delete_elem(&pending_execs, &tid);
 	bpf_ringbuf_submit(e, 0);
 	return 0;
+}
+
+/* Dispatches every syscall exit: execve and execveat to exec_exit, the
+ * others to syscall_exit, which drops those not selected in syscall_specs.
+ *
+ * Fires on every syscall exit (sys_exit tracepoint in syscall_exit_work),
+ * in the context of the returning task, with its user registers in regs. */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
+{
+	long nr = SYSCALL_NR(regs);
+
+	if (nr == NR_EXECVE || nr == NR_EXECVEAT)
+		return exec_exit(regs, nr, ret);
+	return syscall_exit(regs, nr, ret);
 }
 
 /* Emits an exec record for a successful exec.
@@ -212,36 +224,35 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
  * longer fail, in the context of the task (p == current) whose memory map is
  * now the new program's. bprm->file is the file actually loaded (the
  * interpreter for a script) and bprm->filename the path passed to the
- * syscall. old_pid is the thread id before de_thread, which differs from
- * p->pid when a non-leader thread called exec. The arguments are read from
+ * syscall. The arguments are read from
  * the new stack (mm->arg_start .. arg_end), which exec has just written and
  * so is resident. */
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(sched_process_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
-	struct pending_exec *pending;
 	struct exec_event *e;
 	struct file *file;
 	__u64 arg_start, arg_end, len;
-	__u32 key = old_pid;
-	long n;
+	long n, nr = -1;
 	int walk;
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		count_drop(DROP_RINGBUF_FULL, RECORD_EXEC);
-		bpf_map_delete_elem(&pending_execs, &key);
 		return 0;
 	}
 	clear_exec_fixed(e);
 	fill_exec_task(e, p);
 
-	pending = bpf_map_lookup_elem(&pending_execs, &key);
-	if (pending) {
+	/* An exec from a syscall has the syscall number in the task's saved
+	 * registers. The kernel's own execs (kernel_execve, for init and
+	 * usermode helpers) have another value there and leave the syscall
+	 * unknown. */
+	nr = SYSCALL_NR((struct pt_regs *)bpf_task_pt_regs(p));
+	if (nr == NR_EXECVE || nr == NR_EXECVEAT) {
 		e->flags |= EXEC_F_SYSCALL_KNOWN;
-		if (pending->nr == NR_EXECVEAT)
+		if (nr == NR_EXECVEAT)
 			e->flags |= EXEC_F_EXECVEAT;
-		bpf_map_delete_elem(&pending_execs, &key);
 	}
 
 	n = bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), BPF_CORE_READ(bprm, filename));
@@ -261,6 +272,7 @@ int BPF_PROG(sched_process_exec, struct task_struct *p, pid_t old_pid, struct li
 		if (walk & WALK_DETACHED)
 			e->flags |= EXEC_F_EXE_DETACHED;
 		e->exe_len = copy_scratch(e->exe, sizeof(e->exe), walk);
+		describe_exe(e, file);
 	}
 
 	arg_start = BPF_CORE_READ(p, mm, arg_start);
@@ -283,9 +295,9 @@ int BPF_PROG(sched_process_exec, struct task_struct *p, pid_t old_pid, struct li
 /* Emits a fork record for every new task, process or thread.
  *
  * Fires from kernel_clone (copy_process has succeeded, the child is not yet
- * running) in the parent's context. The parent's syscall registers tell
- * which syscall created the child and with which clone flags; a kernel
- * thread creating a task has no syscall, so syscall_nr is then -1. */
+ * running) in the parent's context. The parent's syscall registers give the
+ * syscall that created the child and its clone flags. A kernel thread
+ * creating a task has no syscall, so syscall_nr is then -1. */
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(sched_process_fork, struct task_struct *parent, struct task_struct *child)
 {
@@ -306,7 +318,7 @@ int BPF_PROG(sched_process_fork, struct task_struct *parent, struct task_struct 
 	if (e->child_pid != e->child_tid)
 		e->flags |= FORK_F_THREAD;
 
-	if (!(BPF_CORE_READ(task, flags) & 0x00200000 /* PF_KTHREAD */)) {
+	if (!(BPF_CORE_READ(task, flags) & PF_KTHREAD)) {
 		regs = (struct pt_regs *)bpf_task_pt_regs(task);
 		nr = SYSCALL_NR(regs);
 		if (nr == NR_CLONE) {
@@ -326,10 +338,11 @@ int BPF_PROG(sched_process_fork, struct task_struct *parent, struct task_struct 
 
 /* Emits an exit record for every exiting task.
  *
- * Fires from do_exit after the task's memory map is released, in the exiting
- * task's context. do_exit decrements signal->live before this point on
- * every kernel that has this tracepoint, so live == 0 means the whole
- * thread group is gone. exit_code holds the wait status. */
+ * Fires from do_exit in the exiting task's context, once per thread.
+ * do_exit sets exit_code (the wait status) and decrements signal->live
+ * before this point, so live == 0 means the whole thread group is gone.
+ * Checked on Linux 6.18, whose tracepoint also passes group_dead; reading
+ * live instead keeps the program valid on kernels without that argument. */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(sched_process_exit, struct task_struct *p)
 {

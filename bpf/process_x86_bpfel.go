@@ -13,14 +13,6 @@ import (
 	"github.com/cilium/ebpf"
 )
 
-type processPendingExec struct {
-	_        structs.HostLayout
-	Filename uint64
-	Argv     uint64
-	Nr       int32
-	Pad      uint32
-}
-
 type processScratch struct {
 	_ structs.HostLayout
 	W struct {
@@ -37,22 +29,79 @@ type processScratch struct {
 	Buf [8192]int8
 }
 
+type processSyscallEvent struct {
+	_   structs.HostLayout
+	Hdr struct {
+		_        structs.HostLayout
+		TsNs     uint64
+		Kind     uint32
+		Cpu      uint32
+		Pid      uint32
+		Tid      uint32
+		Ppid     uint32
+		Uid      uint32
+		Gid      uint32
+		Euid     uint32
+		Egid     uint32
+		Loginuid uint32
+		CgroupId uint64
+		Comm     [16]int8
+	}
+	Ret        int64
+	Args       [6]uint64
+	Nr         uint32
+	Flags      uint32
+	Fd         int32
+	FdMode     uint32
+	FdIno      uint64
+	FdDev      uint32
+	FdFlags    uint32
+	SkFamily   uint16
+	SkType     uint16
+	SkProtocol uint16
+	SkState    uint16
+	SkLport    uint16
+	SkRport    uint16
+	Pad        uint32
+	SkLaddr    [16]uint8
+	SkRaddr    [16]uint8
+	FdPathLen  uint16
+	PathLen    uint16
+	Path2Len   uint16
+	AddrLen    uint16
+	Data       [2176]int8
+}
+
+type processSyscallSpec struct {
+	_          structs.HostLayout
+	Enabled    uint8
+	FdArg      uint8
+	PathArg    uint8
+	Path2Arg   uint8
+	AddrArg    uint8
+	AddrlenArg uint8
+	Flags      uint8
+	Pad        uint8
+}
+
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	processMapDrops             = "drops"
-	processMapEvents            = "events"
-	processMapPendingExecs      = "pending_execs"
-	processMapScratchMap        = "scratch_map"
-	processProgSchedProcessExec = "sched_process_exec"
-	processProgSchedProcessExit = "sched_process_exit"
-	processProgSchedProcessFork = "sched_process_fork"
-	processProgSysEnter         = "sys_enter"
-	processProgSysExit          = "sys_exit"
-	processVarUnusedExecEvent   = "unused_exec_event"
-	processVarUnusedExitEvent   = "unused_exit_event"
-	processVarUnusedForkEvent   = "unused_fork_event"
+	processMapDrops              = "drops"
+	processMapEvents             = "events"
+	processMapScratchMap         = "scratch_map"
+	processMapSyscallScratch     = "syscall_scratch"
+	processMapSyscallSpecs       = "syscall_specs"
+	processProgSchedProcessExec  = "sched_process_exec"
+	processProgSchedProcessExit  = "sched_process_exit"
+	processProgSchedProcessFork  = "sched_process_fork"
+	processProgSysExit           = "sys_exit"
+	processVarSelfTgid           = "self_tgid"
+	processVarUnusedExecEvent    = "unused_exec_event"
+	processVarUnusedExitEvent    = "unused_exit_event"
+	processVarUnusedForkEvent    = "unused_fork_event"
+	processVarUnusedSyscallEvent = "unused_syscall_event"
 )
 
 // loadProcess returns the embedded CollectionSpec for process.
@@ -100,7 +149,6 @@ type processProgramSpecs struct {
 	SchedProcessExec *ebpf.ProgramSpec `ebpf:"sched_process_exec"`
 	SchedProcessExit *ebpf.ProgramSpec `ebpf:"sched_process_exit"`
 	SchedProcessFork *ebpf.ProgramSpec `ebpf:"sched_process_fork"`
-	SysEnter         *ebpf.ProgramSpec `ebpf:"sys_enter"`
 	SysExit          *ebpf.ProgramSpec `ebpf:"sys_exit"`
 }
 
@@ -108,19 +156,22 @@ type processProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type processMapSpecs struct {
-	Drops        *ebpf.MapSpec `ebpf:"drops"`
-	Events       *ebpf.MapSpec `ebpf:"events"`
-	PendingExecs *ebpf.MapSpec `ebpf:"pending_execs"`
-	ScratchMap   *ebpf.MapSpec `ebpf:"scratch_map"`
+	Drops          *ebpf.MapSpec `ebpf:"drops"`
+	Events         *ebpf.MapSpec `ebpf:"events"`
+	ScratchMap     *ebpf.MapSpec `ebpf:"scratch_map"`
+	SyscallScratch *ebpf.MapSpec `ebpf:"syscall_scratch"`
+	SyscallSpecs   *ebpf.MapSpec `ebpf:"syscall_specs"`
 }
 
 // processVariableSpecs contains global variables before they are loaded into the kernel.
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type processVariableSpecs struct {
-	UnusedExecEvent *ebpf.VariableSpec `ebpf:"unused_exec_event"`
-	UnusedExitEvent *ebpf.VariableSpec `ebpf:"unused_exit_event"`
-	UnusedForkEvent *ebpf.VariableSpec `ebpf:"unused_fork_event"`
+	SelfTgid           *ebpf.VariableSpec `ebpf:"self_tgid"`
+	UnusedExecEvent    *ebpf.VariableSpec `ebpf:"unused_exec_event"`
+	UnusedExitEvent    *ebpf.VariableSpec `ebpf:"unused_exit_event"`
+	UnusedForkEvent    *ebpf.VariableSpec `ebpf:"unused_fork_event"`
+	UnusedSyscallEvent *ebpf.VariableSpec `ebpf:"unused_syscall_event"`
 }
 
 // processObjects contains all objects after they have been loaded into the kernel.
@@ -143,18 +194,20 @@ func (o *processObjects) Close() error {
 //
 // It can be passed to loadProcessObjects or ebpf.CollectionSpec.LoadAndAssign.
 type processMaps struct {
-	Drops        *ebpf.Map `ebpf:"drops"`
-	Events       *ebpf.Map `ebpf:"events"`
-	PendingExecs *ebpf.Map `ebpf:"pending_execs"`
-	ScratchMap   *ebpf.Map `ebpf:"scratch_map"`
+	Drops          *ebpf.Map `ebpf:"drops"`
+	Events         *ebpf.Map `ebpf:"events"`
+	ScratchMap     *ebpf.Map `ebpf:"scratch_map"`
+	SyscallScratch *ebpf.Map `ebpf:"syscall_scratch"`
+	SyscallSpecs   *ebpf.Map `ebpf:"syscall_specs"`
 }
 
 func (m *processMaps) Close() error {
 	return _ProcessClose(
 		m.Drops,
 		m.Events,
-		m.PendingExecs,
 		m.ScratchMap,
+		m.SyscallScratch,
+		m.SyscallSpecs,
 	)
 }
 
@@ -162,9 +215,11 @@ func (m *processMaps) Close() error {
 //
 // It can be passed to loadProcessObjects or ebpf.CollectionSpec.LoadAndAssign.
 type processVariables struct {
-	UnusedExecEvent *ebpf.Variable `ebpf:"unused_exec_event"`
-	UnusedExitEvent *ebpf.Variable `ebpf:"unused_exit_event"`
-	UnusedForkEvent *ebpf.Variable `ebpf:"unused_fork_event"`
+	SelfTgid           *ebpf.Variable `ebpf:"self_tgid"`
+	UnusedExecEvent    *ebpf.Variable `ebpf:"unused_exec_event"`
+	UnusedExitEvent    *ebpf.Variable `ebpf:"unused_exit_event"`
+	UnusedForkEvent    *ebpf.Variable `ebpf:"unused_fork_event"`
+	UnusedSyscallEvent *ebpf.Variable `ebpf:"unused_syscall_event"`
 }
 
 // processPrograms contains all programs after they have been loaded into the kernel.
@@ -174,7 +229,6 @@ type processPrograms struct {
 	SchedProcessExec *ebpf.Program `ebpf:"sched_process_exec"`
 	SchedProcessExit *ebpf.Program `ebpf:"sched_process_exit"`
 	SchedProcessFork *ebpf.Program `ebpf:"sched_process_fork"`
-	SysEnter         *ebpf.Program `ebpf:"sys_enter"`
 	SysExit          *ebpf.Program `ebpf:"sys_exit"`
 }
 
@@ -183,7 +237,6 @@ func (p *processPrograms) Close() error {
 		p.SchedProcessExec,
 		p.SchedProcessExit,
 		p.SchedProcessFork,
-		p.SysEnter,
 		p.SysExit,
 	)
 }

@@ -16,6 +16,9 @@ const (
 	RecordExec RecordKind = 1
 	RecordFork RecordKind = 2
 	RecordExit RecordKind = 3
+	// RecordSyscall is any syscall other than exec selected with
+	// Objects.SetSyscalls.
+	RecordSyscall RecordKind = 4
 
 	recordKindMax RecordKind = 16
 )
@@ -28,6 +31,8 @@ func (k RecordKind) String() string {
 		return "fork"
 	case RecordExit:
 		return "exit"
+	case RecordSyscall:
+		return "syscall"
 	}
 	return fmt.Sprintf("kind(%d)", uint32(k))
 }
@@ -41,9 +46,9 @@ const (
 	// DropRingBufferFull counts records whose ring-buffer reservation failed
 	// because userspace did not consume records fast enough.
 	DropRingBufferFull DropCause = 0
-	// DropPendingFull counts execve entries that could not be remembered
-	// until the syscall returned, so a failed exec went unreported.
-	DropPendingFull DropCause = 1
+	// DropScratchMissing counts syscall records lost because the per-CPU
+	// buffer they are assembled in could not be looked up.
+	DropScratchMissing DropCause = 2
 
 	dropCauseMax DropCause = 4
 )
@@ -52,8 +57,8 @@ func (c DropCause) String() string {
 	switch c {
 	case DropRingBufferFull:
 		return "ringbuf_full"
-	case DropPendingFull:
-		return "pending_exec_full"
+	case DropScratchMissing:
+		return "scratch_missing"
 	}
 	return fmt.Sprintf("cause(%d)", uint32(c))
 }
@@ -91,6 +96,12 @@ const (
 	ExecSyscallKnown      = 1 << 10
 )
 
+// Bits of ExecEvent.ExeFlags.
+const (
+	ExeOverlay    = 1 << 0
+	ExeUpperLayer = 1 << 1
+)
+
 // ForkThread is set in ForkEvent.Flags when the child is a thread of the
 // parent's thread group.
 const ForkThread = 1 << 0
@@ -118,27 +129,39 @@ type EventHeader struct {
 
 // ExecEvent mirrors struct exec_event. See events.h for the string formats.
 type ExecEvent struct {
-	Header      EventHeader
-	Retval      int64
-	Flags       uint32
-	VPID        uint32
-	PIDNS       uint32
-	MntNS       uint32
-	TTY         uint32
-	Argc        uint32
-	ArgsLen     uint16
-	FilenameLen uint16
-	ExeLen      uint16
-	CwdLen      uint16
-	CgroupLen   uint16
-	CgroupV1Len uint16
-	Pad         uint32
-	Filename    [ExecFilenameLen]byte
-	Args        [ExecArgsLen]byte
-	Exe         [ExecPathLen]byte
-	Cwd         [ExecPathLen]byte
-	Cgroup      [ExecCgroupLen]byte
-	CgroupV1    [ExecCgroupLen]byte
+	Header         EventHeader
+	Retval         int64
+	Flags          uint32
+	VPID           uint32
+	PIDNS          uint32
+	MntNS          uint32
+	TTY            uint32
+	Argc           uint32
+	ArgsLen        uint16
+	FilenameLen    uint16
+	ExeLen         uint16
+	CwdLen         uint16
+	CgroupLen      uint16
+	CgroupV1Len    uint16
+	ExeFlags       uint32
+	SID            uint32
+	PGID           uint32
+	CapInheritable uint64
+	CapPermitted   uint64
+	CapEffective   uint64
+	ExeIno         uint64
+	ExeCtimeNs     int64
+	ExeMtimeNs     int64
+	ExeMode        uint32
+	ExeUID         uint32
+	ExeGID         uint32
+	Pad            uint32
+	Filename       [ExecFilenameLen]byte
+	Args           [ExecArgsLen]byte
+	Exe            [ExecPathLen]byte
+	Cwd            [ExecPathLen]byte
+	Cgroup         [ExecCgroupLen]byte
+	CgroupV1       [ExecCgroupLen]byte
 }
 
 // ForkEvent mirrors struct fork_event.
@@ -158,20 +181,104 @@ type ExitEvent struct {
 	Flags    uint32
 }
 
+// Sizes of the data area of syscall records.
+const (
+	SyscallPathLen = 512
+	SyscallAddrLen = 128
+	SyscallDataLen = ExecPathLen + 2*SyscallPathLen + SyscallAddrLen
+)
+
+// Bits of SyscallEvent.Flags.
+const (
+	SyscallFDResolved      = 1 << 0
+	SyscallFDPathTruncated = 1 << 1
+	SyscallFDDetached      = 1 << 2
+	SyscallPathTruncated   = 1 << 3
+	SyscallPath2Truncated  = 1 << 4
+)
+
+// SyscallEvent mirrors struct syscall_event. The kernel sends only the used
+// part of Data.
+type SyscallEvent struct {
+	Header     EventHeader
+	Ret        int64
+	Args       [6]uint64
+	Nr         uint32
+	Flags      uint32
+	FD         int32
+	FDMode     uint32
+	FDIno      uint64
+	FDDev      uint32
+	FDFlags    uint32
+	SkFamily   uint16
+	SkType     uint16
+	SkProtocol uint16
+	SkState    uint16
+	SkLport    uint16
+	SkRport    uint16
+	Pad        uint32
+	SkLaddr    [16]byte
+	SkRaddr    [16]byte
+	FDPathLen  uint16
+	PathLen    uint16
+	Path2Len   uint16
+	AddrLen    uint16
+	Data       [SyscallDataLen]byte
+}
+
+// Syscall is a decoded syscall record. Its byte slices alias the buffer
+// passed to DecodeSyscall.
+type Syscall struct {
+	Header     EventHeader
+	Ret        int64
+	Args       [6]uint64
+	Nr         uint32
+	Flags      uint32
+	FD         int32
+	FDMode     uint32
+	FDIno      uint64
+	FDDev      uint32
+	FDFlags    uint32
+	SkFamily   uint16
+	SkType     uint16
+	SkProtocol uint16
+	SkState    uint16
+	SkLport    uint16
+	SkRport    uint16
+	SkLaddr    [16]byte
+	SkRaddr    [16]byte
+	FDPath     []byte // path components, leaf first
+	Path       []byte // user string, without its NUL byte
+	Path2      []byte // user string, without its NUL byte
+	Addr       []byte // user sockaddr
+}
+
 // ErrShortRecord is returned when a record is smaller than its layout.
 var ErrShortRecord = errors.New("record too short")
 
 // Exec is a decoded exec record. Its byte slices alias the buffer passed to
 // DecodeExec and are cut to the lengths the kernel reported.
 type Exec struct {
-	Header   EventHeader
-	Retval   int64
-	Flags    uint32
-	VPID     uint32
-	PIDNS    uint32
-	MntNS    uint32
-	TTY      uint32
-	Argc     uint32
+	Header EventHeader
+	Retval int64
+	Flags  uint32
+	VPID   uint32
+	PIDNS  uint32
+	MntNS  uint32
+	TTY    uint32
+	Argc   uint32
+
+	ExeFlags       uint32
+	SID, PGID      uint32
+	CapInheritable uint64
+	CapPermitted   uint64
+	CapEffective   uint64
+	ExeIno         uint64
+	ExeCtimeNs     int64
+	ExeMtimeNs     int64
+	ExeMode        uint32
+	ExeUID, ExeGID uint32
+
 	Filename []byte
 	Args     []byte
 	Exe      []byte // path components, leaf first
@@ -187,6 +294,8 @@ var (
 	execSize   = int(unsafe.Sizeof(ExecEvent{}))
 	forkSize   = int(unsafe.Sizeof(ForkEvent{}))
 	exitSize   = int(unsafe.Sizeof(ExitEvent{}))
+
+	syscallFixedSize = int(unsafe.Offsetof(SyscallEvent{}.Data))
 )
 
 // Kind returns the kind of a raw record.
@@ -241,6 +350,19 @@ func DecodeExec(raw []byte) (Exec, error) {
 		MntNS:  le.Uint32(raw[unsafe.Offsetof(m.MntNS):]),
 		TTY:    le.Uint32(raw[unsafe.Offsetof(m.TTY):]),
 		Argc:   le.Uint32(raw[unsafe.Offsetof(m.Argc):]),
+
+		ExeFlags:       le.Uint32(raw[unsafe.Offsetof(m.ExeFlags):]),
+		SID:            le.Uint32(raw[unsafe.Offsetof(m.SID):]),
+		PGID:           le.Uint32(raw[unsafe.Offsetof(m.PGID):]),
+		CapInheritable: le.Uint64(raw[unsafe.Offsetof(m.CapInheritable):]),
+		CapPermitted:   le.Uint64(raw[unsafe.Offsetof(m.CapPermitted):]),
+		CapEffective:   le.Uint64(raw[unsafe.Offsetof(m.CapEffective):]),
+		ExeIno:         le.Uint64(raw[unsafe.Offsetof(m.ExeIno):]),
+		ExeCtimeNs:     int64(le.Uint64(raw[unsafe.Offsetof(m.ExeCtimeNs):])),
+		ExeMtimeNs:     int64(le.Uint64(raw[unsafe.Offsetof(m.ExeMtimeNs):])),
+		ExeMode:        le.Uint32(raw[unsafe.Offsetof(m.ExeMode):]),
+		ExeUID:         le.Uint32(raw[unsafe.Offsetof(m.ExeUID):]),
+		ExeGID:         le.Uint32(raw[unsafe.Offsetof(m.ExeGID):]),
 	}
 	u16 := func(off uintptr) uint16 { return le.Uint16(raw[off:]) }
 	e.Filename = field(raw, unsafe.Offsetof(m.Filename), u16(unsafe.Offsetof(m.FilenameLen)), ExecFilenameLen)
@@ -277,6 +399,67 @@ func DecodeExit(raw []byte) (ExitEvent, error) {
 	x.ExitCode = le.Uint32(raw[unsafe.Offsetof(x.ExitCode):])
 	x.Flags = le.Uint32(raw[unsafe.Offsetof(x.Flags):])
 	return x, nil
+}
+
+// DecodeSyscall decodes a syscall record, whose data area is as long as
+// its four lengths say. Lengths that run past the record are an error.
+func DecodeSyscall(raw []byte) (Syscall, error) {
+	if len(raw) < syscallFixedSize {
+		return Syscall{}, fmt.Errorf("%w: syscall record has %d bytes, want at least %d", ErrShortRecord, len(raw), syscallFixedSize)
+	}
+	var m SyscallEvent
+	s := Syscall{
+		Header:     decodeHeader(raw),
+		Ret:        int64(le.Uint64(raw[unsafe.Offsetof(m.Ret):])),
+		Nr:         le.Uint32(raw[unsafe.Offsetof(m.Nr):]),
+		Flags:      le.Uint32(raw[unsafe.Offsetof(m.Flags):]),
+		FD:         int32(le.Uint32(raw[unsafe.Offsetof(m.FD):])),
+		FDMode:     le.Uint32(raw[unsafe.Offsetof(m.FDMode):]),
+		FDIno:      le.Uint64(raw[unsafe.Offsetof(m.FDIno):]),
+		FDDev:      le.Uint32(raw[unsafe.Offsetof(m.FDDev):]),
+		FDFlags:    le.Uint32(raw[unsafe.Offsetof(m.FDFlags):]),
+		SkFamily:   le.Uint16(raw[unsafe.Offsetof(m.SkFamily):]),
+		SkType:     le.Uint16(raw[unsafe.Offsetof(m.SkType):]),
+		SkProtocol: le.Uint16(raw[unsafe.Offsetof(m.SkProtocol):]),
+		SkState:    le.Uint16(raw[unsafe.Offsetof(m.SkState):]),
+		SkLport:    le.Uint16(raw[unsafe.Offsetof(m.SkLport):]),
+		SkRport:    le.Uint16(raw[unsafe.Offsetof(m.SkRport):]),
+	}
+	for i := range s.Args {
+		s.Args[i] = le.Uint64(raw[unsafe.Offsetof(m.Args)+uintptr(8*i):])
+	}
+	copy(s.SkLaddr[:], raw[unsafe.Offsetof(m.SkLaddr):])
+	copy(s.SkRaddr[:], raw[unsafe.Offsetof(m.SkRaddr):])
+
+	lengths := []struct {
+		n   int
+		max int
+		dst *[]byte
+	}{
+		{int(le.Uint16(raw[unsafe.Offsetof(m.FDPathLen):])), ExecPathLen, &s.FDPath},
+		{int(le.Uint16(raw[unsafe.Offsetof(m.PathLen):])), SyscallPathLen, &s.Path},
+		{int(le.Uint16(raw[unsafe.Offsetof(m.Path2Len):])), SyscallPathLen, &s.Path2},
+		{int(le.Uint16(raw[unsafe.Offsetof(m.AddrLen):])), SyscallAddrLen, &s.Addr},
+	}
+	off := syscallFixedSize
+	for _, l := range lengths {
+		if l.n > l.max || off+l.n > len(raw) {
+			return Syscall{}, fmt.Errorf("%w: syscall record data length %d at offset %d exceeds its %d-byte record or its %d-byte field",
+				ErrShortRecord, l.n, off, len(raw), l.max)
+		}
+		*l.dst = raw[off : off+l.n]
+		off += l.n
+	}
+	s.Path = trimNUL(s.Path)
+	s.Path2 = trimNUL(s.Path2)
+	return s, nil
+}
+
+func trimNUL(b []byte) []byte {
+	if n := len(b); n > 0 && b[n-1] == 0 {
+		return b[:n-1]
+	}
+	return b
 }
 
 // SplitPath turns a path written leaf first (components each followed by a

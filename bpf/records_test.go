@@ -172,6 +172,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add(encode(f, sampleExec()))
 	f.Add(encode(f, ForkEvent{Header: EventHeader{Kind: uint32(RecordFork)}, ChildPID: 3}))
 	f.Add(encode(f, ExitEvent{Header: EventHeader{Kind: uint32(RecordExit)}}))
+	f.Add(syscallRecord(f))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		kind, err := Kind(raw)
@@ -196,6 +197,15 @@ func FuzzDecode(f *testing.F) {
 			_, _ = DecodeFork(raw)
 		case RecordExit:
 			_, _ = DecodeExit(raw)
+		case RecordSyscall:
+			s, err := DecodeSyscall(raw)
+			if err != nil {
+				return
+			}
+			if len(s.FDPath) > ExecPathLen || len(s.Path) > SyscallPathLen || len(s.Addr) > SyscallAddrLen {
+				t.Fatalf("decoded syscall field beyond its size: %d %d %d", len(s.FDPath), len(s.Path), len(s.Addr))
+			}
+			_ = SplitPath(s.FDPath)
 		}
 	})
 }
@@ -223,5 +233,53 @@ func BenchmarkDecodeFork(b *testing.B) {
 		if _, err := DecodeFork(raw); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// syscallRecord returns the bytes of an openat record of "/etc/shadow"
+// with the used part of the data area only, as the kernel sends it.
+func syscallRecord(t testing.TB) []byte {
+	var s SyscallEvent
+	s.Header = EventHeader{Kind: uint32(RecordSyscall), PID: 7, TID: 7}
+	s.Ret = 3
+	s.Nr = 257
+	s.Args = [6]uint64{0xffffff9c, 0x1000, 0, 0, 0, 0}
+	s.Flags = SyscallFDResolved
+	s.FD = 3
+	s.FDMode = 0o100644
+	fdPath := "shadow\x00etc\x00"
+	path := "/etc/shadow\x00"
+	n := copy(s.Data[:], fdPath)
+	n += copy(s.Data[n:], path)
+	s.FDPathLen = uint16(len(fdPath))
+	s.PathLen = uint16(len(path))
+	raw := encode(t, s)
+	return raw[:syscallFixedSize+n]
+}
+
+func TestDecodeSyscall(t *testing.T) {
+	raw := syscallRecord(t)
+	s, err := DecodeSyscall(raw)
+	if err != nil {
+		t.Fatalf("DecodeSyscall: %v", err)
+	}
+	if s.Nr != 257 || s.Ret != 3 || s.FD != 3 || s.Args[1] != 0x1000 || s.FDMode != 0o100644 {
+		t.Errorf("fixed fields = %+v", s)
+	}
+	if got := SplitPath(s.FDPath); got != "/etc/shadow" {
+		t.Errorf("fd path = %q", got)
+	}
+	if string(s.Path) != "/etc/shadow" {
+		t.Errorf("path = %q, want without NUL", s.Path)
+	}
+	if len(s.Path2) != 0 || len(s.Addr) != 0 {
+		t.Errorf("path2 %q addr %v, want empty", s.Path2, s.Addr)
+	}
+
+	if _, err := DecodeSyscall(raw[:len(raw)-1]); !errors.Is(err, ErrShortRecord) {
+		t.Errorf("DecodeSyscall(cut data) err = %v, want ErrShortRecord", err)
+	}
+	if _, err := DecodeSyscall(raw[:100]); !errors.Is(err, ErrShortRecord) {
+		t.Errorf("DecodeSyscall(100 bytes) err = %v, want ErrShortRecord", err)
 	}
 }

@@ -23,24 +23,29 @@ static __always_inline struct kernfs_node *kernfs_parent(struct kernfs_node *kn)
 	return BPF_CORE_READ((struct kernfs_node___pre615 *)kn, parent);
 }
 
+/* Fills the header from task, which must be a BTF pointer (a tp_btf
+ * argument or bpf_get_current_task_btf): the plain loads through it are
+ * checked by the verifier and cost less than probe-read helper calls. */
 static __always_inline void fill_header(struct event_header *h, struct task_struct *task, __u32 kind)
 {
+	const struct cred *cred = task->cred;
+
 	h->ts_ns = bpf_ktime_get_boot_ns();
 	h->kind = kind;
 	h->cpu = bpf_get_smp_processor_id();
-	h->pid = BPF_CORE_READ(task, tgid);
-	h->tid = BPF_CORE_READ(task, pid);
-	h->ppid = BPF_CORE_READ(task, real_parent, tgid);
-	h->uid = BPF_CORE_READ(task, cred, uid.val);
-	h->gid = BPF_CORE_READ(task, cred, gid.val);
-	h->euid = BPF_CORE_READ(task, cred, euid.val);
-	h->egid = BPF_CORE_READ(task, cred, egid.val);
+	h->pid = task->tgid;
+	h->tid = task->pid;
+	h->ppid = task->real_parent->tgid;
+	h->uid = cred->uid.val;
+	h->gid = cred->gid.val;
+	h->euid = cred->euid.val;
+	h->egid = cred->egid.val;
 	if (bpf_core_field_exists(task->loginuid))
-		h->loginuid = BPF_CORE_READ(task, loginuid.val);
+		h->loginuid = task->loginuid.val;
 	else
 		h->loginuid = (__u32)-1;
-	h->cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
-	BPF_CORE_READ_STR_INTO(&h->comm, task, comm);
+	h->cgroup_id = task->cgroups->dfl_cgrp->kn->id;
+	bpf_probe_read_kernel_str(&h->comm, sizeof(h->comm), task->comm);
 }
 
 /* Reads the thread group id in the task's own pid namespace and that
@@ -56,6 +61,27 @@ static __always_inline void read_pid_ns(struct task_struct *task, __u32 *vpid, _
 	bpf_probe_read_kernel(&upid, sizeof(upid), addr);
 	*vpid = upid.nr;
 	*ns_inum = BPF_CORE_READ(upid.ns, ns.inum);
+}
+
+/* Reads the thread group id of the group leader's session and process
+ * group in the initial pid namespace. */
+static __always_inline void read_session(struct task_struct *task, __u32 *sid, __u32 *pgid)
+{
+	struct pid *s = BPF_CORE_READ(task, signal, pids[PIDTYPE_SID]);
+	struct pid *g = BPF_CORE_READ(task, signal, pids[PIDTYPE_PGID]);
+
+	*sid = BPF_CORE_READ(s, numbers[0].nr);
+	*pgid = BPF_CORE_READ(g, numbers[0].nr);
+}
+
+/* Reads a kernel_cap_t, which is a struct with one u64 since Linux 6.3 and
+ * an array of two u32 before; both are 8 little-endian bytes. */
+static __always_inline __u64 read_caps(const void *field)
+{
+	__u64 caps = 0;
+
+	bpf_probe_read_kernel(&caps, sizeof(caps), field);
+	return caps;
 }
 
 /* Returns the controlling terminal as a kernel dev_t (major << 20 | minor),

@@ -165,19 +165,15 @@ func (r *Responder) Run(ctx context.Context) error {
 	}
 	r.ledger = &ledger{kv: kv, responder: r.name}
 
-	cons, err := r.js.CreateOrUpdateConsumer(ctx, transport.AlertsStream, jetstream.ConsumerConfig{
-		Durable:       r.opts.Consumer,
-		Description:   "Riposte responders deciding on alerts",
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       r.opts.AckWait,
-		MaxDeliver:    r.opts.MaxDeliver,
-		FilterSubject: r.opts.FilterSubject,
-		DeliverPolicy: jetstream.DeliverAllPolicy,
-		MaxAckPending: max(1000, 4*r.opts.Concurrency),
-	})
+	cons, err := r.js.CreateOrUpdateConsumer(ctx, transport.AlertsStream, r.consumerConfig())
 	if err != nil {
 		return fmt.Errorf("create consumer %s on stream %s: %w", r.opts.Consumer, transport.AlertsStream, err)
 	}
+	stopAdvisories, err := r.watchMaxDeliveries(ctx)
+	if err != nil {
+		return err
+	}
+	defer stopAdvisories()
 
 	msgs := make(chan jetstream.Msg, r.opts.Concurrency)
 	cc, err := cons.Consume(func(m jetstream.Msg) {
@@ -213,9 +209,81 @@ func (r *Responder) Run(ctx context.Context) error {
 	return nil
 }
 
+// consumerConfig is the durable consumer that every replica shares.
+func (r *Responder) consumerConfig() jetstream.ConsumerConfig {
+	return jetstream.ConsumerConfig{
+		Durable:       r.opts.Consumer,
+		Description:   "Riposte responders deciding on alerts",
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       r.opts.AckWait,
+		MaxDeliver:    r.opts.MaxDeliver,
+		FilterSubject: r.opts.FilterSubject,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		MaxAckPending: max(1000, 4*r.opts.Concurrency),
+	}
+}
+
+// maxDeliveriesAdvisory is the subject on which JetStream announces that an
+// alert reached the consumer's maximum deliveries without an acknowledgement,
+// as after repeated crashes while deciding on it.
+const maxDeliveriesAdvisory = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES"
+
+// watchMaxDeliveries dead-letters the alerts that JetStream stops delivering
+// because every delivery timed out, so that none is dropped silently. Every
+// replica receives the advisory, and the dead-letter message id makes the
+// copies one.
+func (r *Responder) watchMaxDeliveries(ctx context.Context) (func(), error) {
+	nc := r.js.Conn()
+	if nc == nil {
+		return func() {}, nil
+	}
+	stream, err := r.js.Stream(ctx, transport.AlertsStream)
+	if err != nil {
+		return nil, fmt.Errorf("open stream %s: %w", transport.AlertsStream, err)
+	}
+	subject := maxDeliveriesAdvisory + "." + transport.AlertsStream + "." + r.opts.Consumer
+	sub, err := nc.Subscribe(subject, func(m *nats.Msg) {
+		var adv struct {
+			StreamSeq  uint64 `json:"stream_seq"`
+			Deliveries uint64 `json:"deliveries"`
+		}
+		if err := json.Unmarshal(m.Data, &adv); err != nil {
+			r.log.Error("decode max deliveries advisory", "error", err)
+			return
+		}
+		getCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		stored, err := stream.GetMsg(getCtx, adv.StreamSeq)
+		if err != nil {
+			r.log.Error("read alert after max deliveries", "stream_sequence", adv.StreamSeq, "error", err)
+			return
+		}
+		cause := fmt.Errorf("alert at stream sequence %d delivered %d times without a decision", adv.StreamSeq, adv.Deliveries)
+		if err := r.publishDeadLetter(getCtx, stored.Subject, stored.Data, adv.StreamSeq, cause); err != nil {
+			r.log.Error("dead-letter alert", "stream_sequence", adv.StreamSeq, "cause", cause, "error", err)
+			return
+		}
+		r.metrics.deadLettered()
+		r.log.Warn("alert dead-lettered", "subject", stored.Subject, "error", cause)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("subscribe to %s: %w", subject, err)
+	}
+	return func() { _ = sub.Unsubscribe() }, nil
+}
+
 // handle decides on one message and acknowledges it once the decision is
 // recorded. Errors that a retry may cure leave the message for redelivery.
 func (r *Responder) handle(ctx context.Context, m jetstream.Msg) {
+	defer func() {
+		// A panic in a policy builtin or an actionner must not stop the
+		// responder: the alert is left for redelivery, and the idempotency
+		// record keeps a started action from running again.
+		if p := recover(); p != nil {
+			r.log.Error("panic while deciding on alert", "subject", m.Subject(), "panic", fmt.Sprint(p))
+			_ = m.NakWithDelay(time.Second)
+		}
+	}()
 	received := time.Now()
 	meta, err := m.Metadata()
 	if err != nil {
@@ -455,16 +523,13 @@ func (r *Responder) logDecision(d *Decision) {
 // subject with the error, and terminates its delivery. When the dead-letter
 // publish fails, the alert is left for redelivery instead.
 func (r *Responder) deadLetter(ctx context.Context, m jetstream.Msg, cause error) {
-	msg := &nats.Msg{Subject: transport.DeadLetterSubject, Data: m.Data(), Header: nats.Header{}}
-	msg.Header.Set(transport.ErrorHeader, cause.Error())
-	msg.Header.Set("Riposte-Subject", m.Subject())
 	pubCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	opts := []jetstream.PublishOpt{jetstream.WithExpectStream(transport.DeadLetterStream)}
+	var seq uint64
 	if meta, err := m.Metadata(); err == nil {
-		opts = append(opts, jetstream.WithMsgID(fmt.Sprintf("%s-%d", meta.Stream, meta.Sequence.Stream)))
+		seq = meta.Sequence.Stream
 	}
-	if _, err := r.js.PublishMsg(pubCtx, msg, opts...); err != nil {
+	if err := r.publishDeadLetter(pubCtx, m.Subject(), m.Data(), seq, cause); err != nil {
 		r.log.Error("dead-letter alert", "subject", m.Subject(), "cause", cause, "error", err)
 		_ = m.NakWithDelay(5 * time.Second)
 		return
@@ -472,4 +537,19 @@ func (r *Responder) deadLetter(ctx context.Context, m jetstream.Msg, cause error
 	r.metrics.deadLettered()
 	r.log.Warn("alert dead-lettered", "subject", m.Subject(), "error", cause)
 	_ = m.TermWithReason(cause.Error())
+}
+
+// publishDeadLetter stores an alert's data on the dead-letter subject, with
+// the cause and the original subject in headers. The message id is the
+// alert's stream sequence, so that the same alert is stored once.
+func (r *Responder) publishDeadLetter(ctx context.Context, subject string, data []byte, seq uint64, cause error) error {
+	msg := &nats.Msg{Subject: transport.DeadLetterSubject, Data: data, Header: nats.Header{}}
+	msg.Header.Set(transport.ErrorHeader, cause.Error())
+	msg.Header.Set(transport.SubjectHeader, subject)
+	opts := []jetstream.PublishOpt{jetstream.WithExpectStream(transport.DeadLetterStream)}
+	if seq != 0 {
+		opts = append(opts, jetstream.WithMsgID(fmt.Sprintf("%s-%d", transport.AlertsStream, seq)))
+	}
+	_, err := r.js.PublishMsg(ctx, msg, opts...)
+	return err
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/riposte-sec/riposte/rules"
+	"github.com/riposte-sec/riposte/rules/evttype"
 	"github.com/riposte-sec/riposte/rules/rulestest"
 )
 
@@ -50,6 +51,7 @@ func TestCorpusLoads(t *testing.T) {
 		{"stable+incubating+sandbox", []string{"falco_rules.yaml", "falco-incubating_rules.yaml", "falco-sandbox_rules.yaml"}, 118, 315, 93},
 		{"deprecated", []string{"falco-deprecated_rules.yaml"}, 9, 6, 4},
 		{"k8s audit", []string{"k8s_audit_rules.yaml"}, 18, 45, 48},
+		{"application", []string{"application_rules.yaml"}, -1, -1, -1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -57,10 +59,10 @@ func TestCorpusLoads(t *testing.T) {
 			if err != nil {
 				t.Fatalf("load: %v", err)
 			}
-			if res.Lists != tt.lists || res.Macros != tt.macros || res.Rules != tt.rules {
+			if tt.lists >= 0 && (res.Lists != tt.lists || res.Macros != tt.macros || res.Rules != tt.rules) {
 				t.Errorf("counts = %d lists, %d macros, %d rules; want %d, %d, %d", res.Lists, res.Macros, res.Rules, tt.lists, tt.macros, tt.rules)
 			}
-			if len(eng.Rules()) != tt.rules {
+			if len(eng.Rules()) != res.Rules {
 				t.Errorf("engine has %d rules, want %d", len(eng.Rules()), tt.rules)
 			}
 			for _, w := range res.Warnings {
@@ -177,5 +179,81 @@ func TestLaterFilesRedefineLists(t *testing.T) {
 	}
 	if changed == 0 {
 		t.Error("loading the incubating rules changed no stable rule; the redefined lists should apply to them")
+	}
+}
+
+func TestStableEventTypes(t *testing.T) {
+	eng, _, err := rules.Load(rules.Options{}, corpusFiles(t, "falco_rules.yaml")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	openFamily, exec := "open,openat,openat2", "execve,execveat"
+	want := map[string]string{
+		"Directory traversal monitored file read":                  openFamily,
+		"Read sensitive file trusted after startup":                openFamily,
+		"Read sensitive file untrusted":                            openFamily,
+		"Run shell untrusted":                                      exec,
+		"System user interactive":                                  exec,
+		"Terminal shell in container":                              exec,
+		"Contact K8S API Server From Container":                    "connect",
+		"Netcat Remote Code Execution in Container":                exec,
+		"Search Private Keys or Passwords":                         exec,
+		"Clear Log Activities":                                     openFamily,
+		"Remove Bulk Data from Disk":                               exec,
+		"Create Symlink Over Sensitive Files":                      "symlink,symlinkat",
+		"Create Hardlink Over Sensitive Files":                     "link,linkat",
+		"Packet socket created in container":                       "socket",
+		"Redirect STDOUT/STDIN to Network Connection in Container": "dup,dup2,dup3",
+		"Linux Kernel Module Injection Detected":                   "finit_module,init_module",
+		"Debugfs Launched in Privileged Container":                 exec,
+		"Detect release_agent File Container Escapes":              openFamily,
+		"PTRACE attached to process":                               "ptrace",
+		"PTRACE anti-debug attempt":                                "ptrace",
+		"Find AWS Credentials":                                     exec,
+		"Execution from /dev/shm":                                  exec,
+		"Drop and execute new binary in container":                 exec,
+		"Disallowed SSH Connection Non Standard Port":              "connect,sendmsg,sendto",
+		"Fileless execution via memfd_create":                      exec,
+	}
+	if len(eng.Rules()) != len(want) {
+		t.Errorf("%d rules, want %d", len(eng.Rules()), len(want))
+	}
+	for _, r := range eng.Rules() {
+		if got := strings.Join(r.EventTypes.Names(), ","); got != want[r.Name] {
+			t.Errorf("%s: event types %s, want %s", r.Name, got, want[r.Name])
+		}
+	}
+}
+
+func TestCorpusRulesCompile(t *testing.T) {
+	eng, res, err := rules.Load(rules.Options{}, corpusFiles(t, "falco_rules.yaml", "falco-incubating_rules.yaml", "falco-sandbox_rules.yaml")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range res.Warnings {
+		t.Errorf("unexpected warning: %s", w)
+	}
+	enabled := 0
+	var used evttype.Set
+	for _, r := range eng.Rules() {
+		used = used.Union(r.EventTypes)
+		if r.Source != "syscall" || r.Compiled == "" {
+			t.Errorf("%s: source %q, compiled %q", r.Name, r.Source, r.Compiled)
+		}
+		if r.EventTypes.IsFull() || r.EventTypes.Empty() {
+			t.Errorf("%s: event types %v; every upstream rule has a restricted set", r.Name, r.EventTypes.Names())
+		}
+		if r.Enabled {
+			enabled++
+		}
+	}
+	if enabled != 93-12 {
+		t.Errorf("%d enabled rules, want 81 (the sandbox file disables 12)", enabled)
+	}
+	if got := len(used.Names()); got != 41 {
+		t.Errorf("the rules use %d event types, want 41: %v", got, used.Names())
+	}
+	if eng.EventTypes().Has(evttype.Recvfrom) {
+		t.Error("recvfrom is captured, but only disabled sandbox rules use it")
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 
@@ -33,6 +35,12 @@ type Message = loader.Message
 
 // LoadError is the error Load returns when a file does not load.
 type LoadError = loader.LoadError
+
+// Details lists the fields, macros, operators and lists a condition uses.
+type Details = loader.Details
+
+// AppendOutput is one entry of Options.AppendOutput.
+type AppendOutput = loader.AppendOutput
 
 // PluginRequirement is one required_plugin_versions entry of the files.
 type PluginRequirement = loader.PluginRequirement
@@ -83,12 +91,15 @@ type Options struct {
 	// the output of every syscall rule, skipping fields it already prints, as
 	// Falco's default suggested_output setting does.
 	SuggestedOutput bool
+	// AppendOutput adds text and output fields to the outputs of the rules
+	// each entry selects, as Falco's append_output setting does.
+	AppendOutput []AppendOutput
 	// TimeFormatISO8601 prints alert times as UTC ISO 8601
 	// (2016-08-04T16:17:57.882054739+0000) instead of local HH:MM:SS.nnnnnnnnn.
 	TimeFormatISO8601 bool
 }
 
-// Engine holds compiled rules and matches events against them. It is
+// Engine contains compiled rules and matches events against them. It is
 // immutable and safe for concurrent use.
 type Engine struct {
 	rules   []*Rule
@@ -96,6 +107,8 @@ type Engine struct {
 	byType  [evttype.Count + 1][]*Rule
 	types   evttype.Set
 	opts    Options
+	macros  map[string]bool
+	lists   map[string]bool
 	scratch sync.Pool
 }
 
@@ -103,7 +116,7 @@ type Engine struct {
 // warning, and the error as a Message too. The error, a *LoadError, is
 // non-nil when a file failed to load; the Engine is then nil.
 func Load(opts Options, files ...File) (*Engine, *Result, error) {
-	set, res := loader.Load(loader.Options{SuggestedOutput: opts.SuggestedOutput}, files...)
+	set, res := loader.Load(loader.Options{SuggestedOutput: opts.SuggestedOutput, AppendOutput: opts.AppendOutput}, files...)
 	if err := res.Err(); err != nil {
 		return nil, res, err
 	}
@@ -116,28 +129,72 @@ func Load(opts Options, files ...File) (*Engine, *Result, error) {
 }
 
 // LoadFiles reads the files at paths and loads them in order, as Load does.
-// A file that cannot be read fails the load with LOAD_ERR_FILE_READ.
+// A directory stands for its .yaml and .yml files in name order, as in
+// Falco's rules_files setting. A file that cannot be read fails the load
+// with LOAD_ERR_FILE_READ.
 func LoadFiles(opts Options, paths ...string) (*Engine, *Result, error) {
-	files := make([]File, 0, len(paths))
+	var files []File
 	for _, p := range paths {
-		data, err := os.ReadFile(p)
+		names, err := expandPath(p)
 		if err != nil {
-			res := &Result{}
-			res.Errors = append(res.Errors, Message{
-				Code: loader.ErrFileRead, Text: fmt.Sprintf("read rules file: %v", err), File: p,
-			})
-			return nil, res, res.Err()
+			res, err := readFailure(p, err)
+			return nil, res, err
 		}
-		files = append(files, File{Name: p, Content: data})
+		for _, name := range names {
+			data, err := os.ReadFile(name)
+			if err != nil {
+				res, err := readFailure(name, err)
+				return nil, res, err
+			}
+			files = append(files, File{Name: name, Content: data})
+		}
 	}
 	return Load(opts, files...)
+}
+
+// expandPath returns path, or the rules files of the directory path in name
+// order.
+func expandPath(path string) ([]string, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !info.IsDir() {
+		return []string{path}, nil
+	}
+	entries, err := os.ReadDir(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range entries {
+		ext := filepath.Ext(e.Name())
+		if !e.IsDir() && (ext == ".yaml" || ext == ".yml") {
+			out = append(out, filepath.Join(path, e.Name()))
+		}
+	}
+	return out, nil
+}
+
+func readFailure(path string, err error) (*Result, error) {
+	res := &Result{}
+	res.Errors = append(res.Errors, Message{
+		Code: loader.ErrFileRead, Text: fmt.Sprintf("read rules file: %v", err), File: path,
+	})
+	return res, res.Err()
 }
 
 func newEngine(opts Options, set *loader.Ruleset) *Engine {
 	if opts.MinPriority == alert.PriorityEmergency {
 		opts.MinPriority = alert.PriorityDebug
 	}
-	e := &Engine{opts: opts, byName: make(map[string]*Rule, len(set.Rules))}
+	e := &Engine{opts: opts, byName: make(map[string]*Rule, len(set.Rules)), macros: map[string]bool{}, lists: map[string]bool{}}
+	for _, m := range set.Macros {
+		e.macros[m] = true
+	}
+	for _, l := range set.Lists {
+		e.lists[l] = true
+	}
 	e.scratch.New = func() any { return filter.NewScratch() }
 	for _, lr := range set.Rules {
 		r := &Rule{
@@ -153,6 +210,7 @@ func newEngine(opts Options, set *loader.Ruleset) *Engine {
 			CaptureDuration: lr.CaptureDuration,
 			Compiled:        lr.Compiled(),
 			rule:            lr,
+			filter:          lr.Filter,
 			iso:             opts.TimeFormatISO8601,
 		}
 		r.Enabled = e.enabled(lr)
@@ -206,8 +264,40 @@ func hasAnyTag(tags, want []string) bool {
 // does not have. The caller must not modify them.
 func (e *Engine) Rules() []*Rule { return e.rules }
 
+// Details returns the fields, macros, operators and lists that the rule's
+// condition uses, as written in the rules files.
+func (e *Engine) Details(r *Rule) Details {
+	isMacro := func(s string) bool { return e.macros[s] }
+	isList := func(s string) bool { return e.lists[s] }
+	return loader.ConditionDetails(r.Condition, isMacro, isList)
+}
+
 // Rule returns the rule named name, or nil.
 func (e *Engine) Rule(name string) *Rule { return e.byName[name] }
+
+// Fields returns the field references that the conditions and outputs of
+// the enabled rules read, each once, sorted by text. A sensor may skip
+// computing fields that no rule reads.
+func (e *Engine) Fields() []*fields.Ref {
+	seen := map[string]*fields.Ref{}
+	for _, r := range e.rules {
+		if !r.Enabled {
+			continue
+		}
+		for _, ref := range r.rule.Filter.Fields() {
+			seen[ref.Text] = ref
+		}
+		for _, ref := range r.rule.Format.Fields() {
+			seen[ref.Text] = ref
+		}
+	}
+	out := make([]*fields.Ref, 0, len(seen))
+	for _, ref := range seen {
+		out = append(out, ref)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Text < out[j].Text })
+	return out
+}
 
 // EventTypes returns the union of the event types of the enabled rules: the
 // syscalls a sensor must capture.
@@ -249,7 +339,7 @@ func (e *Engine) match(ev Event, dst []*Rule, s *filter.Scratch) []*Rule {
 	}
 	s.NextEvent(t)
 	for _, r := range e.byType[t] {
-		if r.rule.Filter.MatchCurrent(ev, s) {
+		if r.filter.MatchCurrent(ev, s) {
 			dst = append(dst, r)
 			if e.opts.Matching == MatchFirst {
 				return dst

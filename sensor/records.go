@@ -50,6 +50,15 @@ func (s *Sensor) handleRecord(raw []byte) error {
 				s.table.Exit(rec.Header.PID)
 			}
 		}()
+	case bpf.RecordSyscall:
+		rec, err := bpf.DecodeSyscall(raw)
+		if err != nil {
+			return err
+		}
+		ev = s.syscallEvent(&rec)
+		if ev == nil {
+			return fmt.Errorf("syscall record for syscall %d: not in the syscall table", rec.Nr)
+		}
 	default:
 		return fmt.Errorf("record kind %d: unknown", uint32(kind))
 	}
@@ -124,6 +133,22 @@ func processFromExec(rec *bpf.Exec, args []string) *event.Process {
 		MntNS:         rec.MntNS,
 		CgroupID:      h.CgroupID,
 		ContainerID:   cgroup.HostID,
+
+		SID:            rec.SID,
+		PGID:           rec.PGID,
+		CapInheritable: rec.CapInheritable,
+		CapPermitted:   rec.CapPermitted,
+		CapEffective:   rec.CapEffective,
+		ExeIno:         rec.ExeIno,
+		ExeMode:        rec.ExeMode,
+		ExeUID:         rec.ExeUID,
+		ExeGID:         rec.ExeGID,
+		ExeOverlay:     rec.ExeFlags&bpf.ExeOverlay != 0,
+		ExeUpperLayer:  rec.ExeFlags&bpf.ExeUpperLayer != 0,
+	}
+	if rec.ExeIno != 0 {
+		p.ExeCtime = time.Unix(0, rec.ExeCtimeNs)
+		p.ExeMtime = time.Unix(0, rec.ExeMtimeNs)
 	}
 	if rec.Flags&bpf.ExecExeResolved != 0 {
 		p.ExePath = bpf.SplitPath(rec.Exe)

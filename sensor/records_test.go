@@ -117,6 +117,50 @@ func TestHandleForkExitRecords(t *testing.T) {
 	}
 }
 
+// syscallRecord returns a connect record of pid 100 whose socket the kernel
+// described, with the used part of the data area only.
+func syscallRecord(t testing.TB) []byte {
+	var s bpf.SyscallEvent
+	s.Header = bpf.EventHeader{Kind: uint32(bpf.RecordSyscall), PID: 100, TID: 100}
+	s.Nr = 42
+	s.Args = [6]uint64{3, 0, 16}
+	s.Flags = bpf.SyscallFDResolved
+	s.FD = 3
+	s.FDMode = 0o140777
+	s.SkFamily = 2
+	s.SkProtocol = 6
+	s.SkType = 1
+	s.SkLport, s.SkRport = 40000, 443
+	copy(s.SkLaddr[:], []byte{10, 1, 1, 1})
+	copy(s.SkRaddr[:], []byte{10, 0, 0, 1})
+	sa := []byte{2, 0, 0x01, 0xbb, 10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0}
+	copy(s.Data[:], sa)
+	s.AddrLen = uint16(len(sa))
+	raw := encodeRecord(t, s)
+	return raw[:len(raw)-bpf.SyscallDataLen+len(sa)]
+}
+
+func TestHandleSyscallRecord(t *testing.T) {
+	var got *event.Event
+	s := offlineSensor(t, func(e *event.Event) { got = e })
+	if err := s.handleRecord(encodeRecord(t, execRecord())); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.handleRecord(syscallRecord(t)); err != nil {
+		t.Fatalf("handleRecord: %v", err)
+	}
+	if got.Type != event.TypeConnect || got.Syscall == nil || got.Proc.PID != 100 {
+		t.Fatalf("event = %+v, want connect of pid 100", got)
+	}
+	fd := got.Syscall.FD
+	if fd == nil || fd.Name() != "10.1.1.1:40000->10.0.0.1:443" || fd.L4Proto != "tcp" {
+		t.Fatalf("fd = %+v, want the tcp tuple", fd)
+	}
+	if s.table.Get(100).FDs.Get(3) == nil {
+		t.Error("connect did not record descriptor 3 in the process's table")
+	}
+}
+
 func TestHandleUnknownKind(t *testing.T) {
 	s := offlineSensor(t, func(*event.Event) { t.Error("event delivered for an unknown record") })
 	raw := encodeRecord(t, bpf.ExitEvent{Header: bpf.EventHeader{Kind: 9}})
@@ -131,6 +175,7 @@ func FuzzHandleRecord(f *testing.F) {
 	f.Add(encodeRecord(f, execRecord()))
 	f.Add(encodeRecord(f, bpf.ForkEvent{Header: bpf.EventHeader{Kind: uint32(bpf.RecordFork), PID: 5}, ChildPID: 6}))
 	f.Add(encodeRecord(f, bpf.ExitEvent{Header: bpf.EventHeader{Kind: uint32(bpf.RecordExit), PID: 5}, Flags: 1}))
+	f.Add(syscallRecord(f))
 	s := offlineSensor(f, func(e *event.Event) {
 		if e.Proc == nil {
 			panic("event without process")
@@ -144,6 +189,20 @@ func FuzzHandleRecord(f *testing.F) {
 func BenchmarkHandleExecRecord(b *testing.B) {
 	raw := encodeRecord(b, execRecord())
 	s := offlineSensor(b, func(*event.Event) {})
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := s.handleRecord(raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkHandleSyscallRecord(b *testing.B) {
+	raw := syscallRecord(b)
+	s := offlineSensor(b, func(*event.Event) {})
+	if err := s.handleRecord(encodeRecord(b, execRecord())); err != nil {
+		b.Fatal(err)
+	}
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := s.handleRecord(raw); err != nil {

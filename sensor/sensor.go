@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/riposte-sec/riposte/bpf"
 	"github.com/riposte-sec/riposte/sensor/event"
 	"github.com/riposte-sec/riposte/sensor/proc"
+	"github.com/riposte-sec/riposte/sensor/syscalls"
 )
 
 // Config configures a Sensor. The zero value of every field but Handler
@@ -33,12 +35,32 @@ type Config struct {
 	MaxProcesses int
 	// ProcRoot is the procfs mount point (default "/proc").
 	ProcRoot string
+	// Syscalls are the event types, besides exec, clone and procexit (always
+	// captured), whose syscalls cross into userspace; the kernel drops the
+	// others. SetSyscalls changes the set while the sensor runs.
+	Syscalls []event.Type
+	// DisableFDState stops the capture of the syscalls that keep the
+	// descriptor table, working directories and credentials current
+	// (syscalls.StateTypes) when no rule needs them. Fields such as fd.name
+	// then come only from the kernel's view at each event.
+	DisableFDState bool
+	// OnDrops is called, at most once per DropCheckInterval, when the share
+	// of records lost in the kernel during the interval exceeds
+	// DropThreshold (a fraction; default DefaultDropThreshold, 0.1%). The
+	// sensor also logs a warning then. It runs on its own goroutine.
+	OnDrops           func(DropReport)
+	DropCheckInterval time.Duration
+	DropThreshold     float64
 	// TracefsDir and BpffsDir are the mount points of tracefs and bpffs,
 	// mounted there when missing (defaults "/sys/kernel/tracing" and
 	// "/sys/fs/bpf").
 	TracefsDir string
 	BpffsDir   string
 }
+
+// pollInterval bounds how long a syscall record waits in the ring buffer
+// before the reader collects it.
+const pollInterval = 20 * time.Millisecond
 
 // Stats are counters of a running sensor.
 type Stats struct {
@@ -66,6 +88,7 @@ type Sensor struct {
 	recordsRead     atomic.Uint64
 	eventsDelivered atomic.Uint64
 	decodeErrors    atomic.Uint64
+	statsErrors     atomic.Uint64
 	processes       atomic.Int64
 	evicted         atomic.Uint64
 
@@ -120,17 +143,22 @@ func New(cfg Config, logger *slog.Logger) (*Sensor, error) {
 		logger.Debug("memlock limit not removed", "error", err)
 	}
 
-	objs, err := bpf.Load(bpf.Options{RingBufferSize: cfg.RingBufferSize})
+	objs, err := bpf.Load(bpf.Options{RingBufferSize: cfg.RingBufferSize, SelfPID: uint32(os.Getpid())})
 	if err != nil {
 		return nil, err
 	}
-	return &Sensor{
+	s := &Sensor{
 		cfg:    cfg,
 		logger: logger,
 		objs:   objs,
 		table:  proc.NewTable(cfg.ProcRoot, cfg.MaxProcesses, logger),
 		ready:  make(chan struct{}),
-	}, nil
+	}
+	if err := s.SetSyscalls(cfg.Syscalls); err != nil {
+		objs.Close()
+		return nil, err
+	}
+	return s, nil
 }
 
 // Run attaches the programs, seeds the process table and delivers events
@@ -170,9 +198,22 @@ func (s *Sensor) run(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, func() { rd.Close() })
 	defer stop()
 
+	watchCtx, cancelWatch := context.WithCancel(ctx)
+	var watching sync.WaitGroup
+	watching.Go(func() { s.watchDrops(watchCtx) })
+	defer watching.Wait()
+	defer cancelWatch()
+
+	// Syscall records do not wake the reader one by one (see syscall.h), so
+	// the reader also wakes at this interval to collect them.
+	rd.SetDeadline(time.Now().Add(pollInterval))
 	var rec ringbuf.Record
 	for {
 		if err := rd.ReadInto(&rec); err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				rd.SetDeadline(time.Now().Add(pollInterval))
+				continue
+			}
 			if errors.Is(err, ringbuf.ErrClosed) {
 				s.logger.Info("sensor stopped", "records", s.recordsRead.Load())
 				return nil
@@ -189,6 +230,20 @@ func (s *Sensor) run(ctx context.Context) error {
 		s.processes.Store(int64(s.table.Len()))
 		s.evicted.Store(s.table.Evicted())
 	}
+}
+
+// SetSyscalls replaces the event types whose syscalls cross into
+// userspace (see Config.Syscalls), without reloading the programs. It is
+// safe to call from any goroutine while the sensor runs.
+func (s *Sensor) SetSyscalls(types []event.Type) error {
+	all := append([]event.Type(nil), types...)
+	if !s.cfg.DisableFDState {
+		all = append(all, syscalls.StateTypes...)
+	}
+	if err := s.objs.SetSyscalls(syscalls.Specs(all)); err != nil {
+		return fmt.Errorf("set captured syscalls: %w", err)
+	}
+	return nil
 }
 
 // Ready returns a channel that is closed once Run has attached the programs

@@ -40,6 +40,10 @@ type snapshot struct {
 	exit      *event.Exit
 }
 
+// execProcs receives a copy of the process entry of every successful exec
+// seen by the sensor of startSensor.
+var execProcs = make(chan *event.Process, 4096)
+
 // startSensor runs a sensor until the test ends and returns the channel of
 // its events.
 func startSensor(t *testing.T) (*Sensor, <-chan snapshot) {
@@ -63,6 +67,13 @@ func startSensor(t *testing.T) (*Sensor, <-chan snapshot) {
 		select {
 		case events <- s:
 		default:
+		}
+		if e.Exec != nil && e.Res == 0 {
+			p := *e.Proc
+			select {
+			case execProcs <- &p:
+			default:
+			}
 		}
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))

@@ -29,6 +29,15 @@ const (
 	Systemd
 )
 
+// String returns the driver name as the kubelet's --cgroup-driver flag
+// spells it.
+func (d CgroupDriver) String() string {
+	if d == Systemd {
+		return "systemd"
+	}
+	return "cgroupfs"
+}
+
 // QoS classes as the kubelet names their cgroups.
 const (
 	BestEffort = "besteffort"

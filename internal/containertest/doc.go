@@ -1,7 +1,7 @@
-// Package containertest runs real containers for sensor tests: runc
-// containers whose root is an overlayfs over a small busybox rootfs built in
-// the test, and whose cgroups are laid out the way a kubelet lays them out,
-// so that container ids, pod UIDs and proc.is_exe_upper_layer are real.
+// Package containertest runs real runc containers for sensor tests. The root
+// of each container is an overlayfs over a small busybox rootfs built in the
+// test, and its cgroups follow the kubelet's layout. Container ids, pod UIDs
+// and proc.is_exe_upper_layer are therefore real.
 //
 //	c := containertest.Start(t, containertest.Options{Args: []string{"sleep", "3600"}})
 //	out, err := c.Exec(t, "id", "-un")

@@ -12,7 +12,7 @@ import (
 type ID uint16
 
 // Type is the type of a field's values. It decides how condition literals
-// are parsed, which operators apply, which member of [Value] holds the value,
+// are parsed, which operators apply, which member of [Value] contains the value,
 // and how outputs print it.
 type Type uint8
 
@@ -174,16 +174,16 @@ func (r *Ref) Info() *Field { return Get(r.Field) }
 // memory the event owns: the engine does not keep them after Match returns,
 // except for rendered outputs, which copy what they print.
 type Value struct {
-	// Str holds TypeString values.
+	// Str contains TypeString values.
 	Str string
-	// Num holds every numeric type: signed types as they are, unsigned types
+	// Num contains every numeric type: signed types as they are, unsigned types
 	// as their bit pattern, times and durations in nanoseconds.
 	Num int64
-	// Bool holds TypeBool values.
+	// Bool contains TypeBool values.
 	Bool bool
-	// Addr holds TypeIPAddr and TypeIPNet values.
+	// Addr contains TypeIPAddr and TypeIPNet values.
 	Addr netip.Addr
-	// Bytes holds TypeBytes values.
+	// Bytes contains TypeBytes values.
 	Bytes []byte
 }
 
@@ -196,9 +196,9 @@ type Extractor interface {
 	Extract(ref *Ref, dst []Value) []Value
 }
 
-// Event is one event of the syscall source as the rules engine sees it.
+// Event is one event of the syscall source, as the rules engine reads it.
 type Event interface {
-	// Type returns the event's syscall. The engine answers evt.type from it,
+	// Type returns the event's syscall. The engine reads evt.type from it,
 	// so Extract never receives an EvtType reference.
 	Type() evttype.Type
 	Extractor

@@ -34,8 +34,8 @@ func (e *UnknownFieldError) Is(target error) bool { return target == ErrUnknownF
 
 // Resolve checks a field reference and returns it in parsed form. name is the
 // dotted name as written, such as "proc.aname", "evt.arg.flags" or
-// "k8s.pod.label.app"; arg is the bracket argument and hasArg tells whether
-// there was one ("proc.aname", "2", true for proc.aname[2]).
+// "k8s.pod.label.app". arg is the bracket argument, and hasArg reports
+// whether there was one: proc.aname[2] is ("proc.aname", "2", true).
 //
 // Names resolve by longest known prefix: when name is not a field, a known
 // prefix of dotted segments whose field takes a dotted argument may consume

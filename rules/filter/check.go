@@ -225,18 +225,22 @@ func parseNumber(s string, t fields.Type) (int64, error) {
 	} else if strings.HasPrefix(body, "+") {
 		body = body[1:]
 	}
+
 	base := 10
 	if strings.HasPrefix(body, "0x") || strings.HasPrefix(body, "0X") {
 		base = 16
 		body = body[2:]
 	}
+
 	if body == "" || strings.HasPrefix(body, "+") || strings.HasPrefix(body, "-") {
 		return 0, fmt.Errorf("not an integer")
 	}
+
 	u, err := strconv.ParseUint(body, base, 64)
 	if err != nil {
 		return 0, fmt.Errorf("not an integer")
 	}
+
 	var limit uint64
 	switch t {
 	case fields.TypeUint32:
@@ -257,12 +261,15 @@ func parseNumber(s string, t fields.Type) (int64, error) {
 	default:
 		limit = math.MaxUint64
 	}
+
 	if neg {
 		return 0, fmt.Errorf("negative value for an unsigned field")
 	}
+
 	if u > limit {
 		return 0, fmt.Errorf("out of range")
 	}
+
 	return int64(u), nil
 }
 

@@ -16,6 +16,11 @@ type Filter struct {
 	types evttype.Set
 	text  string
 	c     *Compiler
+	refs  []*fields.Ref
+	// guard is the result slot of the first conjunct of root when that
+	// conjunct is shared, or -1. A false result another filter computed for
+	// the same event settles this filter without evaluating it.
+	guard int
 }
 
 // Scratch is the reusable state of evaluations: value buffers and the
@@ -75,6 +80,11 @@ func (f *Filter) MatchCurrent(ev fields.Event, s *Scratch) bool {
 	if len(s.memo) < f.c.slots || len(s.fields) < f.c.fieldSlots {
 		s.grow(f.c)
 	}
+	if f.guard >= 0 {
+		if e := &s.memo[f.guard]; e.gen == s.gen && !e.val {
+			return false
+		}
+	}
 	return f.root.eval(ev, s)
 }
 
@@ -86,6 +96,9 @@ func (s *Scratch) grow(c *Compiler) {
 		s.fields = make([]fieldEntry, c.fieldSlots)
 	}
 }
+
+// Fields returns the field references the filter reads, each once.
+func (f *Filter) Fields() []*fields.Ref { return f.refs }
 
 // EventTypes returns the event types for which the filter can be true; the
 // full set when it does not restrict them.
@@ -158,7 +171,7 @@ func (c *Compiler) Compile(n condition.Node) (*Filter, []Warning, error) {
 	if typesErr != nil {
 		return nil, k.warnings, typesErr
 	}
-	f := &Filter{root: root, types: types, text: n.String(), c: c}
+	f := &Filter{root: root, types: types, text: n.String(), c: c, guard: -1, refs: refsOf(n)}
 	c.filters = append(c.filters, f)
 	return f, k.warnings, nil
 }
@@ -178,6 +191,11 @@ func (c *Compiler) Finalize() {
 	}
 	for _, f := range c.filters {
 		f.root = unwrap(f.root)
+		if and, ok := f.root.(andEval); ok {
+			if m, ok := and[0].(*memoEval); ok {
+				f.guard = m.slot
+			}
+		}
 	}
 	for _, m := range c.interned {
 		m.warnings = nil
@@ -383,3 +401,22 @@ func (o orEval) eval(ev fields.Event, s *Scratch) bool {
 type notEval struct{ child evaluator }
 
 func (n *notEval) eval(ev fields.Event, s *Scratch) bool { return !n.child.eval(ev, s) }
+
+// refsOf returns the field references of a condition tree, each once.
+func refsOf(n condition.Node) []*fields.Ref {
+	var out []*fields.Ref
+	seen := map[string]bool{}
+	condition.Walk(n, func(n condition.Node) bool {
+		f, ok := n.(*condition.Field)
+		if !ok {
+			return true
+		}
+		ref, err := fields.Resolve(f.Name, f.Arg, f.HasArg)
+		if err == nil && !seen[ref.Text] {
+			seen[ref.Text] = true
+			out = append(out, ref)
+		}
+		return true
+	})
+	return out
+}

@@ -8,7 +8,7 @@ import (
 	"github.com/riposte-sec/riposte/rules/fields"
 )
 
-// operandKind says where an operand's values come from.
+// operandKind is the origin of an operand's values.
 type operandKind uint8
 
 const (
@@ -32,8 +32,8 @@ type operand struct {
 }
 
 // values returns the operand's values for ev. Extractor operands read
-// through the per-event field cache of s, so that checks of several rules on
-// one field extract it once; other operands write into buf.
+// through the per-event field cache of s, so checks of several rules on one
+// field extract it once. Other operands write into buf.
 func (o *operand) values(ev fields.Event, s *Scratch, buf *[]fields.Value) []fields.Value {
 	if o.slot >= 0 {
 		e := &s.fields[o.slot]

@@ -47,6 +47,7 @@ func (l *loader) compile() *Ruleset {
 	for _, m := range c.macros {
 		m.used = false
 	}
+
 	k := &compiler{l: l, c: c, macros: make(map[string]*macroState, len(c.macros)), filters: filter.NewCompiler()}
 	for _, m := range c.macros {
 		text := c.substituteLists(m.cond)
@@ -57,12 +58,14 @@ func (l *loader) compile() *Ruleset {
 		}
 		k.macros[m.name] = &macroState{ast: ast}
 	}
+
 	for _, m := range c.macros {
 		if _, err := k.resolveMacro(m); err != nil {
 			l.fail(m.src, "macro", m.name, err)
 			return nil
 		}
 	}
+
 	set := &Ruleset{}
 	for _, r := range c.rules {
 		rule, err := k.rule(r)
@@ -72,6 +75,7 @@ func (l *loader) compile() *Ruleset {
 		}
 		set.Rules = append(set.Rules, rule)
 	}
+
 	k.filters.Finalize()
 	for _, li := range c.lists {
 		set.Lists = append(set.Lists, li.name)
@@ -80,6 +84,7 @@ func (l *loader) compile() *Ruleset {
 			l.warn(Message{Code: WarnUnusedList, Text: "List not referred to by any other rule/macro", File: li.src.file, Line: line, Column: col, ItemType: "list", ItemName: li.name})
 		}
 	}
+
 	for _, m := range c.macros {
 		set.Macros = append(set.Macros, m.name)
 		if !m.used {
@@ -87,12 +92,13 @@ func (l *loader) compile() *Ruleset {
 			l.warn(Message{Code: WarnUnusedMacro, Text: "Macro not referred to by any other rule/macro", File: m.src.file, Line: line, Column: col, ItemType: "macro", ItemName: m.name})
 		}
 	}
+
 	return set
 }
 
 // resolveMacro returns the macro's tree with the macros it references
-// substituted; a macro sees only macros first defined before its latest
-// definition or append.
+// substituted. A macro can reference only macros first defined before its
+// latest definition or append.
 func (k *compiler) resolveMacro(m *macroDef) (condition.Node, error) {
 	st := k.macros[m.name]
 	if st.resolved != nil {
@@ -169,27 +175,32 @@ func (k *compiler) rule(r *ruleDef) (*Rule, error) {
 		CaptureDuration: r.captureDuration, WarnEvttypes: r.warnEvttypes, SkipIfUnknown: r.skipUnknown,
 		File: r.src.file,
 	}
+
 	out.Line, out.Column = r.src.pos()
 	for _, ex := range r.exceptions {
 		out.ExceptionFields = append(out.ExceptionFields, ex.fields...)
 	}
+
 	warn := func(code, text string, line, col int) {
 		if line == 0 {
 			line, col = r.src.pos()
 		}
 		k.l.warn(Message{Code: code, Text: text, File: r.src.file, Line: line, Column: col, ItemType: "rule", ItemName: r.name})
 	}
+
 	if r.source != "syscall" {
 		warn(WarnUnknownSource, "Unknown source "+r.source+", skipping", 0, 0)
 		k.markUsage(r)
 		return out, nil
 	}
+
 	// Falco parenthesizes the condition only when the rule has exceptions,
 	// so that syntax errors of plain conditions keep their messages.
 	wrapped, shift := r.cond, 0
 	if len(r.exceptions) > 0 {
 		wrapped, shift = "("+r.cond+")", 1
 	}
+
 	cond := wrapped
 	for _, ex := range r.exceptions {
 		text, err := ex.conditionText()
@@ -200,10 +211,24 @@ func (k *compiler) rule(r *ruleDef) (*Rule, error) {
 			cond += " and not " + text
 		}
 	}
+
 	text := r.output
 	if k.l.opts.SuggestedOutput {
 		text = withSuggested(text)
 	}
+	extras := map[string]string{}
+	for _, a := range k.l.opts.AppendOutput {
+		if !a.selects(r) {
+			continue
+		}
+		if a.Text != "" {
+			text += " " + a.Text
+		}
+		for name, f := range a.Fields {
+			extras[name] = f
+		}
+	}
+
 	format, owarns, err := output.Compile(text)
 	if err != nil {
 		if r.skipUnknown && errors.Is(err, fields.ErrUnknownField) {
@@ -212,28 +237,45 @@ func (k *compiler) rule(r *ruleDef) (*Rule, error) {
 		}
 		return nil, &itemError{code: ErrCompileOutput, text: err.Error()}
 	}
+
 	for _, w := range owarns {
 		warn(w.Code, w.Msg, 0, 0)
 	}
+
+	for name, f := range extras {
+		ef, _, err := output.Compile(f)
+		if err != nil {
+			return nil, &itemError{code: ErrCompileOutput, text: "extra output field " + name + ": " + err.Error()}
+		}
+		if out.Extra == nil {
+			out.Extra = map[string]*output.Format{}
+		}
+		out.Extra[name] = ef
+	}
+
 	text = k.c.substituteLists(cond)
 	ast, err := condition.Parse(text, condition.RuleMaxDepth)
 	if err != nil {
 		return nil, k.syntaxError(err, r.condSrc, wrapped, text, shift)
 	}
+
 	all := func(name string) *macroDef { return k.c.macroByName[name] }
 	ast, err = k.resolve(ast, all, r.condSrc)
 	if err != nil {
 		return nil, err
 	}
+
 	for _, p := range filter.UnsafeNAChecks(ast) {
 		line, col := k.position(r.condSrc, wrapped, text, p.Offset, shift)
 		warn(WarnUnsafeNACheck, "comparing a field of this source with '<NA>' is unsafe: the field never has that value", line, col)
 	}
+
 	f, fwarns, err := k.filters.Compile(ast)
 	for _, w := range fwarns {
 		line, col := k.position(r.condSrc, wrapped, text, w.Pos.Offset, shift)
 		warn(w.Code, w.Msg, line, col)
 	}
+
 	if err != nil {
 		if r.skipUnknown && errors.Is(err, fields.ErrUnknownField) {
 			warn(WarnUnknownFilter, err.Error(), 0, 0)
@@ -246,12 +288,14 @@ func (k *compiler) rule(r *ruleDef) (*Rule, error) {
 		}
 		return nil, &condError{code: ErrCompileCondition, text: err.Error(), line: line, col: col}
 	}
+
 	out.Filter = f
 	out.Format = format
 	out.EventTypes = f.EventTypes()
 	if r.warnEvttypes && !out.EventTypes.Empty() && out.EventTypes.KernelCodes() > 100 {
 		warn(WarnNoEvttype, "Rule matches too many evt.type values. This has a significant performance penalty.", 0, 0)
 	}
+
 	return out, nil
 }
 
@@ -293,9 +337,9 @@ func (k *compiler) syntaxError(err error, src source, orig, text string, shift i
 	return &condError{code: ErrCompileCondition, text: err.Error(), line: line, col: col}
 }
 
-// position maps an offset of the parsed text to a file position, when the
-// text up to the offset is the condition as written (no list substituted
-// before it); otherwise it returns the condition's position.
+// position maps an offset of the parsed text to a file position. When a list
+// substitution changed the text before the offset, the offset no longer
+// matches the file, so it returns the condition's position instead.
 func (k *compiler) position(src source, orig, text string, off, shift int) (int, int) {
 	line, col := src.pos()
 	if src.node == nil || off < shift || off > len(orig) || off > len(text) || orig[:off] != text[:off] {

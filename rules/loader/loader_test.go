@@ -57,3 +57,18 @@ func TestSubstituteList(t *testing.T) {
 		}
 	}
 }
+
+func TestConditionDetails(t *testing.T) {
+	d := ConditionDetails("(spawned_process or evt.type = open) and (proc.name icontains cat or proc.name in (known_procs, ps))",
+		func(s string) bool { return s == "spawned_process" },
+		func(s string) bool { return s == "known_procs" })
+	check := func(name string, got []string, want string) {
+		if strings.Join(got, ",") != want {
+			t.Errorf("%s = %v, want %s", name, got, want)
+		}
+	}
+	check("fields", d.Fields, "evt.type,proc.name")
+	check("macros", d.Macros, "spawned_process")
+	check("operators", d.Operators, "=,icontains,in")
+	check("lists", d.Lists, "known_procs")
+}

@@ -57,6 +57,22 @@ func (f *Format) Tokens() []string {
 	return out
 }
 
+// Fields returns the field references the format prints, each once,
+// including the fields inside transformers.
+func (f *Format) Fields() []*fields.Ref {
+	var out []*fields.Ref
+	seen := map[string]bool{}
+	for _, s := range f.segs {
+		for t := s.tok; t != nil; t = t.inner {
+			if t.ref != nil && !seen[t.ref.Text] {
+				seen[t.ref.Text] = true
+				out = append(out, t.ref)
+			}
+		}
+	}
+	return out
+}
+
 // String returns the format text.
 func (f *Format) String() string { return f.text }
 

@@ -15,7 +15,7 @@ import (
 // name used in evt.type conditions.
 type Type uint16
 
-// Event types.
+// Event types. Their names are Falco's event type names.
 const (
 	TypeUnknown Type = iota
 	TypeExecve
@@ -25,19 +25,119 @@ const (
 	TypeFork
 	TypeVfork
 	TypeProcExit
+	TypeOpen
+	TypeOpenat
+	TypeOpenat2
+	TypeCreat
+	TypeClose
+	TypeDup
+	TypeDup2
+	TypeDup3
+	TypeFcntl
+	TypeSocket
+	TypeConnect
+	TypeAccept
+	TypeAccept4
+	TypeBind
+	TypeListen
+	TypeSendto
+	TypeSendmsg
+	TypeRecvfrom
+	TypeRecvmsg
+	TypeChdir
+	TypeFchdir
+	TypeSetuid
+	TypeSetgid
+	TypeSetreuid
+	TypeSetregid
+	TypeSetresuid
+	TypeSetresgid
+	TypeCapset
+	TypeSymlink
+	TypeSymlinkat
+	TypeLink
+	TypeLinkat
+	TypeUnlink
+	TypeUnlinkat
+	TypeRename
+	TypeRenameat
+	TypeRenameat2
+	TypeMkdir
+	TypeMkdirat
+	TypeRmdir
+	TypeChmod
+	TypeFchmod
+	TypeFchmodat
+	TypePtrace
+	TypeInitModule
+	TypeFinitModule
+	TypeBpf
+	TypeSetns
+	TypeUnshare
+	TypeUserfaultfd
 
 	typeCount
 )
 
 var typeNames = [typeCount]string{
-	TypeUnknown:  "unknown",
-	TypeExecve:   "execve",
-	TypeExecveat: "execveat",
-	TypeClone:    "clone",
-	TypeClone3:   "clone3",
-	TypeFork:     "fork",
-	TypeVfork:    "vfork",
-	TypeProcExit: "procexit",
+	TypeUnknown:     "unknown",
+	TypeExecve:      "execve",
+	TypeExecveat:    "execveat",
+	TypeClone:       "clone",
+	TypeClone3:      "clone3",
+	TypeFork:        "fork",
+	TypeVfork:       "vfork",
+	TypeProcExit:    "procexit",
+	TypeOpen:        "open",
+	TypeOpenat:      "openat",
+	TypeOpenat2:     "openat2",
+	TypeCreat:       "creat",
+	TypeClose:       "close",
+	TypeDup:         "dup",
+	TypeDup2:        "dup2",
+	TypeDup3:        "dup3",
+	TypeFcntl:       "fcntl",
+	TypeSocket:      "socket",
+	TypeConnect:     "connect",
+	TypeAccept:      "accept",
+	TypeAccept4:     "accept4",
+	TypeBind:        "bind",
+	TypeListen:      "listen",
+	TypeSendto:      "sendto",
+	TypeSendmsg:     "sendmsg",
+	TypeRecvfrom:    "recvfrom",
+	TypeRecvmsg:     "recvmsg",
+	TypeChdir:       "chdir",
+	TypeFchdir:      "fchdir",
+	TypeSetuid:      "setuid",
+	TypeSetgid:      "setgid",
+	TypeSetreuid:    "setreuid",
+	TypeSetregid:    "setregid",
+	TypeSetresuid:   "setresuid",
+	TypeSetresgid:   "setresgid",
+	TypeCapset:      "capset",
+	TypeSymlink:     "symlink",
+	TypeSymlinkat:   "symlinkat",
+	TypeLink:        "link",
+	TypeLinkat:      "linkat",
+	TypeUnlink:      "unlink",
+	TypeUnlinkat:    "unlinkat",
+	TypeRename:      "rename",
+	TypeRenameat:    "renameat",
+	TypeRenameat2:   "renameat2",
+	TypeMkdir:       "mkdir",
+	TypeMkdirat:     "mkdirat",
+	TypeRmdir:       "rmdir",
+	TypeChmod:       "chmod",
+	TypeFchmod:      "fchmod",
+	TypeFchmodat:    "fchmodat",
+	TypePtrace:      "ptrace",
+	TypeInitModule:  "init_module",
+	TypeFinitModule: "finit_module",
+	TypeBpf:         "bpf",
+	TypeSetns:       "setns",
+	TypeUnshare:     "unshare",
+	TypeUserfaultfd: "userfaultfd",
 }
 
 func (t Type) String() string {
@@ -88,9 +188,33 @@ type Event struct {
 	Proc *Process
 
 	// Exactly one of the following is set, matching Type.
-	Exec  *Exec
-	Clone *Clone
-	Exit  *Exit
+	Exec    *Exec
+	Clone   *Clone
+	Exit    *Exit
+	Syscall *Syscall
+}
+
+// Syscall holds the arguments of a syscall other than exec, clone and
+// exit, as they were when it returned.
+type Syscall struct {
+	// Nr is the x86_64 syscall number.
+	Nr uint32
+	// Args are the raw argument registers.
+	Args [6]uint64
+	// Path and Path2 are the path arguments as passed, when the syscall has
+	// them (for link and rename, the old and the new path).
+	Path, Path2 string
+	// PathTruncated is set when Path or Path2 was cut to fit the record.
+	PathTruncated bool
+	// AbsPath and AbsPath2 are Path and Path2 made absolute against the
+	// working directory or the directory descriptor argument.
+	AbsPath, AbsPath2 string
+	// Addr is the raw sockaddr argument of connect, bind and sendto, or the
+	// struct open_how of openat2.
+	Addr []byte
+	// FD describes the file descriptor that the syscall used or created,
+	// nil when it has none or the kernel could not resolve it.
+	FD *FD
 }
 
 // Exec holds the arguments of an execve or execveat call.

@@ -16,8 +16,9 @@ const maxAncestry = 64
 
 // Process is an entry of the sensor's process table: what Falco's proc.*,
 // user.*, group.* and container.* fields read. The table replaces the entry
-// of a process when it execs, so an entry never changes once delivered
-// except for its Parent link.
+// of a process when it execs. A delivered entry changes only in its Parent
+// link and PPID (when the parent exits), its credentials and Cwd (after
+// setuid or chdir), and its FDs table.
 type Process struct {
 	PID  uint32
 	PPID uint32
@@ -42,6 +43,26 @@ type Process struct {
 	// none.
 	TTY uint32
 
+	// SID and PGID are the session and process group ids, in the initial
+	// pid namespace.
+	SID, PGID uint32
+
+	// Capability sets of the main thread as bit masks (bit n is
+	// capability n).
+	CapInheritable, CapPermitted, CapEffective uint64
+
+	// Exe* describe the executable's inode: number, times, mode bits and
+	// owner.
+	ExeIno         uint64
+	ExeCtime       time.Time
+	ExeMtime       time.Time
+	ExeMode        uint32
+	ExeUID, ExeGID uint32
+	// ExeOverlay is set when the executable is on an overlayfs, and
+	// ExeUpperLayer when it is in the overlay's upper (writable) layer, as a
+	// file written into a running container is.
+	ExeOverlay, ExeUpperLayer bool
+
 	PIDNS, MntNS uint32
 	CgroupID     uint64
 	// Cgroups are the cgroup paths the container id was derived from.
@@ -53,6 +74,10 @@ type Process struct {
 	// StartTime is when the process was created, or exec'd when it was
 	// first seen at an exec.
 	StartTime time.Time
+
+	// FDs are the open file descriptors, nil when unknown. Entries built
+	// for one process (an exec replacing the entry) share the table.
+	FDs *FDTable
 
 	// Parent is the parent's entry, nil when unknown.
 	Parent *Process
@@ -82,6 +107,23 @@ func (p *Process) Cmdline() string {
 		return p.Name
 	}
 	return p.Name + " " + a
+}
+
+// ExeWritable reports whether the process's effective user may write its
+// executable, judged from the inode's mode and owner (Falco's
+// proc.is_exe_writable). Root may write any executable.
+func (p *Process) ExeWritable() bool {
+	switch {
+	case p.ExeMode == 0:
+		return false
+	case p.EUID == 0:
+		return true
+	case p.EUID == p.ExeUID:
+		return p.ExeMode&0o200 != 0
+	case p.EGID == p.ExeGID:
+		return p.ExeMode&0o020 != 0
+	}
+	return p.ExeMode&0o002 != 0
 }
 
 // ExeName returns the base name of ExePath.

@@ -1,16 +1,13 @@
 package extract
 
 import (
-	"strconv"
 	"strings"
-	"syscall"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/riposte-sec/riposte/rules/evttype"
 	"github.com/riposte-sec/riposte/rules/fields"
 	"github.com/riposte-sec/riposte/sensor/cgroup"
 	"github.com/riposte-sec/riposte/sensor/event"
+	"github.com/riposte-sec/riposte/sensor/syscalls"
 )
 
 // Event adapts one sensor event to the rules engine. The zero value is not
@@ -94,17 +91,17 @@ func (e *Event) Extract(ref *fields.Ref, dst []fields.Value) []fields.Value {
 	case fields.EvtCPU:
 		return num(dst, int64(ev.CPU))
 	case fields.EvtCategory:
-		return str(dst, "process")
+		return str(dst, category(ev.Type))
 	case fields.EvtRes:
 		return str(dst, resString(ev.Res))
 	case fields.EvtRawres:
 		return num(dst, ev.Res)
 	case fields.EvtFailed:
 		return boolean(dst, ev.Res < 0)
-	case fields.EvtIsIO, fields.EvtIsIORead, fields.EvtIsIOWrite, fields.EvtIsWait,
-		fields.EvtIsOpenRead, fields.EvtIsOpenWrite, fields.EvtIsOpenExec, fields.EvtIsOpenCreate:
-		// None of the process events reads, writes, waits or opens.
-		return boolean(dst, false)
+	case fields.EvtIsOpenRead, fields.EvtIsOpenWrite, fields.EvtIsOpenExec, fields.EvtIsOpenCreate:
+		return boolean(dst, isOpen(ref.Field, ev))
+	case fields.EvtIsIO, fields.EvtIsIORead, fields.EvtIsIOWrite, fields.EvtIsWait:
+		return boolean(dst, isIO(ref.Field, ev.Type))
 	case fields.EvtArgs:
 		return str(dst, e.renderArgs())
 	case fields.EvtArg:
@@ -122,23 +119,17 @@ func (e *Event) Extract(ref *fields.Ref, dst []fields.Value) []fields.Value {
 	case fields.ThreadIsMainThread:
 		return boolean(dst, ev.Proc != nil && ev.TID == ev.Proc.PID)
 	}
+	if isFDField(ref.Field) {
+		return extractFD(ref, ev, dst)
+	}
 	if ev.Proc == nil {
 		return dst
 	}
 	return e.extractProcess(ref, ev.Proc, dst)
 }
 
-// resString renders a return value as Falco's evt.res does: SUCCESS, or the
-// errno name of a negative value.
-func resString(res int64) string {
-	if res >= 0 {
-		return "SUCCESS"
-	}
-	if name := unix.ErrnoName(syscall.Errno(-res)); name != "" {
-		return name
-	}
-	return strconv.FormatInt(res, 10)
-}
+// resString renders a return value as Falco's evt.res does.
+func resString(res int64) string { return syscalls.ResText(res) }
 
 // extractProcess extracts the proc.*, user.*, group.* and container.* fields.
 func (e *Event) extractProcess(ref *fields.Ref, p *event.Process, dst []fields.Value) []fields.Value {
@@ -209,6 +200,64 @@ func (e *Event) extractProcess(ref *fields.Ref, p *event.Process, dst []fields.V
 		return num(dst, p.StartTime.UnixNano())
 	case fields.ProcIsExeFromMemfd:
 		return boolean(dst, p.ExeFromMemfd)
+	case fields.ProcIsExeUpperLayer:
+		return boolean(dst, p.ExeUpperLayer)
+	case fields.ProcIsExeLowerLayer:
+		return boolean(dst, p.ExeOverlay && !p.ExeUpperLayer)
+	case fields.ProcIsExeWritable:
+		return boolean(dst, p.ExeWritable())
+	case fields.ProcExeIno:
+		if p.ExeIno == 0 {
+			return dst
+		}
+		return num(dst, int64(p.ExeIno))
+	case fields.ProcExeInoCtime:
+		if p.ExeCtime.IsZero() {
+			return dst
+		}
+		return num(dst, p.ExeCtime.UnixNano())
+	case fields.ProcExeInoMtime:
+		if p.ExeMtime.IsZero() {
+			return dst
+		}
+		return num(dst, p.ExeMtime.UnixNano())
+	case fields.ProcExeInoCtimeDurationProcStart:
+		if p.ExeCtime.IsZero() || p.StartTime.IsZero() {
+			return dst
+		}
+		return num(dst, int64(p.StartTime.Sub(p.ExeCtime)))
+	case fields.ProcSid:
+		return num(dst, int64(p.SID))
+	case fields.ProcIsSidLeader:
+		return boolean(dst, p.SID == p.PID)
+	case fields.ProcSname:
+		if l := leader(p, p.SID); l != nil {
+			return str(dst, l.Name)
+		}
+		return dst
+	case fields.ProcVpgid:
+		// NOTE: the id is in the initial pid namespace, not the process's
+		// own, for processes in a container.
+		return num(dst, int64(p.PGID))
+	case fields.ProcIsVpgidLeader:
+		return boolean(dst, p.PGID == p.PID)
+	case fields.ProcVpgidName, fields.ProcVpgidExe:
+		l := leader(p, p.PGID)
+		if l == nil {
+			return dst
+		}
+		if ref.Field == fields.ProcVpgidExe {
+			return str(dst, l.Exe())
+		}
+		return str(dst, l.Name)
+	case fields.ThreadCapEffective:
+		return str(dst, capsText(p.CapEffective))
+	case fields.ThreadCapPermitted:
+		return str(dst, capsText(p.CapPermitted))
+	case fields.ThreadCapInheritable:
+		return str(dst, capsText(p.CapInheritable))
+	case fields.ProcEnv:
+		return e.extractEnv(ref, p, dst)
 	case fields.ProcPidnsInit:
 		return boolean(dst, p.VPID == 1)
 	case fields.UserUID:
@@ -328,4 +377,17 @@ func (e *Event) renderArgs() string {
 		b.WriteString(p.text)
 	}
 	return b.String()
+}
+
+// SensorTypes returns the sensor event types whose syscalls the rules
+// engine's set selects, for the sensor's SetSyscalls. Types the sensor
+// does not capture are left out.
+func SensorTypes(set evttype.Set) []event.Type {
+	var out []event.Type
+	for _, t := range event.Types() {
+		if et, ok := typeTable[t]; ok && set.Has(et) {
+			out = append(out, t)
+		}
+	}
+	return out
 }

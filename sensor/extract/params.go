@@ -6,6 +6,7 @@ import (
 
 	"github.com/riposte-sec/riposte/rules/fields"
 	"github.com/riposte-sec/riposte/sensor/event"
+	"github.com/riposte-sec/riposte/sensor/syscalls"
 )
 
 // Parameter positions of the exit events in Falco's event table, so that
@@ -49,6 +50,9 @@ func (e *Event) paramNames() []string {
 
 // param returns the parameter that ref selects by name or position.
 func (e *Event) param(ref *fields.Ref) (param, bool) {
+	if s := syscalls.ByType(e.ev.Type); s != nil && e.ev.Syscall != nil {
+		return syscallParam(s, ref, e.ev)
+	}
 	name := ref.Key
 	if name == "" && ref.Index != fields.AnyIndex {
 		names := e.paramNames()
@@ -63,8 +67,31 @@ func (e *Event) param(ref *fields.Ref) (param, bool) {
 	return e.paramByName(name)
 }
 
+// syscallParam returns the parameter of a syscall event that ref selects.
+func syscallParam(s *syscalls.Syscall, ref *fields.Ref, ev *event.Event) (param, bool) {
+	for i, prm := range s.Params {
+		if (ref.Key != "" && prm.Name == ref.Key) || (ref.Key == "" && ref.Index == i) {
+			v, ok := syscalls.ParamValue(prm, ev)
+			if !ok {
+				return param{}, false
+			}
+			return param{name: prm.Name, text: v.Text, num: v.Num, numeric: v.Numeric}, true
+		}
+	}
+	return param{}, false
+}
+
 // params returns every captured parameter in Falco's order.
 func (e *Event) params() []param {
+	if s := syscalls.ByType(e.ev.Type); s != nil && e.ev.Syscall != nil {
+		var out []param
+		for _, prm := range s.Params {
+			if v, ok := syscalls.ParamValue(prm, e.ev); ok {
+				out = append(out, param{name: prm.Name, text: v.Text, num: v.Num, numeric: v.Numeric})
+			}
+		}
+		return out
+	}
 	var out []param
 	for _, name := range e.paramNames() {
 		if name == "" {

@@ -22,8 +22,8 @@ type User struct {
 
 // Users resolves user and group ids inside the root directory of the process
 // that uses them, so a process in a container gets the names of the
-// container's /etc/passwd and /etc/group. Results are cached per mount
-// namespace.
+// container's /etc/passwd and /etc/group. The files are read once per mount
+// namespace, which processes of one container share.
 type Users struct {
 	procRoot string
 
@@ -32,9 +32,18 @@ type Users struct {
 	groups map[nsID]map[uint32]string
 }
 
+// nsID identifies a root directory: the mount namespace, or the container
+// id when the namespace is unknown.
 type nsID struct {
 	mntNS     uint32
 	container string
+}
+
+func keyOf(p *event.Process) nsID {
+	if p.MntNS != 0 {
+		return nsID{mntNS: p.MntNS}
+	}
+	return nsID{container: p.ContainerID}
 }
 
 // maxCachedNamespaces bounds the caches; past it they are cleared.
@@ -50,25 +59,30 @@ func NewUsers(procRoot string) *Users {
 	}
 }
 
-// rootDir returns the directory whose etc/passwd applies to p: the
-// process's own root while it lives, or the host's for host processes.
+// rootDir returns the directory whose etc/passwd applies to p: the root of
+// the process, or of its nearest living ancestor in the same mount
+// namespace, or the host's for host processes.
 func (u *Users) rootDir(p *event.Process) (string, bool) {
-	dir := filepath.Join(u.procRoot, strconv.FormatUint(uint64(p.PID), 10), "root")
-	if _, err := os.Stat(filepath.Join(dir, "etc")); err == nil {
-		return dir, true
+	for a := p; a != nil; a = a.Parent {
+		if a != p && (a.MntNS != p.MntNS || p.MntNS == 0) {
+			break
+		}
+		dir := filepath.Join(u.procRoot, strconv.FormatUint(uint64(a.PID), 10), "root")
+		if _, err := os.Stat(filepath.Join(dir, "etc")); err == nil {
+			return dir, true
+		}
 	}
 	if p.ContainerID == cgroup.HostID || p.ContainerID == "" {
 		return "/", true
 	}
-	// NOTE: the user name of a container process that exited before the
-	// lookup stays missing. A live process in the same mount namespace
-	// could provide the container's root.
+	// NOTE: the user name of a container process stays missing when it and
+	// its ancestors in the container exited before the lookup.
 	return "", false
 }
 
 // User returns the passwd entry of uid as seen by p.
 func (u *Users) User(p *event.Process, uid uint32) (User, bool) {
-	key := nsID{p.MntNS, p.ContainerID}
+	key := keyOf(p)
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	db, ok := u.users[key]
@@ -89,7 +103,7 @@ func (u *Users) User(p *event.Process, uid uint32) (User, bool) {
 
 // GroupName returns the name of gid as seen by p.
 func (u *Users) GroupName(p *event.Process, gid uint32) (string, bool) {
-	key := nsID{p.MntNS, p.ContainerID}
+	key := keyOf(p)
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	db, ok := u.groups[key]

@@ -38,7 +38,10 @@ func PodUIDFromCgroup(path string) (string, bool) {
 func rawPodUID(path string) (string, bool) {
 	end := len(path)
 	for end > 0 {
-		start := strings.LastIndexAny(path[:end], "/:") + 1
+		start := end
+		for start > 0 && path[start-1] != '/' && path[start-1] != ':' {
+			start--
+		}
 		if uid, ok := podUIDFromSegment(path[start:end]); ok {
 			return uid, true
 		}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/riposte-sec/riposte/sensor/cgroup"
 	"github.com/riposte-sec/riposte/sensor/event"
 )
@@ -62,6 +64,8 @@ func (fs *FS) path(pid uint32, name string) string {
 type stat struct {
 	comm      string
 	ppid      uint32
+	pgrp      uint32
+	session   uint32
 	ttyNr     uint32
 	startTime uint64 // clock ticks after boot
 }
@@ -91,7 +95,10 @@ func parseStat(data []byte) (stat, error) {
 	if err != nil {
 		return stat{}, fmt.Errorf("parse stat starttime %q: %w", fields[19], err)
 	}
-	return stat{comm: string(data[open+1 : end]), ppid: uint32(ppid), ttyNr: uint32(tty), startTime: start}, nil
+	pgrp, _ := strconv.ParseUint(fields[2], 10, 32)
+	session, _ := strconv.ParseUint(fields[3], 10, 32)
+	return stat{comm: string(data[open+1 : end]), ppid: uint32(ppid), pgrp: uint32(pgrp), session: uint32(session),
+		ttyNr: uint32(tty), startTime: start}, nil
 }
 
 // ReadPPID returns the parent process id of pid.
@@ -126,6 +133,8 @@ func (fs *FS) Read(pid uint32) (*event.Process, error) {
 		VPID:        pid,
 		Name:        st.comm,
 		TTY:         st.ttyNr,
+		SID:         st.session,
+		PGID:        st.pgrp,
 		LoginUID:    event.LoginUIDUnset,
 		ContainerID: cgroup.HostID,
 	}
@@ -142,6 +151,14 @@ func (fs *FS) Read(pid uint32) (*event.Process, error) {
 	}
 	p.ExePath = strings.TrimSuffix(p.ExePath, " (deleted)")
 	p.Cwd, _ = os.Readlink(fs.path(pid, "cwd"))
+	var exe unix.Stat_t
+	if err := unix.Stat(fs.path(pid, "exe"), &exe); err == nil {
+		p.ExeIno = exe.Ino
+		p.ExeMode = exe.Mode
+		p.ExeUID, p.ExeGID = exe.Uid, exe.Gid
+		p.ExeCtime = time.Unix(exe.Ctim.Unix())
+		p.ExeMtime = time.Unix(exe.Mtim.Unix())
+	}
 
 	if data, err := os.ReadFile(fs.path(pid, "status")); err == nil {
 		parseStatus(data, p)
@@ -171,8 +188,8 @@ func splitCmdline(data []byte) []string {
 	return strings.Split(string(data), "\x00")
 }
 
-// parseStatus fills the real and effective user and group ids and the
-// namespace pid from /proc/<pid>/status.
+// parseStatus fills the real and effective user and group ids, the
+// capability sets and the namespace pid from /proc/<pid>/status.
 func parseStatus(data []byte, p *event.Process) {
 	for _, line := range strings.Split(string(data), "\n") {
 		key, value, ok := strings.Cut(line, ":")
@@ -187,7 +204,20 @@ func parseStatus(data []byte, p *event.Process) {
 			v, _ := strconv.ParseUint(f[i], 10, 32)
 			return uint32(v)
 		}
+		hex := func() uint64 {
+			if len(f) == 0 {
+				return 0
+			}
+			v, _ := strconv.ParseUint(f[0], 16, 64)
+			return v
+		}
 		switch key {
+		case "CapInh":
+			p.CapInheritable = hex()
+		case "CapPrm":
+			p.CapPermitted = hex()
+		case "CapEff":
+			p.CapEffective = hex()
 		case "Uid":
 			p.UID, p.EUID = num(0), num(1)
 		case "Gid":

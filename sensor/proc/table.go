@@ -48,6 +48,7 @@ func (t *Table) Seed() error {
 	if err != nil {
 		return fmt.Errorf("seed process table: %w", err)
 	}
+	sockets := make(map[uint32]map[uint64]socketInfo) // by network namespace
 	for _, e := range entries {
 		pid, err := strconv.ParseUint(e.Name(), 10, 32)
 		if err != nil || !e.IsDir() {
@@ -60,6 +61,13 @@ func (t *Table) Seed() error {
 			}
 			continue
 		}
+		netNS := nsInode(t.fs.path(p.PID, "ns/net"))
+		socks, ok := sockets[netNS]
+		if !ok {
+			socks = t.fs.socketsByInode(p.PID)
+			sockets[netNS] = socks
+		}
+		p.FDs = t.fs.ReadFDs(p.PID, socks)
 		t.insert(p)
 	}
 	for _, p := range t.procs {
@@ -89,16 +97,27 @@ func (t *Table) Lookup(pid uint32) *event.Process {
 	if err != nil {
 		return nil
 	}
+	p.FDs = t.fs.ReadFDs(pid, t.fs.socketsByInode(pid))
 	p.Parent = t.parentOf(p)
 	t.insert(p)
 	return p
 }
 
 // Exec replaces the entry of p.PID with p, which describes the program the
-// process now runs, and links it to its parent.
+// process now runs, and links it to its parent. The descriptors of the old
+// entry carry over, less those marked close-on-exec.
 func (t *Table) Exec(p *event.Process) {
-	if old := t.procs[p.PID]; old != nil && p.StartTime.IsZero() {
-		p.StartTime = old.StartTime
+	if old := t.procs[p.PID]; old != nil {
+		if p.StartTime.IsZero() {
+			p.StartTime = old.StartTime
+		}
+		if p.FDs == nil {
+			p.FDs = old.FDs
+			p.FDs.CloseOnExec()
+		}
+	}
+	if p.FDs == nil {
+		p.FDs = event.NewFDTable()
 	}
 	p.Parent = t.parentOf(p)
 	t.insert(p)
@@ -121,6 +140,7 @@ func (t *Table) Fork(parentPID, childPID uint32, child event.Process) *event.Pro
 	c.VPID = child.VPID
 	c.StartTime = child.StartTime
 	c.Parent = parent
+	c.FDs = parent.FDs.Clone()
 	t.insert(&c)
 	return &c
 }

@@ -1,0 +1,86 @@
+package sensor
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// helperEnv selects a helper action when the test binary runs as a child:
+// syscalls of the test process itself are filtered out by the kernel
+// programs, so the tests make a child do them.
+const helperEnv = "RIPOSTE_SENSOR_TEST_HELPER"
+
+func TestMain(m *testing.M) {
+	if action := os.Getenv(helperEnv); action != "" {
+		if err := runHelper(action, os.Args[len(os.Args)-1]); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// runHelper performs one action with raw syscalls.
+func runHelper(action, arg string) error {
+	switch action {
+	case "open":
+		fd, err := unix.Openat(unix.AT_FDCWD, arg, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		return unix.Close(fd)
+	case "open-missing":
+		if _, err := unix.Openat(unix.AT_FDCWD, arg, unix.O_RDONLY, 0); err != unix.ENOENT {
+			return fmt.Errorf("open %s: err = %v, want ENOENT", arg, err)
+		}
+		return nil
+	case "connect-dup":
+		addr, err := net.ResolveTCPAddr("tcp4", arg)
+		if err != nil {
+			return err
+		}
+		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM, 0)
+		if err != nil {
+			return err
+		}
+		sa := &unix.SockaddrInet4{Port: addr.Port, Addr: [4]byte(addr.IP.To4())}
+		if err := unix.Connect(fd, sa); err != nil {
+			return err
+		}
+		if _, _, errno := unix.Syscall(unix.SYS_DUP2, uintptr(fd), 1, 0); errno != 0 {
+			return errno
+		}
+		return unix.Close(fd)
+	case "loop-getpid", "loop-open", "loop-exec", "loop-connect":
+		n, err := strconv.Atoi(arg)
+		if err != nil {
+			return err
+		}
+		return runLoop(action, n)
+	case "unlink":
+		if err := os.WriteFile(arg, nil, 0o600); err != nil {
+			return err
+		}
+		return unix.Unlinkat(unix.AT_FDCWD, arg, 0)
+	}
+	return fmt.Errorf("unknown helper action %q", action)
+}
+
+// runHelperChild runs the test binary as a helper child and returns its pid.
+func runHelperChild(t *testing.T, action, arg string) uint32 {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$", arg)
+	cmd.Env = append(os.Environ(), helperEnv+"="+action)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("helper %s %s: %v: %s", action, arg, err, out)
+	}
+	return uint32(cmd.Process.Pid)
+}

@@ -1,0 +1,281 @@
+package syscalls
+
+import (
+	"encoding/binary"
+	"net/netip"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/riposte-sec/riposte/sensor/event"
+)
+
+// Value is a rendered parameter: Text as evt.arg prints it, and Num as
+// evt.rawarg reads it when Numeric is set.
+type Value struct {
+	Text    string
+	Num     int64
+	Numeric bool
+}
+
+func number(n int64) Value { return Value{Text: strconv.FormatInt(n, 10), Num: n, Numeric: true} }
+
+func flagsValue(n uint64, text string) Value {
+	return Value{Text: text, Num: int64(n), Numeric: true}
+}
+
+// ResText renders a return value as Falco's evt.res does: SUCCESS, or the
+// errno name of a negative value.
+func ResText(res int64) string {
+	if res >= 0 {
+		return "SUCCESS"
+	}
+	if name := unix.ErrnoName(syscall.Errno(-res)); name != "" {
+		return name
+	}
+	return strconv.FormatInt(res, 10)
+}
+
+// ParamValue returns the value of prm for ev, which must be an event of
+// the syscall prm belongs to. It reports false when the value is not
+// available, such as the tuple of a file descriptor that is not a socket.
+func ParamValue(prm Param, ev *event.Event) (Value, bool) {
+	sc := ev.Syscall
+	if sc == nil {
+		return Value{}, false
+	}
+	arg := uint64(0)
+	if prm.Arg >= 0 && prm.Arg < len(sc.Args) {
+		arg = sc.Args[prm.Arg]
+	}
+	switch prm.Kind {
+	case KindRes:
+		if ev.Res < 0 {
+			return Value{Text: ResText(ev.Res), Num: ev.Res, Numeric: true}, true
+		}
+		return number(ev.Res), true
+	case KindFD, KindInt:
+		return number(int64(int32(arg))), true
+	case KindUint:
+		return number(int64(uint32(arg))), true
+	case KindHex:
+		return flagsValue(arg, "0x"+strconv.FormatUint(arg, 16)), true
+	case KindOct:
+		return flagsValue(arg, "0"+strconv.FormatUint(arg, 8)), true
+	case KindPath:
+		return Value{Text: sc.Path}, true
+	case KindPath2:
+		return Value{Text: sc.Path2}, true
+	case KindOpenFlags:
+		return flagsValue(arg, OpenFlagsText(uint32(arg))), true
+	case KindOpenHowFlags, KindOpenHowMode:
+		if len(sc.Addr) < 24 {
+			return Value{}, false
+		}
+		if prm.Kind == KindOpenHowMode {
+			mode := binary.LittleEndian.Uint64(sc.Addr[8:])
+			return flagsValue(mode, "0"+strconv.FormatUint(mode, 8)), true
+		}
+		flags := binary.LittleEndian.Uint64(sc.Addr)
+		return flagsValue(flags, OpenFlagsText(uint32(flags))), true
+	case KindSockaddr:
+		text, ok := SockaddrText(sc.Addr)
+		return Value{Text: text}, ok
+	case KindTuple:
+		if sc.FD == nil || !sc.FD.Type.IsSocket() {
+			return Value{}, false
+		}
+		return Value{Text: sc.FD.Name()}, true
+	case KindDomain:
+		return flagsValue(arg, DomainText(uint32(arg))), true
+	case KindFDDev:
+		if sc.FD == nil {
+			return Value{}, false
+		}
+		return flagsValue(uint64(sc.FD.Dev), "0x"+strconv.FormatUint(uint64(sc.FD.Dev), 16)), true
+	case KindFDIno:
+		if sc.FD == nil {
+			return Value{}, false
+		}
+		return number(int64(sc.FD.Ino)), true
+	case KindPtraceRequest:
+		return flagsValue(arg, PtraceRequestText(arg)), true
+	}
+	return Value{}, false
+}
+
+// Open flags on x86_64 (asm-generic/fcntl.h), in the order Falco prints
+// them.
+var openFlags = []struct {
+	bit  uint32
+	name string
+}{
+	{unix.O_APPEND, "O_APPEND"},
+	{unix.O_CREAT, "O_CREAT"},
+	{unix.O_DSYNC, "O_DSYNC"},
+	{unix.O_EXCL, "O_EXCL"},
+	{unix.O_NONBLOCK, "O_NONBLOCK"},
+	{unix.O_SYNC &^ unix.O_DSYNC, "O_SYNC"},
+	{unix.O_TRUNC, "O_TRUNC"},
+	{unix.O_DIRECT, "O_DIRECT"},
+	{unix.O_DIRECTORY, "O_DIRECTORY"},
+	// x/sys/unix defines O_LARGEFILE as 0 on amd64 because it is implied
+	// there; the kernel still reports the bit.
+	{0o100000, "O_LARGEFILE"},
+	{unix.O_NOFOLLOW, "O_NOFOLLOW"},
+	{unix.O_NOATIME, "O_NOATIME"},
+	{unix.O_CLOEXEC, "O_CLOEXEC"},
+	{unix.O_PATH, "O_PATH"},
+	{unix.O_TMPFILE &^ unix.O_DIRECTORY, "O_TMPFILE"},
+	{unix.O_NOCTTY, "O_NOCTTY"},
+}
+
+// OpenFlagsText renders open flags as O_* names joined by '|', starting
+// with the access mode.
+func OpenFlagsText(flags uint32) string {
+	var names []string
+	switch flags & unix.O_ACCMODE {
+	case unix.O_RDONLY:
+		names = append(names, "O_RDONLY")
+	case unix.O_WRONLY:
+		names = append(names, "O_WRONLY")
+	case unix.O_RDWR:
+		names = append(names, "O_RDWR")
+	}
+	for _, f := range openFlags {
+		if f.bit != 0 && flags&f.bit == f.bit {
+			names = append(names, f.name)
+		}
+	}
+	return strings.Join(names, "|")
+}
+
+// OpenReads and OpenWrites report the access mode of open flags.
+func OpenReads(flags uint32) bool {
+	mode := flags & unix.O_ACCMODE
+	return mode == unix.O_RDONLY || mode == unix.O_RDWR
+}
+
+// OpenWrites reports whether open flags request write access.
+func OpenWrites(flags uint32) bool {
+	mode := flags & unix.O_ACCMODE
+	return mode == unix.O_WRONLY || mode == unix.O_RDWR
+}
+
+// OpenCreates reports whether open flags may create the file.
+func OpenCreates(flags uint32) bool {
+	return flags&unix.O_CREAT != 0 || flags&(unix.O_TMPFILE&^unix.O_DIRECTORY) != 0
+}
+
+var domains = map[uint32]string{
+	unix.AF_UNIX: "AF_UNIX", unix.AF_INET: "AF_INET", unix.AF_INET6: "AF_INET6",
+	unix.AF_NETLINK: "AF_NETLINK", unix.AF_PACKET: "AF_PACKET", unix.AF_UNSPEC: "AF_UNSPEC",
+	unix.AF_BLUETOOTH: "AF_BLUETOOTH", unix.AF_VSOCK: "AF_VSOCK", unix.AF_ALG: "AF_ALG",
+}
+
+// DomainText renders a socket address family, such as AF_INET.
+func DomainText(d uint32) string {
+	if s, ok := domains[d]; ok {
+		return s
+	}
+	return strconv.FormatUint(uint64(d), 10)
+}
+
+var ptraceRequests = map[uint64]string{
+	unix.PTRACE_TRACEME: "PTRACE_TRACEME", unix.PTRACE_PEEKTEXT: "PTRACE_PEEKTEXT",
+	unix.PTRACE_PEEKDATA: "PTRACE_PEEKDATA", unix.PTRACE_PEEKUSR: "PTRACE_PEEKUSR",
+	unix.PTRACE_POKETEXT: "PTRACE_POKETEXT", unix.PTRACE_POKEDATA: "PTRACE_POKEDATA",
+	unix.PTRACE_POKEUSR: "PTRACE_POKEUSR", unix.PTRACE_CONT: "PTRACE_CONT",
+	unix.PTRACE_KILL: "PTRACE_KILL", unix.PTRACE_SINGLESTEP: "PTRACE_SINGLESTEP",
+	unix.PTRACE_GETREGS: "PTRACE_GETREGS", unix.PTRACE_SETREGS: "PTRACE_SETREGS",
+	unix.PTRACE_GETFPREGS: "PTRACE_GETFPREGS", unix.PTRACE_SETFPREGS: "PTRACE_SETFPREGS",
+	unix.PTRACE_ATTACH: "PTRACE_ATTACH", unix.PTRACE_DETACH: "PTRACE_DETACH",
+	unix.PTRACE_SYSCALL: "PTRACE_SYSCALL", unix.PTRACE_SETOPTIONS: "PTRACE_SETOPTIONS",
+	unix.PTRACE_GETEVENTMSG: "PTRACE_GETEVENTMSG", unix.PTRACE_GETSIGINFO: "PTRACE_GETSIGINFO",
+	unix.PTRACE_SETSIGINFO: "PTRACE_SETSIGINFO", unix.PTRACE_GETREGSET: "PTRACE_GETREGSET",
+	unix.PTRACE_SETREGSET: "PTRACE_SETREGSET", unix.PTRACE_SEIZE: "PTRACE_SEIZE",
+	unix.PTRACE_INTERRUPT: "PTRACE_INTERRUPT", unix.PTRACE_LISTEN: "PTRACE_LISTEN",
+}
+
+// PtraceRequestText renders a ptrace request, such as PTRACE_ATTACH.
+func PtraceRequestText(req uint64) string {
+	if s, ok := ptraceRequests[req]; ok {
+		return s
+	}
+	return strconv.FormatUint(req, 10)
+}
+
+// Sockaddr is a parsed socket address.
+type Sockaddr struct {
+	Family uint16
+	Addr   netip.Addr
+	Port   uint16
+	Path   string // unix sockets
+}
+
+// ParseSockaddr parses a raw sockaddr of family AF_INET, AF_INET6 or
+// AF_UNIX. It reports false for other families and short buffers.
+func ParseSockaddr(b []byte) (Sockaddr, bool) {
+	if len(b) < 2 {
+		return Sockaddr{}, false
+	}
+	s := Sockaddr{Family: binary.LittleEndian.Uint16(b)}
+	switch s.Family {
+	case unix.AF_INET:
+		if len(b) < 8 {
+			return Sockaddr{}, false
+		}
+		s.Port = binary.BigEndian.Uint16(b[2:])
+		s.Addr = netip.AddrFrom4([4]byte(b[4:8]))
+	case unix.AF_INET6:
+		if len(b) < 24 {
+			return Sockaddr{}, false
+		}
+		s.Port = binary.BigEndian.Uint16(b[2:])
+		s.Addr = netip.AddrFrom16([16]byte(b[8:24]))
+	case unix.AF_UNIX:
+		path := b[2:]
+		if i := indexNUL(path); i >= 0 && !(i == 0 && len(path) > 1) {
+			path = path[:i]
+		}
+		if len(path) > 0 && path[0] == 0 {
+			// Abstract socket: Falco prints a leading '@'.
+			s.Path = "@" + string(trimTrailingNUL(path[1:]))
+		} else {
+			s.Path = string(path)
+		}
+	default:
+		return Sockaddr{}, false
+	}
+	return s, true
+}
+
+func indexNUL(b []byte) int {
+	for i, c := range b {
+		if c == 0 {
+			return i
+		}
+	}
+	return -1
+}
+
+func trimTrailingNUL(b []byte) []byte {
+	for len(b) > 0 && b[len(b)-1] == 0 {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// SockaddrText renders a raw sockaddr as "addr:port" or a unix path.
+func SockaddrText(b []byte) (string, bool) {
+	s, ok := ParseSockaddr(b)
+	if !ok {
+		return "", false
+	}
+	if s.Family == unix.AF_UNIX {
+		return s.Path, true
+	}
+	return s.Addr.Unmap().String() + ":" + strconv.Itoa(int(s.Port)), true
+}

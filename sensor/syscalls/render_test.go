@@ -1,0 +1,74 @@
+package syscalls
+
+import (
+	"testing"
+
+	"github.com/riposte-sec/riposte/sensor/event"
+)
+
+func TestOpenFlagsText(t *testing.T) {
+	tests := []struct {
+		flags uint32
+		want  string
+	}{
+		{0, "O_RDONLY"},
+		{0o2000000, "O_RDONLY|O_CLOEXEC"},
+		{0o1101, "O_WRONLY|O_CREAT|O_TRUNC"},
+		{0o2 | 0o2000, "O_RDWR|O_APPEND"},
+		{0o100000, "O_RDONLY|O_LARGEFILE"},
+	}
+	for _, tt := range tests {
+		if got := OpenFlagsText(tt.flags); got != tt.want {
+			t.Errorf("OpenFlagsText(%#o) = %q, want %q", tt.flags, got, tt.want)
+		}
+	}
+	if !OpenReads(0) || OpenWrites(0) || !OpenWrites(1) || OpenReads(1) || !OpenReads(2) || !OpenWrites(2) {
+		t.Error("access mode checks wrong")
+	}
+}
+
+func TestParseSockaddr(t *testing.T) {
+	tests := []struct {
+		name string
+		raw  []byte
+		want string
+		ok   bool
+	}{
+		{"ipv4", []byte{2, 0, 0, 22, 192, 168, 1, 9, 0, 0, 0, 0, 0, 0, 0, 0}, "192.168.1.9:22", true},
+		{"ipv6", append([]byte{10, 0, 0x1f, 0x90, 0, 0, 0, 0}, append(make([]byte, 15), 1)...), "::1:8080", true},
+		{"unix path", append([]byte{1, 0}, "/run/docker.sock\x00\x00"...), "/run/docker.sock", true},
+		{"unix abstract", append([]byte{1, 0, 0}, "hidden"...), "@hidden", true},
+		{"short ipv4", []byte{2, 0, 0}, "", false},
+		{"netlink", []byte{16, 0, 0, 0}, "", false},
+		{"empty", nil, "", false},
+	}
+	for _, tt := range tests {
+		got, ok := SockaddrText(tt.raw)
+		if ok != tt.ok || got != tt.want {
+			t.Errorf("%s: SockaddrText = %q, %v; want %q, %v", tt.name, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestParamValues(t *testing.T) {
+	ev := &event.Event{Type: event.TypePtrace, Res: -1, Syscall: &event.Syscall{Args: [6]uint64{16, 1234, 0, 0}}}
+	s := ByType(event.TypePtrace)
+	want := map[string]string{"res": "EPERM", "request": "PTRACE_ATTACH", "pid": "1234"}
+	for _, prm := range s.Params {
+		v, ok := ParamValue(prm, ev)
+		if w, check := want[prm.Name]; check && (!ok || v.Text != w) {
+			t.Errorf("%s = %q, %v; want %q", prm.Name, v.Text, ok, w)
+		}
+	}
+	if ResText(0) != "SUCCESS" || ResText(-2) != "ENOENT" || ResText(-9999) != "-9999" {
+		t.Errorf("ResText wrong: %q %q %q", ResText(0), ResText(-2), ResText(-9999))
+	}
+}
+
+func FuzzParseSockaddr(f *testing.F) {
+	f.Add([]byte{2, 0, 0, 22, 192, 168, 1, 9})
+	f.Add(append([]byte{1, 0, 0}, "x"...))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		_, _ = SockaddrText(raw)
+	})
+}
