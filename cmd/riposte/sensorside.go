@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/riposte-sec/riposte/rules"
 	"github.com/riposte-sec/riposte/sensor"
@@ -36,7 +37,13 @@ func newSensorSide(engine *rules.Engine, sink detector.Sink, logger *slog.Logger
 		detector: det,
 		adapter:  extract.New(hostname, extract.NewUsers("/proc")),
 	}
-	s.sensor, err = sensor.New(sensor.Config{Handler: s.handle}, logger.With("component", "sensor"))
+	s.sensor, err = sensor.New(sensor.Config{
+		Handler:  s.handle,
+		Syscalls: extract.SensorTypes(engine.EventTypes()),
+		OnDrops: func(r sensor.DropReport) {
+			det.Raise(dropAlert(r, time.Now()))
+		},
+	}, logger.With("component", "sensor"))
 	if err != nil {
 		return nil, err
 	}

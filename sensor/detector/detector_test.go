@@ -226,3 +226,24 @@ func TestRetryStopsWithContext(t *testing.T) {
 		t.Errorf("calls = %d, want 1 before the context ended", inner.calls)
 	}
 }
+
+func TestDetectorRaise(t *testing.T) {
+	sink := &collector{}
+	d, err := New(Options{Engine: loadEngine(t), Sink: sink, Hostname: "node-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Raise(&alert.Alert{Rule: "Riposte internal: syscall event drop", Source: "internal"})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := d.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := sink.snapshot()
+	if len(got) != 1 {
+		t.Fatalf("got %d alerts, want 1", len(got))
+	}
+	if got[0].UUID == "" || got[0].Hostname != "node-1" {
+		t.Errorf("raised alert = %+v, want a uuid and hostname node-1", got[0])
+	}
+}
