@@ -42,9 +42,9 @@
 //     take an index: 0 is the process itself, 1 its parent, 2 the
 //     grandparent. Without an index (ref.Index == AnyIndex) append every
 //     ancestor from the parent up; a check matches when any of them does.
-//   - fd.ip, fd.net and fd.port append both ends of the socket (client and
-//     server); fd.cnet, fd.snet, fd.lnet and fd.rnet append one address, which
-//     the engine tests against CIDR networks.
+//   - fd.ip, fd.net and fd.port append both ends of the socket, client and
+//     server. fd.cnet, fd.snet, fd.lnet and fd.rnet append one address, and
+//     the engine tests it against CIDR networks.
 //   - Times (TypeAbsTime) are nanoseconds since the Unix epoch; durations
 //     (TypeRelTime) are nanoseconds. evt.time and its variants are the event
 //     timestamp; the engine formats them.
