@@ -241,15 +241,18 @@ var byName = func() map[string]ID {
 	return m
 }()
 
-// Values appends the values of ref for ev to dst, as the engine reads them:
+// Values appends the values of ref for ev to dst, as the engine reads them.
 // evt.type and syscall.type come from ev.Type(), evt.source is "syscall",
-// and every other field comes from ev.Extract.
+// and evt.dir is "<" because every event describes a completed syscall (an
+// exit event in Falco's terms). Every other field comes from ev.Extract.
 func Values(ev Event, ref *Ref, dst []Value) []Value {
 	switch ref.Field {
 	case EvtType, SyscallType:
 		return append(dst, Value{Str: ev.Type().String()})
 	case EvtSource:
 		return append(dst, Value{Str: "syscall"})
+	case EvtDir:
+		return append(dst, Value{Str: "<"})
 	}
 	return ev.Extract(ref, dst)
 }
