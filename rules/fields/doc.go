@@ -35,8 +35,9 @@
 //
 // # Conventions
 //
-//   - The engine reads evt.type and syscall.type from Type and sets
-//     evt.source to "syscall", so Extract never receives those references.
+//   - The engine reads evt.type and syscall.type from Type, sets evt.source
+//     to "syscall" and evt.dir to "<" (every event is a completed syscall),
+//     so Extract never receives those references.
 //   - evt.num starts at 1: rules use evt.num=0 as "never".
 //   - Ancestor fields (proc.aname, proc.apid, proc.aexe, proc.aexepath)
 //     take an index: 0 is the process itself, 1 its parent, 2 the

@@ -361,6 +361,15 @@ func TestRegexIsAnchored(t *testing.T) {
 	}
 }
 
+func TestEngineAnsweredFields(t *testing.T) {
+	ev := rulestest.New("connect")
+	for _, cond := range []string{"evt.type = connect", "syscall.type = connect", "evt.source = syscall", "evt.dir = <", "tolower(evt.type) = connect"} {
+		if !match(t, cond, ev) {
+			t.Errorf("%s = false", cond)
+		}
+	}
+}
+
 func TestMissingValues(t *testing.T) {
 	ev := rulestest.New("open", "proc.name", "cat")
 	for _, cond := range []string{"fd.cport = 80", "fd.cport != 80", "fd.cport exists", "fd.name contains x", "fd.name != x", "fd.name in (x)"} {

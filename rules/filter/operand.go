@@ -15,6 +15,7 @@ const (
 	fromExtractor   operandKind = iota // the event's Extract
 	fromEventType                      // the name of ev.Type()
 	fromSource                         // the constant "syscall"
+	fromDirection                      // the constant "<"
 	fromTransformer                    // a transformer over another operand
 )
 
@@ -57,6 +58,8 @@ func (o *operand) extract(ev fields.Event, dst []fields.Value) []fields.Value {
 		return append(dst, fields.Value{Str: ev.Type().String()})
 	case fromSource:
 		return append(dst, fields.Value{Str: "syscall"})
+	case fromDirection:
+		return append(dst, fields.Value{Str: "<"})
 	case fromTransformer:
 		return o.transform(ev, dst)
 	}
@@ -125,6 +128,8 @@ func (c *compiler) operand(e condition.Expr, rhs bool) (*operand, error) {
 			o.kind = fromEventType
 		case fields.EvtSource:
 			o.kind = fromSource
+		case fields.EvtDir:
+			o.kind = fromDirection
 		default:
 			o.slot = c.c.fieldSlot(ref.Text)
 		}
