@@ -363,7 +363,7 @@ func TestRegexIsAnchored(t *testing.T) {
 
 func TestEngineAnsweredFields(t *testing.T) {
 	ev := rulestest.New("connect")
-	for _, cond := range []string{"evt.type = connect", "syscall.type = connect", "evt.source = syscall", "evt.dir = <", "tolower(evt.type) = connect"} {
+	for _, cond := range []string{"evt.type = connect", "syscall.type = connect", "evt.source = syscall", "evt.dir = <", "tolower(evt.source) = syscall"} {
 		if !match(t, cond, ev) {
 			t.Errorf("%s = false", cond)
 		}
