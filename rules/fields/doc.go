@@ -50,8 +50,8 @@
 //     (TypeRelTime) are nanoseconds. evt.time and its variants are the event
 //     timestamp; the engine formats them.
 //   - evt.arg.NAME, evt.arg[NAME] and evt.arg[N] arrive with ref.Key set to
-//     the parameter name, or ref.Index to its position; render the value as
-//     Falco does (flags as "O_RDONLY|O_CLOEXEC", errors as "ENOENT").
+//     the parameter name, or ref.Index to its position. Render the value as
+//     Falco does: flags as "O_RDONLY|O_CLOEXEC", errors as "ENOENT".
 //   - container.id is the 12-character short ID, or "host" outside
 //     containers.
 //

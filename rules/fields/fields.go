@@ -99,8 +99,8 @@ const (
 	FlagDeprecated
 	// FlagAnyValue marks fields that can extract several values, such as
 	// proc.aname without an index (every ancestor) or fd.ip (both ends of a
-	// socket): a check holds when it holds for any of the values, and outputs
-	// print them separated by spaces.
+	// socket). A check holds when it holds for any of the values, and
+	// outputs print them separated by spaces.
 	FlagAnyValue
 )
 
