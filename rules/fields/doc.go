@@ -14,8 +14,8 @@
 //
 // An event source implements [Event]: Type returns the syscall, and Extract
 // switches on ref.Field (the ID constants of this package, such as [ProcName])
-// and appends the value into dst, using the member of [Value] that matches the
-// field's [Type]:
+// and appends the value into dst, using the member of [Value] that matches
+// ref.Type (the field's [Type], or the parameter's for evt.rawarg):
 //
 //	func (e *execEvent) Extract(ref *fields.Ref, dst []fields.Value) []fields.Value {
 //		switch ref.Field {

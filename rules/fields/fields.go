@@ -164,6 +164,9 @@ type Ref struct {
 	// Text is the reference as written, such as "proc.aname[2]"; outputs use
 	// it as the output_fields key.
 	Text string
+	// Type is the type of the values: the field's type, except for
+	// evt.rawarg.NAME, whose type is the raw type of parameter NAME.
+	Type Type
 }
 
 // Info returns the catalogue entry of the referenced field.
@@ -231,7 +234,10 @@ func All() []*Field {
 
 // IsParam reports whether name is the name of a parameter of some syscall
 // event, as accepted by evt.arg.NAME.
-func IsParam(name string) bool { return eventParams[name] }
+func IsParam(name string) bool {
+	_, ok := eventParams[name]
+	return ok
+}
 
 var byName = func() map[string]ID {
 	m := make(map[string]ID, maxID)

@@ -556,3 +556,15 @@ func TestMatchDoesNotAllocate(t *testing.T) {
 		t.Errorf("Match allocates %v times per event, want 0", n)
 	}
 }
+
+func TestRawArgTypes(t *testing.T) {
+	ev := rulestest.New("open", "evt.rawarg.res", -2, "evt.rawarg.name", "/etc/passwd")
+	for _, cond := range []string{"evt.rawarg.res < 0", "evt.rawarg.name startswith /etc", "evt.rawarg.res = -2"} {
+		if !match(t, cond, ev) {
+			t.Errorf("%s = false", cond)
+		}
+	}
+	if _, _, err := compile(t, "evt.rawarg.res = abc"); err == nil {
+		t.Error("evt.rawarg.res = abc compiled; res is numeric")
+	}
+}

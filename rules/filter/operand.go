@@ -122,7 +122,7 @@ func (c *compiler) operand(e condition.Expr, rhs bool) (*operand, error) {
 		if info.Has(fields.FlagDeprecated) {
 			c.warn("LOAD_DEPRECATED_ITEM", "usage of deprecated field '"+info.Name+"' has been detected in the rule condition", e.At)
 		}
-		o := &operand{kind: fromExtractor, ref: ref, info: info, typ: info.Type, text: ref.Text, slot: -1}
+		o := &operand{kind: fromExtractor, ref: ref, info: info, typ: ref.Type, text: ref.Text, slot: -1}
 		switch info.ID {
 		case fields.EvtType, fields.SyscallType:
 			o.kind = fromEventType
