@@ -75,7 +75,7 @@ func (f *Filter) Match(ev fields.Event, s *Scratch) bool {
 // MatchCurrent reports whether ev satisfies the filter, reusing the results
 // of subexpressions that filters of the same Compiler already computed for
 // ev since the last NextEvent, which must have been given ev's type. Events
-// whose type is not among the filter's event types do not match; the
+// whose type is not among the filter's event types do not match. The
 // compiled evaluators rely on that, because they fold event-type checks to
 // constants for those types. Evaluating several filters of one Compiler on
 // one event this way evaluates each shared subexpression (a macro used by
@@ -326,6 +326,7 @@ func (c *compiler) node(n condition.Node) (evaluator, error) {
 		// with the same types.
 		key += "\x00" + typesKey(c.types)
 	}
+
 	if m, ok := c.c.interned[key]; ok {
 		if !m.cheap && (m.last == c.id || !m.types.Intersect(c.types).Empty()) {
 			m.shared = true
@@ -335,6 +336,7 @@ func (c *compiler) node(n condition.Node) (evaluator, error) {
 		c.warnings = append(c.warnings, m.warnings...)
 		return m, nil
 	}
+
 	before := len(c.warnings)
 	e, err := c.build(n)
 	if err != nil {
