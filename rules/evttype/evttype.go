@@ -179,3 +179,21 @@ func (s Set) KernelCodes() int {
 	}
 	return n
 }
+
+// FromX86Syscall returns the event type of x86-64 syscall number nr, or
+// None when the syscall has no event type of its own name.
+func FromX86Syscall(nr int) Type { return x86Syscalls[nr] }
+
+// X86Syscalls returns the x86-64 syscall numbers of the types in s, in
+// ascending order. Types that are not syscalls, such as procexit or
+// container, have no number and are left out.
+func (s Set) X86Syscalls() []int {
+	var out []int
+	for nr, t := range x86Syscalls {
+		if s.Has(t) {
+			out = append(out, nr)
+		}
+	}
+	sort.Ints(out)
+	return out
+}

@@ -88,3 +88,24 @@ func TestKernelCodes(t *testing.T) {
 		t.Errorf("everything but execve covers %d codes, want more than 100", n)
 	}
 }
+
+func TestX86Syscalls(t *testing.T) {
+	tests := []struct {
+		nr   int
+		want Type
+	}{
+		{59, Execve}, {322, Execveat}, {257, Openat}, {2, Open}, {42, Connect}, {56, Clone}, {435, Clone3}, {437, Openat2},
+	}
+	for _, tt := range tests {
+		if got := FromX86Syscall(tt.nr); got != tt.want {
+			t.Errorf("FromX86Syscall(%d) = %v, want %v", tt.nr, got, tt.want)
+		}
+	}
+	if FromX86Syscall(100000) != None {
+		t.Error("an unknown number has a type")
+	}
+	got := NewSet(Execve, Execveat, Procexit, Openat).X86Syscalls()
+	if len(got) != 3 || got[0] != 59 || got[1] != 257 || got[2] != 322 {
+		t.Errorf("X86Syscalls = %v, want [59 257 322]", got)
+	}
+}

@@ -99,8 +99,8 @@ const (
 	FlagDeprecated
 	// FlagAnyValue marks fields that can extract several values, such as
 	// proc.aname without an index (every ancestor) or fd.ip (both ends of a
-	// socket): a check holds when it holds for any of the values, and outputs
-	// print them separated by spaces.
+	// socket). A check holds when it holds for any of the values, and
+	// outputs print them separated by spaces.
 	FlagAnyValue
 )
 
@@ -164,6 +164,9 @@ type Ref struct {
 	// Text is the reference as written, such as "proc.aname[2]"; outputs use
 	// it as the output_fields key.
 	Text string
+	// Type is the type of the values: the field's type, except for
+	// evt.rawarg.NAME, whose type is the raw type of parameter NAME.
+	Type Type
 }
 
 // Info returns the catalogue entry of the referenced field.
@@ -231,7 +234,10 @@ func All() []*Field {
 
 // IsParam reports whether name is the name of a parameter of some syscall
 // event, as accepted by evt.arg.NAME.
-func IsParam(name string) bool { return eventParams[name] }
+func IsParam(name string) bool {
+	_, ok := eventParams[name]
+	return ok
+}
 
 var byName = func() map[string]ID {
 	m := make(map[string]ID, maxID)
@@ -241,15 +247,18 @@ var byName = func() map[string]ID {
 	return m
 }()
 
-// Values appends the values of ref for ev to dst, as the engine reads them:
+// Values appends the values of ref for ev to dst, as the engine reads them.
 // evt.type and syscall.type come from ev.Type(), evt.source is "syscall",
-// and every other field comes from ev.Extract.
+// and evt.dir is "<" because every event describes a completed syscall (an
+// exit event in Falco's terms). Every other field comes from ev.Extract.
 func Values(ev Event, ref *Ref, dst []Value) []Value {
 	switch ref.Field {
 	case EvtType, SyscallType:
 		return append(dst, Value{Str: ev.Type().String()})
 	case EvtSource:
 		return append(dst, Value{Str: "syscall"})
+	case EvtDir:
+		return append(dst, Value{Str: "<"})
 	}
 	return ev.Extract(ref, dst)
 }

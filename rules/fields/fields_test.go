@@ -38,6 +38,14 @@ func TestResolve(t *testing.T) {
 			t.Errorf("Resolve(%s, %q) = %+v", tt.name, tt.arg, *ref)
 		}
 	}
+	raw, err := Resolve("evt.rawarg.name", "", false)
+	if err != nil || raw.Type != TypeString {
+		t.Errorf("evt.rawarg.name: type %v, error %v; want string", raw, err)
+	}
+	raw, err = Resolve("evt.rawarg.res", "", false)
+	if err != nil || raw.Type != TypeInt64 {
+		t.Errorf("evt.rawarg.res: type %v, error %v; want int64", raw, err)
+	}
 	bad := []struct {
 		name, arg string
 		hasArg    bool

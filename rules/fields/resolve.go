@@ -66,7 +66,7 @@ func Resolve(name, arg string, hasArg bool) (*Ref, error) {
 }
 
 func resolveArg(f *Field, text, arg string, hasArg bool) (*Ref, error) {
-	ref := &Ref{Field: f.ID, Index: AnyIndex, HasArg: hasArg, Text: text}
+	ref := &Ref{Field: f.ID, Index: AnyIndex, HasArg: hasArg, Text: text, Type: f.Type}
 	if !hasArg {
 		if f.Has(FlagArgRequired) {
 			return nil, &UnknownFieldError{Text: text, Reason: "the field requires an argument, such as " + f.Name + example(f.Arg)}
@@ -100,10 +100,12 @@ func resolveArg(f *Field, text, arg string, hasArg bool) (*Ref, error) {
 		}
 		ref.Key = arg
 	case ArgParamName:
-		if !IsParam(arg) {
+		typ, ok := eventParams[arg]
+		if !ok {
 			return nil, &UnknownFieldError{Text: text, Reason: fmt.Sprintf("%q is not a parameter of any event", arg)}
 		}
 		ref.Key = arg
+		ref.Type = typ
 	}
 	return ref, nil
 }

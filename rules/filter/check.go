@@ -133,7 +133,15 @@ func (c *compiler) eventTypeCheck(n *condition.Check, left *operand, op opcode, 
 		}
 		set.Add(t)
 	}
-	return &typeSetEval{set: set, negate: op == opNe}, nil
+	negate := op == opNe
+	// The filter runs only for events of its types (c.types), so a check
+	// that every one of them passes, or none does, is a constant.
+	if in := set.Intersect(c.types); in == c.types {
+		return constEval(!negate), nil
+	} else if in.Empty() {
+		return constEval(negate), nil
+	}
+	return &typeSetEval{set: set, negate: negate}, nil
 }
 
 // unknownEventType wraps an unknown evt.type name so that errors.Is matches

@@ -8,6 +8,7 @@ import (
 	"github.com/riposte-sec/riposte/rules/condition"
 	"github.com/riposte-sec/riposte/rules/evttype"
 	"github.com/riposte-sec/riposte/rules/fields"
+	"strconv"
 )
 
 // Filter is a compiled condition. It is immutable and safe for concurrent use.
@@ -73,12 +74,18 @@ func (f *Filter) Match(ev fields.Event, s *Scratch) bool {
 
 // MatchCurrent reports whether ev satisfies the filter, reusing the results
 // of subexpressions that filters of the same Compiler already computed for
-// ev since the last NextEvent, which must have been given ev's type. Evaluating several filters of one Compiler on
+// ev since the last NextEvent, which must have been given ev's type. Events
+// whose type is not among the filter's event types do not match. The
+// compiled evaluators rely on that, because they fold event-type checks to
+// constants for those types. Evaluating several filters of one Compiler on
 // one event this way evaluates each shared subexpression (a macro used by
 // many rules, say) once.
 func (f *Filter) MatchCurrent(ev fields.Event, s *Scratch) bool {
 	if len(s.memo) < f.c.slots || len(s.fields) < f.c.fieldSlots {
 		s.grow(f.c)
+	}
+	if !f.types.Has(s.typ) {
+		return false
 	}
 	if f.guard >= 0 {
 		if e := &s.memo[f.guard]; e.gen == s.gen && !e.val {
@@ -222,6 +229,8 @@ func unwrap(e evaluator) evaluator {
 
 func unwrapChildren(e evaluator) evaluator {
 	switch e := e.(type) {
+	case *memoEval:
+		return unwrap(e)
 	case andEval:
 		// Unshared conjunctions inside a conjunction are spliced into it:
 		// (a and b) and c evaluates as a and b and c, with fewer calls.
@@ -311,6 +320,13 @@ func (c *compiler) warn(code, msg string, pos condition.Pos) {
 // compiled before.
 func (c *compiler) node(n condition.Node) (evaluator, error) {
 	key := n.String()
+	if hasTypeCheck(n) {
+		// Event-type checks fold to constants for the filter's event
+		// types, so such subexpressions are shared only between filters
+		// with the same types.
+		key += "\x00" + typesKey(c.types)
+	}
+
 	if m, ok := c.c.interned[key]; ok {
 		if !m.cheap && (m.last == c.id || !m.types.Intersect(c.types).Empty()) {
 			m.shared = true
@@ -320,10 +336,19 @@ func (c *compiler) node(n condition.Node) (evaluator, error) {
 		c.warnings = append(c.warnings, m.warnings...)
 		return m, nil
 	}
+
 	before := len(c.warnings)
 	e, err := c.build(n)
 	if err != nil {
 		return nil, err
+	}
+	switch e := e.(type) {
+	case constEval:
+		return e, nil
+	case *memoEval:
+		// Folding left a single child, which is already interned.
+		c.c.interned[key] = e
+		return e, nil
 	}
 	m := &memoEval{inner: e, types: c.types, last: c.id, warnings: c.warnings[before:len(c.warnings):len(c.warnings)]}
 	// An event-type test costs less than its memo lookup.
@@ -339,17 +364,28 @@ func (c *compiler) build(n condition.Node) (evaluator, error) {
 		if err != nil {
 			return nil, err
 		}
-		return andEval(children), nil
+		kept, folded := fold(children, false)
+		if folded != nil {
+			return folded, nil
+		}
+		return andEval(kept), nil
 	case *condition.Or:
 		children, err := c.nodes(n.Children)
 		if err != nil {
 			return nil, err
 		}
-		return orEval(children), nil
+		kept, folded := fold(children, true)
+		if folded != nil {
+			return folded, nil
+		}
+		return orEval(kept), nil
 	case *condition.Not:
 		child, err := c.node(n.Child)
 		if err != nil {
 			return nil, err
+		}
+		if v, ok := child.(constEval); ok {
+			return !v, nil
 		}
 		return &notEval{child}, nil
 	case *condition.Check:
@@ -374,6 +410,58 @@ func (c *compiler) nodes(ns []condition.Node) ([]evaluator, error) {
 
 type evaluator interface {
 	eval(ev fields.Event, s *Scratch) bool
+}
+
+// constEval is a subexpression whose value is known at compile time, such
+// as an event-type check that every event the filter runs for passes.
+type constEval bool
+
+func (c constEval) eval(fields.Event, *Scratch) bool { return bool(c) }
+
+// fold drops the constant children of a conjunction (or false) or of a
+// disjunction (or true). It returns the whole node's value instead when a
+// child decides it, or when no child is left, and the only child when one
+// is left.
+func fold(children []evaluator, or bool) ([]evaluator, evaluator) {
+	kept := children[:0:0]
+	for _, c := range children {
+		v, ok := c.(constEval)
+		if !ok {
+			kept = append(kept, c)
+			continue
+		}
+		if bool(v) == or {
+			return nil, v
+		}
+	}
+	switch len(kept) {
+	case 0:
+		return nil, constEval(!or)
+	case 1:
+		return nil, kept[0]
+	}
+	return kept, nil
+}
+
+// hasTypeCheck reports whether n compares evt.type or syscall.type.
+func hasTypeCheck(n condition.Node) bool {
+	found := false
+	condition.Walk(n, func(n condition.Node) bool {
+		if c, ok := n.(*condition.Check); ok && isTypeField(c.Left) {
+			found = true
+		}
+		return !found
+	})
+	return found
+}
+
+func typesKey(s evttype.Set) string {
+	var b []byte
+	for _, w := range s {
+		b = strconv.AppendUint(b, w, 16)
+		b = append(b, ',')
+	}
+	return string(b)
 }
 
 type andEval []evaluator

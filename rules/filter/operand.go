@@ -15,6 +15,7 @@ const (
 	fromExtractor   operandKind = iota // the event's Extract
 	fromEventType                      // the name of ev.Type()
 	fromSource                         // the constant "syscall"
+	fromDirection                      // the constant "<"
 	fromTransformer                    // a transformer over another operand
 )
 
@@ -57,6 +58,8 @@ func (o *operand) extract(ev fields.Event, dst []fields.Value) []fields.Value {
 		return append(dst, fields.Value{Str: ev.Type().String()})
 	case fromSource:
 		return append(dst, fields.Value{Str: "syscall"})
+	case fromDirection:
+		return append(dst, fields.Value{Str: "<"})
 	case fromTransformer:
 		return o.transform(ev, dst)
 	}
@@ -119,12 +122,14 @@ func (c *compiler) operand(e condition.Expr, rhs bool) (*operand, error) {
 		if info.Has(fields.FlagDeprecated) {
 			c.warn("LOAD_DEPRECATED_ITEM", "usage of deprecated field '"+info.Name+"' has been detected in the rule condition", e.At)
 		}
-		o := &operand{kind: fromExtractor, ref: ref, info: info, typ: info.Type, text: ref.Text, slot: -1}
+		o := &operand{kind: fromExtractor, ref: ref, info: info, typ: ref.Type, text: ref.Text, slot: -1}
 		switch info.ID {
 		case fields.EvtType, fields.SyscallType:
 			o.kind = fromEventType
 		case fields.EvtSource:
 			o.kind = fromSource
+		case fields.EvtDir:
+			o.kind = fromDirection
 		default:
 			o.slot = c.c.fieldSlot(ref.Text)
 		}

@@ -167,7 +167,9 @@ func (k *compiler) resolve(n condition.Node, lookup func(string) *macroDef, src 
 	return n, nil
 }
 
-// rule compiles one rule.
+// rule compiles one rule: its exceptions, output and condition, in Falco's
+// order. A rule of an unknown source, or one that skip-if-unknown-filter
+// drops, comes back without a Filter.
 func (k *compiler) rule(r *ruleDef) (*Rule, error) {
 	out := &Rule{
 		Name: r.name, Desc: r.desc, Condition: r.cond, Output: r.output, Priority: r.priority,
@@ -175,49 +177,114 @@ func (k *compiler) rule(r *ruleDef) (*Rule, error) {
 		CaptureDuration: r.captureDuration, WarnEvttypes: r.warnEvttypes, SkipIfUnknown: r.skipUnknown,
 		File: r.src.file,
 	}
-
 	out.Line, out.Column = r.src.pos()
 	for _, ex := range r.exceptions {
 		out.ExceptionFields = append(out.ExceptionFields, ex.fields...)
 	}
 
-	warn := func(code, text string, line, col int) {
-		if line == 0 {
-			line, col = r.src.pos()
-		}
-		k.l.warn(Message{Code: code, Text: text, File: r.src.file, Line: line, Column: col, ItemType: "rule", ItemName: r.name})
-	}
-
+	rc := &ruleCompile{k: k, r: r, out: out}
 	if r.source != "syscall" {
-		warn(WarnUnknownSource, "Unknown source "+r.source+", skipping", 0, 0)
+		rc.warn(WarnUnknownSource, "Unknown source "+r.source+", skipping", 0, 0)
 		k.markUsage(r)
 		return out, nil
 	}
 
-	// Falco parenthesizes the condition only when the rule has exceptions,
-	// so that syntax errors of plain conditions keep their messages.
-	wrapped, shift := r.cond, 0
-	if len(r.exceptions) > 0 {
-		wrapped, shift = "("+r.cond+")", 1
+	cond, err := rc.conditionText()
+	if err != nil {
+		return nil, err
 	}
 
-	cond := wrapped
+	format, err := rc.output()
+	if err != nil || format == nil {
+		return rc.result(err)
+	}
+
+	f, err := rc.filter(cond)
+	if err != nil || f == nil {
+		return rc.result(err)
+	}
+
+	out.Filter = f
+	out.Format = format
+	out.EventTypes = f.EventTypes()
+	if r.warnEvttypes && !out.EventTypes.Empty() && out.EventTypes.KernelCodes() > 100 {
+		rc.warn(WarnNoEvttype, "Rule matches too many evt.type values. This has a significant performance penalty.", 0, 0)
+	}
+	return out, nil
+}
+
+// ruleCompile is the state of compiling one rule.
+type ruleCompile struct {
+	k   *compiler
+	r   *ruleDef
+	out *Rule
+	// wrapped is the condition as the parser offsets refer to it, and shift
+	// the length of the prefix the loader added to it.
+	wrapped string
+	shift   int
+}
+
+// result returns the rule without a filter when err is nil (a rule that
+// skip-if-unknown-filter dropped), else the error.
+func (rc *ruleCompile) result(err error) (*Rule, error) {
+	if err != nil {
+		return nil, err
+	}
+	return rc.out, nil
+}
+
+func (rc *ruleCompile) warn(code, text string, line, col int) {
+	r := rc.r
+	if line == 0 {
+		line, col = r.src.pos()
+	}
+	rc.k.l.warn(Message{Code: code, Text: text, File: r.src.file, Line: line, Column: col, ItemType: "rule", ItemName: r.name})
+}
+
+// skipUnknown reports whether err is an unknown-field error that the rule's
+// skip-if-unknown-filter turns into a warning, and warns if so.
+func (rc *ruleCompile) skipUnknown(err error) bool {
+	if !rc.r.skipUnknown || !errors.Is(err, fields.ErrUnknownField) {
+		return false
+	}
+	rc.warn(WarnUnknownFilter, err.Error(), 0, 0)
+	return true
+}
+
+// conditionText returns the condition with the exceptions appended.
+func (rc *ruleCompile) conditionText() (string, error) {
+	r := rc.r
+	// Falco parenthesizes the condition only when the rule has exceptions,
+	// so that syntax errors of plain conditions keep their messages.
+	rc.wrapped, rc.shift = r.cond, 0
+	if len(r.exceptions) > 0 {
+		rc.wrapped, rc.shift = "("+r.cond+")", 1
+	}
+
+	cond := rc.wrapped
 	for _, ex := range r.exceptions {
 		text, err := ex.conditionText()
 		if err != nil {
-			return nil, err
+			return "", err
 		}
 		if text != "" {
 			cond += " and not " + text
 		}
 	}
+	return cond, nil
+}
 
+// output compiles the rule's output with the suggested and appended parts
+// and the extra output fields. It returns a nil format when
+// skip-if-unknown-filter drops the rule.
+func (rc *ruleCompile) output() (*output.Format, error) {
+	r, opts := rc.r, rc.k.l.opts
 	text := r.output
-	if k.l.opts.SuggestedOutput {
+	if opts.SuggestedOutput {
 		text = withSuggested(text)
 	}
 	extras := map[string]string{}
-	for _, a := range k.l.opts.AppendOutput {
+	for _, a := range opts.AppendOutput {
 		if !a.selects(r) {
 			continue
 		}
@@ -229,17 +296,15 @@ func (k *compiler) rule(r *ruleDef) (*Rule, error) {
 		}
 	}
 
-	format, owarns, err := output.Compile(text)
+	format, warns, err := output.Compile(text)
 	if err != nil {
-		if r.skipUnknown && errors.Is(err, fields.ErrUnknownField) {
-			warn(WarnUnknownFilter, err.Error(), 0, 0)
-			return out, nil
+		if rc.skipUnknown(err) {
+			return nil, nil
 		}
 		return nil, &itemError{code: ErrCompileOutput, text: err.Error()}
 	}
-
-	for _, w := range owarns {
-		warn(w.Code, w.Msg, 0, 0)
+	for _, w := range warns {
+		rc.warn(w.Code, w.Msg, 0, 0)
 	}
 
 	for name, f := range extras {
@@ -247,16 +312,23 @@ func (k *compiler) rule(r *ruleDef) (*Rule, error) {
 		if err != nil {
 			return nil, &itemError{code: ErrCompileOutput, text: "extra output field " + name + ": " + err.Error()}
 		}
-		if out.Extra == nil {
-			out.Extra = map[string]*output.Format{}
+		if rc.out.Extra == nil {
+			rc.out.Extra = map[string]*output.Format{}
 		}
-		out.Extra[name] = ef
+		rc.out.Extra[name] = ef
 	}
+	return format, nil
+}
 
-	text = k.c.substituteLists(cond)
+// filter substitutes lists in cond, parses it, resolves its macros and
+// compiles it. It returns a nil filter when skip-if-unknown-filter drops the
+// rule.
+func (rc *ruleCompile) filter(cond string) (*filter.Filter, error) {
+	k, r := rc.k, rc.r
+	text := k.c.substituteLists(cond)
 	ast, err := condition.Parse(text, condition.RuleMaxDepth)
 	if err != nil {
-		return nil, k.syntaxError(err, r.condSrc, wrapped, text, shift)
+		return nil, k.syntaxError(err, r.condSrc, rc.wrapped, text, rc.shift)
 	}
 
 	all := func(name string) *macroDef { return k.c.macroByName[name] }
@@ -266,37 +338,28 @@ func (k *compiler) rule(r *ruleDef) (*Rule, error) {
 	}
 
 	for _, p := range filter.UnsafeNAChecks(ast) {
-		line, col := k.position(r.condSrc, wrapped, text, p.Offset, shift)
-		warn(WarnUnsafeNACheck, "comparing a field of this source with '<NA>' is unsafe: the field never has that value", line, col)
+		line, col := k.position(r.condSrc, rc.wrapped, text, p.Offset, rc.shift)
+		rc.warn(WarnUnsafeNACheck, "comparing a field of this source with '<NA>' is unsafe: the field never has that value", line, col)
 	}
 
-	f, fwarns, err := k.filters.Compile(ast)
-	for _, w := range fwarns {
-		line, col := k.position(r.condSrc, wrapped, text, w.Pos.Offset, shift)
-		warn(w.Code, w.Msg, line, col)
+	f, warns, err := k.filters.Compile(ast)
+	for _, w := range warns {
+		line, col := k.position(r.condSrc, rc.wrapped, text, w.Pos.Offset, rc.shift)
+		rc.warn(w.Code, w.Msg, line, col)
+	}
+	if err == nil {
+		return f, nil
+	}
+	if rc.skipUnknown(err) {
+		return nil, nil
 	}
 
-	if err != nil {
-		if r.skipUnknown && errors.Is(err, fields.ErrUnknownField) {
-			warn(WarnUnknownFilter, err.Error(), 0, 0)
-			return out, nil
-		}
-		line, col := r.condSrc.pos()
-		var ce *filter.CompileError
-		if errors.As(err, &ce) {
-			line, col = k.position(r.condSrc, wrapped, text, ce.Pos.Offset, shift)
-		}
-		return nil, &condError{code: ErrCompileCondition, text: err.Error(), line: line, col: col}
+	line, col := r.condSrc.pos()
+	var ce *filter.CompileError
+	if errors.As(err, &ce) {
+		line, col = k.position(r.condSrc, rc.wrapped, text, ce.Pos.Offset, rc.shift)
 	}
-
-	out.Filter = f
-	out.Format = format
-	out.EventTypes = f.EventTypes()
-	if r.warnEvttypes && !out.EventTypes.Empty() && out.EventTypes.KernelCodes() > 100 {
-		warn(WarnNoEvttype, "Rule matches too many evt.type values. This has a significant performance penalty.", 0, 0)
-	}
-
-	return out, nil
+	return nil, &condError{code: ErrCompileCondition, text: err.Error(), line: line, col: col}
 }
 
 // withSuggested appends the suggested fields that the output does not

@@ -66,7 +66,7 @@ var selfField = map[fields.ID]string{
 func (e *Event) Extract(ref *fields.Ref, dst []fields.Value) []fields.Value {
 	info := ref.Info()
 	if v, ok := e.Fields[ref.Text]; ok {
-		return appendValues(dst, info.Type, v)
+		return appendValues(dst, ref.Type, v)
 	}
 
 	if ref.HasArg {
@@ -75,12 +75,12 @@ func (e *Event) Extract(ref *fields.Ref, dst []fields.Value) []fields.Value {
 				break
 			}
 			if v, ok := e.Fields[key]; ok {
-				return appendValues(dst, info.Type, v)
+				return appendValues(dst, ref.Type, v)
 			}
 		}
 		if ref.Index != fields.AnyIndex {
 			if v, ok := e.Fields[info.Name+"["+strconv.Itoa(ref.Index)+"]"]; ok {
-				return appendValues(dst, info.Type, v)
+				return appendValues(dst, ref.Type, v)
 			}
 		}
 	}
@@ -92,7 +92,7 @@ func (e *Event) Extract(ref *fields.Ref, dst []fields.Value) []fields.Value {
 
 	if ref.HasArg && ref.Index == 0 {
 		if v, ok := e.Fields[self]; ok {
-			return appendValues(dst, info.Type, v)
+			return appendValues(dst, ref.Type, v)
 		}
 		return dst
 	}
@@ -103,11 +103,11 @@ func (e *Event) Extract(ref *fields.Ref, dst []fields.Value) []fields.Value {
 	}
 
 	if !ref.HasArg {
-		return appendValues(dst, info.Type, list)
+		return appendValues(dst, ref.Type, list)
 	}
 
 	var tmp []fields.Value
-	tmp = appendValues(tmp, info.Type, list)
+	tmp = appendValues(tmp, ref.Type, list)
 	if ref.Index-1 < len(tmp) {
 		return append(dst, tmp[ref.Index-1])
 	}
