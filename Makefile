@@ -26,8 +26,28 @@ run: build ## Run detection and response on this host with embedded defaults (ne
 	$(BIN)/riposte run
 
 .PHONY: test
-test: ## Run every test (as root, so the eBPF and Kubernetes suites run too).
+test: k8s-bin helm-bin ## Run every test (as root, so the eBPF and Kubernetes suites run too).
 	$(GO) test $(TESTFLAGS) $(PKGS)
+
+.PHONY: k8s-bin
+k8s-bin: ## Build etcd, kube-apiserver and kwok for the Kubernetes tests (cached; ~10 min cold).
+	./internal/k8stest/build-binaries.sh
+
+.PHONY: helm-bin
+helm-bin: ## Build helm from its Go module for the chart tests (cached).
+	./build/helm.sh
+
+.PHONY: test-k8s
+test-k8s: k8s-bin ## Run only the tests that start a Kubernetes control plane.
+	$(GO) test $(TESTFLAGS) ./internal/k8stest/... ./actionners/kubernetes/... ./sensor/k8smeta/... ./internal/charttest/...
+
+.PHONY: image
+image: build ## Build the OCI image archive bin/riposte-image.tar without a container engine.
+	$(GO) run ./build/image -binary $(BIN)/riposte -out $(BIN)/riposte-image.tar -version $(VERSION)
+
+.PHONY: generate
+generate: ## Rebuild the eBPF objects and their Go bindings (needs clang-16 and llvm-16).
+	$(GO) generate ./bpf/...
 
 .PHONY: vet
 vet: ## Run go vet and staticcheck.

@@ -37,8 +37,22 @@ func Default() fs.FS {
 // policy. Helper packages may live elsewhere under data.riposte.
 const policyPackagePrefix = "data.riposte.policies."
 
-// query collects every action of every policy, with the policy's name.
-const query = "action := data.riposte.policies[policy].actions[_]"
+// actionsQuery builds the query that collects the actions of every policy:
+// one expression per policy, binding a variable to its actions set. Naming
+// each policy's actions rule, instead of iterating over
+// data.riposte.policies, spares OPA a walk of the package tree on every
+// evaluation.
+func actionsQuery(policies []string) (ast.Body, []string) {
+	body := make(ast.Body, 0, len(policies))
+	vars := make([]string, len(policies))
+	for i, name := range policies {
+		ref := ast.MustParseRef(policyPackagePrefix + name)
+		ref = append(ref, ast.StringTerm("actions"))
+		vars[i] = fmt.Sprintf("actions%d", i)
+		body = append(body, ast.Equality.Expr(ast.VarTerm(vars[i]), ast.RefTerm(ref...)))
+	}
+	return body, vars
+}
 
 // Options select and check the policies to load.
 type Options struct {
@@ -56,7 +70,11 @@ type Options struct {
 
 // Set is a compiled set of policies. It is safe for concurrent use.
 type Set struct {
-	prepared rego.PreparedEvalQuery
+	// prepared is nil when no policy defines actions.
+	prepared *rego.PreparedEvalQuery
+	// vars are the query variables bound to each policy's actions, in the
+	// order of names.
+	vars     []string
 	compiler *ast.Compiler
 	revision string
 	files    []string
@@ -98,6 +116,13 @@ func Load(ctx context.Context, opts Options) (*Set, error) {
 	return compile(ctx, sources, opts.Registry)
 }
 
+// skipHidden reports whether d is a hidden directory below the root, such as
+// the timestamped "..2024_05_01..." directories of a Kubernetes ConfigMap
+// volume, whose files the top-level symbolic links already name.
+func skipHidden(belowRoot bool, d fs.DirEntry) bool {
+	return belowRoot && d.IsDir() && strings.HasPrefix(d.Name(), ".")
+}
+
 // source is one policy file.
 type source struct {
 	name string
@@ -109,6 +134,9 @@ func readSources(fsys fs.FS, root, dir string) ([]source, error) {
 	err := fs.WalkDir(fsys, root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
+		}
+		if skipHidden(p != root, d) {
+			return fs.SkipDir
 		}
 		if d.IsDir() || !strings.HasSuffix(p, ".rego") || strings.HasSuffix(p, "_test.rego") {
 			return nil
@@ -178,16 +206,7 @@ func compile(ctx context.Context, sources []source, registry *actionners.Registr
 		}
 	}
 
-	prepared, err := rego.New(
-		rego.Query(query),
-		rego.Compiler(compiler),
-	).PrepareForEval(ctx)
-	if err != nil {
-		return nil, &CompileError{Problems: problemsFromOPA(err)}
-	}
-
 	s := &Set{
-		prepared: prepared,
 		compiler: compiler,
 		revision: "sha256:" + hex.EncodeToString(hash.Sum(nil)),
 	}
@@ -196,12 +215,38 @@ func compile(ctx context.Context, sources []source, registry *actionners.Registr
 	}
 	for _, m := range modules {
 		p := m.Package.Path.String()
-		if name, ok := strings.CutPrefix(p, policyPackagePrefix); ok && !slices.Contains(s.names, name) {
-			s.names = append(s.names, name)
+		name, ok := strings.CutPrefix(p, policyPackagePrefix)
+		if !ok || slices.Contains(s.names, name) || !definesActions(m) {
+			continue
 		}
+		s.names = append(s.names, name)
 	}
 	slices.Sort(s.names)
+	if len(s.names) == 0 {
+		return s, nil
+	}
+
+	body, vars := actionsQuery(s.names)
+	prepared, err := rego.New(
+		rego.ParsedQuery(body),
+		rego.Compiler(compiler),
+	).PrepareForEval(ctx)
+	if err != nil {
+		return nil, &CompileError{Problems: problemsFromOPA(err)}
+	}
+	s.prepared = &prepared
+	s.vars = vars
 	return s, nil
+}
+
+// definesActions reports whether a module has an actions rule.
+func definesActions(m *ast.Module) bool {
+	for _, r := range m.Rules {
+		if r.Head.Name.String() == "actions" || r.Head.Ref().String() == "actions" {
+			return true
+		}
+	}
+	return false
 }
 
 // checkLiteralActions validates actionner names and parameters written as
@@ -280,8 +325,8 @@ func (s *Set) Revision() string { return s.revision }
 // Files returns the loaded policy files, sorted.
 func (s *Set) Files() []string { return slices.Clone(s.files) }
 
-// Names returns the policy names, sorted: the package paths after
-// riposte.policies.
+// Names returns the policy names, sorted: the paths after riposte.policies
+// of the packages that define an actions rule.
 func (s *Set) Names() []string { return slices.Clone(s.names) }
 
 // Compiler returns the compiler that holds the loaded modules, for tools that
@@ -295,19 +340,29 @@ var ErrEval = errors.New("evaluate policies")
 // sorted by policy, then actionner, then target. An action document that is
 // not well formed gives an error naming the policy.
 func (s *Set) Eval(ctx context.Context, in Input) ([]Choice, error) {
+	if s.prepared == nil {
+		return nil, nil
+	}
 	rs, err := s.prepared.Eval(ctx, rego.EvalParsedInput(in.Value()))
 	if err != nil {
 		return nil, fmt.Errorf("%w on alert %s: %w", ErrEval, alertID(in.Alert), err)
 	}
-	choices := make([]Choice, 0, len(rs))
+	var choices []Choice
 	for _, r := range rs {
-		policy, _ := r.Bindings["policy"].(string)
-		c, err := parseAction(r.Bindings["action"])
-		if err != nil {
-			return nil, fmt.Errorf("%w: policy %s on alert %s: %w", ErrEval, policy, alertID(in.Alert), err)
+		for i, policy := range s.names {
+			actions, ok := r.Bindings[s.vars[i]].([]any)
+			if !ok {
+				continue
+			}
+			for _, doc := range actions {
+				c, err := parseAction(doc)
+				if err != nil {
+					return nil, fmt.Errorf("%w: policy %s on alert %s: %w", ErrEval, policy, alertID(in.Alert), err)
+				}
+				c.Policy = policy
+				choices = append(choices, c)
+			}
 		}
-		c.Policy = policy
-		choices = append(choices, c)
 	}
 	slices.SortFunc(choices, func(a, b Choice) int {
 		if c := strings.Compare(a.Policy, b.Policy); c != 0 {

@@ -62,6 +62,9 @@ func Test(ctx context.Context, opts Options) ([]TestResult, error) {
 		if err != nil {
 			return err
 		}
+		if skipHidden(p != ".", d) {
+			return fs.SkipDir
+		}
 		if d.IsDir() || !strings.HasSuffix(p, ".rego") {
 			return nil
 		}

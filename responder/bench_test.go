@@ -3,6 +3,9 @@ package responder
 import (
 	"context"
 	"slices"
+	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -23,6 +26,7 @@ func BenchmarkAlertToDecision(b *testing.B) {
 
 	latencies := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	for i := 0; i < b.N; i++ {
 		a := shellAlert(1000 + i)
 		start := time.Now()
@@ -35,6 +39,7 @@ func BenchmarkAlertToDecision(b *testing.B) {
 		latencies = append(latencies, time.Since(start))
 	}
 	b.StopTimer()
+	reportCPU(b, cpu0)
 	reportPercentiles(b, latencies)
 }
 
@@ -48,4 +53,89 @@ func reportPercentiles(b *testing.B, latencies []time.Duration) {
 	}
 	b.ReportMetric(at(0.50), "p50-µs")
 	b.ReportMetric(at(0.99), "p99-µs")
+}
+
+// BenchmarkThroughput measures decisions per second through the whole
+// responder: 8 concurrent senders publish alerts to JetStream and wait for
+// each acknowledgement, as webhook clients would, while the responder
+// evaluates the default policies, applies the guards, records dry-run
+// actions and publishes each decision to the decisions stream. Latency is
+// from the start of the publish to the decision callback.
+func BenchmarkThroughput(b *testing.B) {
+	for _, storage := range []string{"file", "memory"} {
+		b.Run(storage, func(b *testing.B) {
+			benchThroughput(b, storage == "memory", 8)
+		})
+	}
+}
+
+func benchThroughput(b *testing.B, memory bool, senders int) {
+	e := newEnv(b, memory)
+	reg := defaultRegistry(b)
+	var started sync.Map
+	latencies := make(chan time.Duration, b.N)
+	startResponder(b, Options{JS: e.conn.JS, Policies: loadPolicies(b, reg, nil), Registry: reg,
+		OnDecision: func(d Decision) {
+			if t0, ok := started.LoadAndDelete(d.AlertUUID); ok {
+				latencies <- time.Since(t0.(time.Time))
+			}
+		}})
+	pub := transport.NewPublisher(e.conn.JS)
+	ctx := context.Background()
+
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	start := time.Now()
+	cpu0 := cpuTime()
+	for range senders {
+		wg.Go(func() {
+			for {
+				i := next.Add(1)
+				if i > int64(b.N) {
+					return
+				}
+				a := shellAlert(int(1000 + i))
+				a.EnsureUUID()
+				started.Store(a.UUID, time.Now())
+				if _, err := pub.Publish(ctx, a); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	all := make([]time.Duration, 0, b.N)
+	timeout := time.After(5 * time.Minute)
+	for len(all) < b.N {
+		select {
+		case l := <-latencies:
+			all = append(all, l)
+		case <-timeout:
+			b.Fatalf("%d of %d decisions after 5 minutes", len(all), b.N)
+		}
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "decisions/s")
+	reportCPU(b, cpu0)
+	reportPercentiles(b, all)
+}
+
+// cpuTime returns the CPU time used by the process, user and system, so that
+// benchmarks can report CPU per decision, which stays meaningful on a machine
+// shared with other work where wall time does not.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU reports the process CPU time per operation since cpu0. It covers
+// the embedded nats-server, the publishers and the responder together.
+func reportCPU(b *testing.B, cpu0 time.Duration) {
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/decision")
 }

@@ -20,6 +20,9 @@ const (
 	GuardProtectedLabel     = "protected-label"
 	GuardCooldown           = "cooldown"
 	GuardCircuitBreaker     = "circuit-breaker"
+	// GuardEvaluationOnly marks actions of Evaluator and Replay, which never
+	// run actions.
+	GuardEvaluationOnly = "evaluation-only"
 )
 
 // GuardOptions configure the guards that apply to every action after the

@@ -118,6 +118,12 @@ func startResponder(t testing.TB, opts Options) *Responder {
 	if err != nil {
 		t.Fatalf("new responder: %v", err)
 	}
+	return startResponderWith(t, r)
+}
+
+// startResponderWith runs r until the test ends.
+func startResponderWith(t testing.TB, r *Responder) *Responder {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- r.Run(ctx) }()
@@ -210,4 +216,16 @@ func publish(t testing.TB, e *env, a *alert.Alert) {
 
 func newKillAllowingChildren() actionners.Actionner {
 	return process.NewKill(process.KillOptions{AllowDescendants: true})
+}
+
+func shellAlerts(n, pid int) []*alert.Alert {
+	list := make([]*alert.Alert, n)
+	for i := range list {
+		list[i] = shellAlert(pid)
+	}
+	return list
+}
+
+func newPublisher(e *env) *transport.Publisher {
+	return transport.NewPublisher(e.conn.JS)
 }

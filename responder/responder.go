@@ -60,6 +60,8 @@ type Options struct {
 	// OnDecision, when set, is called with every decision after it is
 	// recorded. It must not block for long: it runs on the decision path.
 	OnDecision func(Decision)
+	// Metrics, when set, count alerts, decisions, actions and guard hits.
+	Metrics *Metrics
 }
 
 // Responder consumes alerts, evaluates policies, applies guards, runs
@@ -74,6 +76,11 @@ type Responder struct {
 	log      *slog.Logger
 	node     string
 	name     string
+	metrics  *Metrics
+	running  atomic.Bool
+	// evalOnly records every action that would run as a dry run, and needs
+	// no NATS: see Evaluator.
+	evalOnly bool
 }
 
 // New checks the options and returns a responder. It does not contact NATS
@@ -82,6 +89,10 @@ func New(opts Options) (*Responder, error) {
 	if opts.JS == nil {
 		return nil, errors.New("new responder: missing JetStream context")
 	}
+	return newResponder(opts)
+}
+
+func newResponder(opts Options) (*Responder, error) {
 	if opts.Policies == nil {
 		return nil, errors.New("new responder: missing policies")
 	}
@@ -120,6 +131,7 @@ func New(opts Options) (*Responder, error) {
 		log:      opts.Logger,
 		node:     opts.Node,
 		name:     opts.Name,
+		metrics:  opts.Metrics,
 	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
@@ -153,19 +165,15 @@ func (r *Responder) Run(ctx context.Context) error {
 	}
 	r.ledger = &ledger{kv: kv, responder: r.name}
 
-	cons, err := r.js.CreateOrUpdateConsumer(ctx, transport.AlertsStream, jetstream.ConsumerConfig{
-		Durable:       r.opts.Consumer,
-		Description:   "Riposte responders deciding on alerts",
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       r.opts.AckWait,
-		MaxDeliver:    r.opts.MaxDeliver,
-		FilterSubject: r.opts.FilterSubject,
-		DeliverPolicy: jetstream.DeliverAllPolicy,
-		MaxAckPending: max(1000, 4*r.opts.Concurrency),
-	})
+	cons, err := r.js.CreateOrUpdateConsumer(ctx, transport.AlertsStream, r.consumerConfig())
 	if err != nil {
 		return fmt.Errorf("create consumer %s on stream %s: %w", r.opts.Consumer, transport.AlertsStream, err)
 	}
+	stopAdvisories, err := r.watchMaxDeliveries(ctx)
+	if err != nil {
+		return err
+	}
+	defer stopAdvisories()
 
 	msgs := make(chan jetstream.Msg, r.opts.Concurrency)
 	cc, err := cons.Consume(func(m jetstream.Msg) {
@@ -176,6 +184,8 @@ func (r *Responder) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("consume from %s: %w", r.opts.Consumer, err)
 	}
+	r.running.Store(true)
+	defer r.running.Store(false)
 	r.log.Info("responder started", "consumer", r.opts.Consumer, "policy_revision", r.Policies().Revision(),
 		"act", r.opts.Guards.Act, "concurrency", r.opts.Concurrency)
 
@@ -199,9 +209,81 @@ func (r *Responder) Run(ctx context.Context) error {
 	return nil
 }
 
+// consumerConfig is the durable consumer that every replica shares.
+func (r *Responder) consumerConfig() jetstream.ConsumerConfig {
+	return jetstream.ConsumerConfig{
+		Durable:       r.opts.Consumer,
+		Description:   "Riposte responders deciding on alerts",
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       r.opts.AckWait,
+		MaxDeliver:    r.opts.MaxDeliver,
+		FilterSubject: r.opts.FilterSubject,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		MaxAckPending: max(1000, 4*r.opts.Concurrency),
+	}
+}
+
+// maxDeliveriesAdvisory is the subject on which JetStream announces that an
+// alert reached the consumer's maximum deliveries without an acknowledgement,
+// as after repeated crashes while deciding on it.
+const maxDeliveriesAdvisory = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES"
+
+// watchMaxDeliveries dead-letters the alerts that JetStream stops delivering
+// because every delivery timed out, so that none is dropped silently. Every
+// replica receives the advisory, and the dead-letter message id makes the
+// copies one.
+func (r *Responder) watchMaxDeliveries(ctx context.Context) (func(), error) {
+	nc := r.js.Conn()
+	if nc == nil {
+		return func() {}, nil
+	}
+	stream, err := r.js.Stream(ctx, transport.AlertsStream)
+	if err != nil {
+		return nil, fmt.Errorf("open stream %s: %w", transport.AlertsStream, err)
+	}
+	subject := maxDeliveriesAdvisory + "." + transport.AlertsStream + "." + r.opts.Consumer
+	sub, err := nc.Subscribe(subject, func(m *nats.Msg) {
+		var adv struct {
+			StreamSeq  uint64 `json:"stream_seq"`
+			Deliveries uint64 `json:"deliveries"`
+		}
+		if err := json.Unmarshal(m.Data, &adv); err != nil {
+			r.log.Error("decode max deliveries advisory", "error", err)
+			return
+		}
+		getCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		stored, err := stream.GetMsg(getCtx, adv.StreamSeq)
+		if err != nil {
+			r.log.Error("read alert after max deliveries", "stream_sequence", adv.StreamSeq, "error", err)
+			return
+		}
+		cause := fmt.Errorf("alert at stream sequence %d delivered %d times without a decision", adv.StreamSeq, adv.Deliveries)
+		if err := r.publishDeadLetter(getCtx, stored.Subject, stored.Data, adv.StreamSeq, cause); err != nil {
+			r.log.Error("dead-letter alert", "stream_sequence", adv.StreamSeq, "cause", cause, "error", err)
+			return
+		}
+		r.metrics.deadLettered()
+		r.log.Warn("alert dead-lettered", "subject", stored.Subject, "error", cause)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("subscribe to %s: %w", subject, err)
+	}
+	return func() { _ = sub.Unsubscribe() }, nil
+}
+
 // handle decides on one message and acknowledges it once the decision is
 // recorded. Errors that a retry may cure leave the message for redelivery.
 func (r *Responder) handle(ctx context.Context, m jetstream.Msg) {
+	defer func() {
+		// A panic in a policy builtin or an actionner must not stop the
+		// responder: the alert is left for redelivery, and the idempotency
+		// record keeps a started action from running again.
+		if p := recover(); p != nil {
+			r.log.Error("panic while deciding on alert", "subject", m.Subject(), "panic", fmt.Sprint(p))
+			_ = m.NakWithDelay(time.Second)
+		}
+	}()
 	received := time.Now()
 	meta, err := m.Metadata()
 	if err != nil {
@@ -211,6 +293,7 @@ func (r *Responder) handle(ctx context.Context, m jetstream.Msg) {
 	}
 	delivery := int(meta.NumDelivered)
 	last := delivery >= r.opts.MaxDeliver
+	r.metrics.alertReceived(delivery)
 
 	a, err := alert.Decode(m.Data())
 	if err != nil {
@@ -223,7 +306,7 @@ func (r *Responder) handle(ctx context.Context, m jetstream.Msg) {
 	work, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.opts.AckWait)
 	defer cancel()
 
-	d := r.decide(work, a, delivery, meta.Timestamp, received)
+	d := r.decide(work, a, delivery, meta.Timestamp, received, time.Time{})
 	if d.infraErr != nil {
 		r.log.Warn("decide alert", "alert_uuid", a.UUID, "delivery", delivery, "error", d.infraErr)
 		if last {
@@ -248,6 +331,7 @@ func (r *Responder) handle(ctx context.Context, m jetstream.Msg) {
 		// decision's message id make the second delivery harmless.
 		r.log.Warn("acknowledge alert", "alert_uuid", a.UUID, "error", err)
 	}
+	r.metrics.decided(&d.Decision, r.guards.breakerOpen(time.Now()))
 	if r.opts.OnDecision != nil {
 		r.opts.OnDecision(d.Decision)
 	}
@@ -267,8 +351,9 @@ type decided struct {
 }
 
 // decide evaluates the policies on an alert, applies the guards and runs the
-// actions.
-func (r *Responder) decide(ctx context.Context, a *alert.Alert, delivery int, stored, received time.Time) decided {
+// actions. Guards see guardTime as the current time, or time.Now() when it is
+// zero, so that a replay applies cooldowns and rate limits in alert time.
+func (r *Responder) decide(ctx context.Context, a *alert.Alert, delivery int, stored, received, guardTime time.Time) decided {
 	set := r.Policies()
 	d := decided{Decision: Decision{
 		AlertUUID:      a.UUID,
@@ -295,7 +380,7 @@ func (r *Responder) decide(ctx context.Context, a *alert.Alert, delivery int, st
 	}
 
 	for _, c := range choices {
-		rec, err := r.act(ctx, a, c, k8s, delivery)
+		rec, err := r.act(ctx, a, c, k8s, delivery, guardTime)
 		if err != nil {
 			d.infraErr = err
 			return d
@@ -317,10 +402,10 @@ func (r *Responder) decide(ctx context.Context, a *alert.Alert, delivery int, st
 // act applies the guards to one chosen action and runs it unless a guard
 // blocked it or made it a dry run. A destructive action runs only after its
 // idempotency key was claimed, so a redelivered alert does not run it again.
-func (r *Responder) act(ctx context.Context, a *alert.Alert, c policies.Choice, k8s *policies.Kubernetes, delivery int) (ActionRecord, error) {
+func (r *Responder) act(ctx context.Context, a *alert.Alert, c policies.Choice, k8s *policies.Kubernetes, delivery int, guardTime time.Time) (ActionRecord, error) {
 	rec := ActionRecord{Policy: c.Policy, Action: c.Action, IdempotencyKey: idempotencyKey(a.UUID, c.Action)}
 
-	if delivery > 1 {
+	if delivery > 1 && r.ledger != nil {
 		stored, err := r.ledger.get(ctx, rec.IdempotencyKey)
 		if err != nil {
 			return rec, err
@@ -341,12 +426,19 @@ func (r *Responder) act(ctx context.Context, a *alert.Alert, c policies.Choice, 
 		return rec, nil
 	}
 
-	v := r.guards.apply(c, k8s, time.Now())
+	if guardTime.IsZero() {
+		guardTime = time.Now()
+	}
+	v := r.guards.apply(c, k8s, guardTime)
 	rec.Guards = v.hits
 	if v.block {
 		last := v.hits[len(v.hits)-1]
 		rec.Result = actionners.Result{Outcome: actionners.OutcomeSkipped, Message: "blocked by guard " + last.Guard + ": " + last.Reason}
 		return rec, nil
+	}
+	if r.evalOnly && !v.dryRun {
+		rec.Guards = append(rec.Guards, GuardHit{Guard: GuardEvaluationOnly, Effect: EffectDryRun, Reason: "evaluation only: no action runs"})
+		v.dryRun = true
 	}
 	if v.dryRun {
 		rec.DryRun = true
@@ -431,20 +523,33 @@ func (r *Responder) logDecision(d *Decision) {
 // subject with the error, and terminates its delivery. When the dead-letter
 // publish fails, the alert is left for redelivery instead.
 func (r *Responder) deadLetter(ctx context.Context, m jetstream.Msg, cause error) {
-	msg := &nats.Msg{Subject: transport.DeadLetterSubject, Data: m.Data(), Header: nats.Header{}}
-	msg.Header.Set(transport.ErrorHeader, cause.Error())
-	msg.Header.Set("Riposte-Subject", m.Subject())
 	pubCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	opts := []jetstream.PublishOpt{jetstream.WithExpectStream(transport.DeadLetterStream)}
+	var seq uint64
 	if meta, err := m.Metadata(); err == nil {
-		opts = append(opts, jetstream.WithMsgID(fmt.Sprintf("%s-%d", meta.Stream, meta.Sequence.Stream)))
+		seq = meta.Sequence.Stream
 	}
-	if _, err := r.js.PublishMsg(pubCtx, msg, opts...); err != nil {
+	if err := r.publishDeadLetter(pubCtx, m.Subject(), m.Data(), seq, cause); err != nil {
 		r.log.Error("dead-letter alert", "subject", m.Subject(), "cause", cause, "error", err)
 		_ = m.NakWithDelay(5 * time.Second)
 		return
 	}
+	r.metrics.deadLettered()
 	r.log.Warn("alert dead-lettered", "subject", m.Subject(), "error", cause)
 	_ = m.TermWithReason(cause.Error())
+}
+
+// publishDeadLetter stores an alert's data on the dead-letter subject, with
+// the cause and the original subject in headers. The message id is the
+// alert's stream sequence, so that the same alert is stored once.
+func (r *Responder) publishDeadLetter(ctx context.Context, subject string, data []byte, seq uint64, cause error) error {
+	msg := &nats.Msg{Subject: transport.DeadLetterSubject, Data: data, Header: nats.Header{}}
+	msg.Header.Set(transport.ErrorHeader, cause.Error())
+	msg.Header.Set(transport.SubjectHeader, subject)
+	opts := []jetstream.PublishOpt{jetstream.WithExpectStream(transport.DeadLetterStream)}
+	if seq != 0 {
+		opts = append(opts, jetstream.WithMsgID(fmt.Sprintf("%s-%d", transport.AlertsStream, seq)))
+	}
+	_, err := r.js.PublishMsg(ctx, msg, opts...)
+	return err
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 
@@ -34,6 +36,23 @@ type Message = loader.Message
 // LoadError is the error Load returns when a file does not load.
 type LoadError = loader.LoadError
 
+// Details lists the fields, macros, operators and lists a condition uses.
+type Details = loader.Details
+
+// AppendOutput is one entry of Options.AppendOutput.
+type AppendOutput = loader.AppendOutput
+
+// PluginRequirement is one required_plugin_versions entry of the files.
+type PluginRequirement = loader.PluginRequirement
+
+// CheckPluginRequirements checks the plugin requirements of a load
+// (Result.PluginRequirements) against loaded plugin versions, with Falco's
+// rules. Load itself does not enforce them, because Riposte implements the
+// container plugin's fields natively.
+func CheckPluginRequirements(reqs []PluginRequirement, loaded map[string]string) error {
+	return loader.CheckPluginRequirements(reqs, loaded)
+}
+
 // Matching selects which matching rules Match reports.
 type Matching uint8
 
@@ -42,9 +61,7 @@ const (
 	// MatchFirst reports only the first matching rule, in rule order: Falco's
 	// default.
 	MatchFirst Matching = iota
-	// MatchAll reports every matching rule among those indexed by the event's
-	// type; the rules that apply to every event type run only when none of
-	// those matched.
+	// MatchAll reports every matching rule, in rule order.
 	MatchAll
 )
 
@@ -68,28 +85,38 @@ type Options struct {
 	// DisabledRules disables every rule whose name contains one of these
 	// substrings.
 	DisabledRules []string
+	// SuggestedOutput appends the container and Kubernetes fields Falco
+	// suggests (" container_id=%container.id container_name=%container.name
+	// container_image_repository=... k8s_pod_name=... k8s_ns_name=...") to
+	// the output of every syscall rule, skipping fields it already prints, as
+	// Falco's default suggested_output setting does.
+	SuggestedOutput bool
+	// AppendOutput adds text and output fields to the outputs of the rules
+	// each entry selects, as Falco's append_output setting does.
+	AppendOutput []AppendOutput
 	// TimeFormatISO8601 prints alert times as UTC ISO 8601
 	// (2016-08-04T16:17:57.882054739+0000) instead of local HH:MM:SS.nnnnnnnnn.
 	TimeFormatISO8601 bool
 }
 
-// Engine holds compiled rules and matches events against them. It is
+// Engine contains compiled rules and matches events against them. It is
 // immutable and safe for concurrent use.
 type Engine struct {
-	rules    []*Rule
-	byName   map[string]*Rule
-	byType   [evttype.Count + 1][]*Rule
-	catchAll []*Rule
-	types    evttype.Set
-	opts     Options
-	scratch  sync.Pool
+	rules   []*Rule
+	byName  map[string]*Rule
+	byType  [evttype.Count + 1][]*Rule
+	types   evttype.Set
+	opts    Options
+	macros  map[string]bool
+	lists   map[string]bool
+	scratch sync.Pool
 }
 
 // Load loads files in order into one engine. The returned Result lists every
 // warning, and the error as a Message too. The error, a *LoadError, is
 // non-nil when a file failed to load; the Engine is then nil.
 func Load(opts Options, files ...File) (*Engine, *Result, error) {
-	set, res := loader.Load(files...)
+	set, res := loader.Load(loader.Options{SuggestedOutput: opts.SuggestedOutput, AppendOutput: opts.AppendOutput}, files...)
 	if err := res.Err(); err != nil {
 		return nil, res, err
 	}
@@ -102,28 +129,72 @@ func Load(opts Options, files ...File) (*Engine, *Result, error) {
 }
 
 // LoadFiles reads the files at paths and loads them in order, as Load does.
-// A file that cannot be read fails the load with LOAD_ERR_FILE_READ.
+// A directory stands for its .yaml and .yml files in name order, as in
+// Falco's rules_files setting. A file that cannot be read fails the load
+// with LOAD_ERR_FILE_READ.
 func LoadFiles(opts Options, paths ...string) (*Engine, *Result, error) {
-	files := make([]File, 0, len(paths))
+	var files []File
 	for _, p := range paths {
-		data, err := os.ReadFile(p)
+		names, err := expandPath(p)
 		if err != nil {
-			res := &Result{}
-			res.Errors = append(res.Errors, Message{
-				Code: loader.ErrFileRead, Text: fmt.Sprintf("read rules file: %v", err), File: p,
-			})
-			return nil, res, res.Err()
+			res, err := readFailure(p, err)
+			return nil, res, err
 		}
-		files = append(files, File{Name: p, Content: data})
+		for _, name := range names {
+			data, err := os.ReadFile(name)
+			if err != nil {
+				res, err := readFailure(name, err)
+				return nil, res, err
+			}
+			files = append(files, File{Name: name, Content: data})
+		}
 	}
 	return Load(opts, files...)
+}
+
+// expandPath returns path, or the rules files of the directory path in name
+// order.
+func expandPath(path string) ([]string, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !info.IsDir() {
+		return []string{path}, nil
+	}
+	entries, err := os.ReadDir(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range entries {
+		ext := filepath.Ext(e.Name())
+		if !e.IsDir() && (ext == ".yaml" || ext == ".yml") {
+			out = append(out, filepath.Join(path, e.Name()))
+		}
+	}
+	return out, nil
+}
+
+func readFailure(path string, err error) (*Result, error) {
+	res := &Result{}
+	res.Errors = append(res.Errors, Message{
+		Code: loader.ErrFileRead, Text: fmt.Sprintf("read rules file: %v", err), File: path,
+	})
+	return res, res.Err()
 }
 
 func newEngine(opts Options, set *loader.Ruleset) *Engine {
 	if opts.MinPriority == alert.PriorityEmergency {
 		opts.MinPriority = alert.PriorityDebug
 	}
-	e := &Engine{opts: opts, byName: make(map[string]*Rule, len(set.Rules))}
+	e := &Engine{opts: opts, byName: make(map[string]*Rule, len(set.Rules)), macros: map[string]bool{}, lists: map[string]bool{}}
+	for _, m := range set.Macros {
+		e.macros[m] = true
+	}
+	for _, l := range set.Lists {
+		e.lists[l] = true
+	}
 	e.scratch.New = func() any { return filter.NewScratch() }
 	for _, lr := range set.Rules {
 		r := &Rule{
@@ -139,6 +210,7 @@ func newEngine(opts Options, set *loader.Ruleset) *Engine {
 			CaptureDuration: lr.CaptureDuration,
 			Compiled:        lr.Compiled(),
 			rule:            lr,
+			filter:          lr.Filter,
 			iso:             opts.TimeFormatISO8601,
 		}
 		r.Enabled = e.enabled(lr)
@@ -147,11 +219,8 @@ func newEngine(opts Options, set *loader.Ruleset) *Engine {
 		if !r.Enabled {
 			continue
 		}
-		if r.EventTypes.IsFull() {
-			e.catchAll = append(e.catchAll, r)
-			e.types = e.types.Union(r.EventTypes)
-			continue
-		}
+		// Like Falco, a rule that applies to every event type is indexed
+		// under each of them, so that it keeps its place in rule order.
 		for _, t := range r.EventTypes.Types() {
 			e.byType[t] = append(e.byType[t], r)
 		}
@@ -195,48 +264,87 @@ func hasAnyTag(tags, want []string) bool {
 // does not have. The caller must not modify them.
 func (e *Engine) Rules() []*Rule { return e.rules }
 
+// Details returns the fields, macros, operators and lists that the rule's
+// condition uses, as written in the rules files.
+func (e *Engine) Details(r *Rule) Details {
+	isMacro := func(s string) bool { return e.macros[s] }
+	isList := func(s string) bool { return e.lists[s] }
+	return loader.ConditionDetails(r.Condition, isMacro, isList)
+}
+
 // Rule returns the rule named name, or nil.
 func (e *Engine) Rule(name string) *Rule { return e.byName[name] }
+
+// Fields returns the field references that the conditions and outputs of
+// the enabled rules read, each once, sorted by text. A sensor may skip
+// computing fields that no rule reads.
+func (e *Engine) Fields() []*fields.Ref {
+	seen := map[string]*fields.Ref{}
+	for _, r := range e.rules {
+		if !r.Enabled {
+			continue
+		}
+		for _, ref := range r.rule.Filter.Fields() {
+			seen[ref.Text] = ref
+		}
+		for _, ref := range r.rule.Format.Fields() {
+			seen[ref.Text] = ref
+		}
+	}
+	out := make([]*fields.Ref, 0, len(seen))
+	for _, ref := range seen {
+		out = append(out, ref)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Text < out[j].Text })
+	return out
+}
 
 // EventTypes returns the union of the event types of the enabled rules: the
 // syscalls a sensor must capture.
 func (e *Engine) EventTypes() evttype.Set { return e.types }
 
-// Match evaluates ev against the enabled rules that can match its type and
-// appends the matching rules to dst in Falco's order: rules indexed by the
-// event's type first, in rule order, then the rules that apply to every event
-// type. With MatchFirst (the default) it appends at most one rule.
+// Match evaluates ev against the enabled rules whose event types include
+// the event's type, in rule order, and appends the matching rules to dst.
+// With MatchFirst (the default) it appends at most one rule. Match is safe
+// for concurrent use because it takes its scratch state from a pool.
 func (e *Engine) Match(ev Event, dst []*Rule) []*Rule {
+	s := e.scratch.Get().(*filter.Scratch)
+	dst = e.match(ev, dst, s)
+	e.scratch.Put(s)
+	return dst
+}
+
+// Matcher matches events with scratch state of its own, which saves the pool
+// round trip of Engine.Match. It is not safe for concurrent use: give each
+// goroutine that reads events its own Matcher.
+type Matcher struct {
+	e *Engine
+	s *filter.Scratch
+}
+
+// NewMatcher returns a Matcher for the engine's rules.
+func (e *Engine) NewMatcher() *Matcher {
+	return &Matcher{e: e, s: filter.NewScratch()}
+}
+
+// Match does what Engine.Match does.
+func (m *Matcher) Match(ev Event, dst []*Rule) []*Rule {
+	return m.e.match(ev, dst, m.s)
+}
+
+func (e *Engine) match(ev Event, dst []*Rule, s *filter.Scratch) []*Rule {
 	t := ev.Type()
-	var indexed []*Rule
-	if t.Valid() {
-		indexed = e.byType[t]
-	}
-	if len(indexed) == 0 && len(e.catchAll) == 0 {
+	if !t.Valid() || len(e.byType[t]) == 0 {
 		return dst
 	}
-	s := e.scratch.Get().(*filter.Scratch)
-	found := false
-	for _, r := range indexed {
-		if r.rule.Filter.Match(ev, s) {
+	s.NextEvent(t)
+	for _, r := range e.byType[t] {
+		if r.filter.MatchCurrent(ev, s) {
 			dst = append(dst, r)
-			found = true
 			if e.opts.Matching == MatchFirst {
-				e.scratch.Put(s)
 				return dst
 			}
 		}
 	}
-	if !found {
-		for _, r := range e.catchAll {
-			if r.rule.Filter.Match(ev, s) {
-				dst = append(dst, r)
-				if e.opts.Matching == MatchFirst {
-					break
-				}
-			}
-		}
-	}
-	e.scratch.Put(s)
 	return dst
 }

@@ -59,11 +59,129 @@ func TestMatchOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := names(allEng.Match(open, nil)); got != "open_dev_null,open_any" {
-		t.Errorf("all matches on open = %s, want open_dev_null,open_any (catch-all rules only when none matched)", got)
+	if got := names(allEng.Match(open, nil)); got != "open_dev_null,dev_null_any,open_any" {
+		t.Errorf("all matches on open = %s, want open_dev_null,dev_null_any,open_any", got)
 	}
 	if got := names(allEng.Match(closeEv, nil)); got != "dev_null_any" {
 		t.Errorf("all matches on close = %s, want dev_null_any", got)
+	}
+}
+
+func TestMatchOrderWithGeneralRuleFirst(t *testing.T) {
+	// A rule without an event type restriction keeps its place in rule
+	// order, as in Falco, where it is indexed under every event type.
+	eng, _, err := load(`
+- rule: any_cat
+  desc: d
+  condition: proc.name = cat
+  output: o
+  priority: INFO
+  warn_evttypes: false
+- rule: open_cat
+  desc: d
+  condition: evt.type = open and proc.name = cat
+  output: o
+  priority: INFO
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := names(eng.Match(catOpen(), nil)); got != "any_cat" {
+		t.Errorf("first match = %s, want any_cat", got)
+	}
+}
+
+func TestAppendOutput(t *testing.T) {
+	file := rules.File{Name: "x.yaml", Content: []byte(`
+- rule: r1
+  desc: d
+  condition: evt.type = open
+  output: out 1
+  priority: INFO
+  tags: [tag1]
+- rule: another_rule
+  desc: d
+  condition: evt.type = open
+  output: out 2
+  priority: INFO
+  tags: [tag1]
+- rule: r3
+  desc: d
+  condition: evt.type = open
+  output: out 3
+  priority: INFO
+  tags: [tag1, tag2]
+`)}
+	eng, _, err := rules.Load(rules.Options{AppendOutput: []rules.AppendOutput{
+		{Tags: []string{"tag1"}, Text: "extra 1"},
+		{Rule: "another_rule", Text: "extra 2"},
+		{Tags: []string{"tag1", "tag2"}, Text: "extra 3", Fields: map[string]string{"my_field": "hello %proc.name"}},
+		{Source: "k8s_audit", Text: "never"},
+	}}, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"r1": "out 1 extra 1", "another_rule": "out 2 extra 1 extra 2", "r3": "out 3 extra 1 extra 3"}
+	for name, w := range want {
+		if got := eng.Rule(name).Render(catOpen()).Message; got != w {
+			t.Errorf("%s output = %q, want %q", name, got, w)
+		}
+	}
+	if got := eng.Rule("r3").Render(catOpen()).Fields["my_field"]; got != "hello cat" {
+		t.Errorf("my_field = %v, want hello cat", got)
+	}
+	if _, ok := eng.Rule("r1").Render(catOpen()).Fields["my_field"]; ok {
+		t.Error("my_field added to a rule the entry does not select")
+	}
+}
+
+func TestRuleDetails(t *testing.T) {
+	eng, _, err := load(`
+- list: known_procs
+  items: [cat]
+- macro: spawned_process
+  condition: evt.type = execve
+- rule: r
+  desc: d
+  condition: (spawned_process or evt.type = open) and (proc.name icontains cat or proc.name in (known_procs, ps))
+  output: o
+  priority: INFO
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := eng.Details(eng.Rule("r"))
+	if got := strings.Join(d.Macros, ",") + " " + strings.Join(d.Lists, ","); got != "spawned_process known_procs" {
+		t.Errorf("macros and lists = %s", got)
+	}
+	if got := strings.Join(d.Operators, ","); got != "=,icontains,in" {
+		t.Errorf("operators = %s", got)
+	}
+}
+
+func TestFields(t *testing.T) {
+	eng, _, err := load(`
+- rule: a
+  desc: d
+  condition: evt.type = open and proc.aname[2] = sshd and tolower(fd.name) = x
+  output: "%proc.name %evt.arg.flags %toupper(user.name)"
+  priority: INFO
+- rule: b
+  desc: d
+  condition: evt.type = open and k8s.ns.name = x
+  output: o
+  priority: INFO
+  enabled: false
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ref := range eng.Fields() {
+		got = append(got, ref.Text)
+	}
+	if want := "evt.arg.flags,evt.type,fd.name,proc.aname[2],proc.name,user.name"; strings.Join(got, ",") != want {
+		t.Errorf("fields = %s, want %s", strings.Join(got, ","), want)
 	}
 }
 
@@ -241,7 +359,64 @@ func TestMatchDoesNotAllocate(t *testing.T) {
 	}
 	ev := catOpen()
 	dst := make([]*rules.Rule, 0, 4)
-	if n := testing.AllocsPerRun(200, func() { dst = eng.Match(ev, dst[:0]) }); n != 0 {
+	if n := testing.AllocsPerRun(200, func() { dst = eng.Match(ev, dst[:0]) }); n != 0 && !raceEnabled {
 		t.Errorf("Match allocates %v times per event, want 0", n)
+	}
+	m := eng.NewMatcher()
+	if n := testing.AllocsPerRun(200, func() { dst = m.Match(ev, dst[:0]) }); n != 0 {
+		t.Errorf("Matcher.Match allocates %v times per event, want 0", n)
+	}
+	if got := names(m.Match(ev, nil)); got != "open_dev_null" {
+		t.Errorf("Matcher.Match = %s, want open_dev_null", got)
+	}
+}
+
+func TestMatchConcurrent(t *testing.T) {
+	eng, _, err := load(orderRules + `
+- macro: is_cat
+  condition: proc.name = cat and fd.name startswith /dev
+- rule: shared one
+  desc: d
+  condition: is_cat and proc.pname = bash
+  output: o
+  priority: INFO
+- rule: shared two
+  desc: d
+  condition: is_cat and proc.pname = zsh
+  output: o
+  priority: INFO
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := []rules.Event{catOpen(), rulestest.New("close", "fd.name", "/dev/null"), rulestest.New("open", "proc.name", "ls")}
+	want := make([]string, len(evs))
+	for i, ev := range evs {
+		want[i] = names(eng.Match(ev, nil))
+	}
+	done := make(chan string)
+	for g := 0; g < 4; g++ {
+		go func() {
+			m := eng.NewMatcher()
+			for i := 0; i < 500; i++ {
+				k := i % len(evs)
+				var got string
+				if i%2 == 0 {
+					got = names(m.Match(evs[k], nil))
+				} else {
+					got = names(eng.Match(evs[k], nil))
+				}
+				if got != want[k] {
+					done <- fmt.Sprintf("event %d matched %s, want %s", k, got, want[k])
+					return
+				}
+			}
+			done <- ""
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		if msg := <-done; msg != "" {
+			t.Error(msg)
+		}
 	}
 }

@@ -105,6 +105,24 @@ func TestLoadFiles(t *testing.T) {
 	if eng.Rule("legit rule") == nil {
 		t.Error("rule not loaded")
 	}
+	sub := filepath.Join(dir, "rules.d")
+	if err := os.Mkdir(sub, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	second := "- rule: legit rule\n  condition: and proc.name = cat\n  override:\n    condition: append\n"
+	for name, content := range map[string]string{"10-base.yaml": baseRule, "20-more.yml": second, "notes.txt": "not yaml: ["} {
+		if err := os.WriteFile(filepath.Join(sub, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eng, _, err = rules.LoadFiles(rules.Options{}, sub)
+	if err != nil {
+		t.Fatalf("LoadFiles of a directory: %v", err)
+	}
+	if got := eng.Rule("legit rule").Compiled; got != "(evt.type = open and proc.name = cat)" {
+		t.Errorf("directory files loaded out of order: compiled %s", got)
+	}
+
 	_, res, err := rules.LoadFiles(rules.Options{}, filepath.Join(dir, "missing.yaml"))
 	if err == nil {
 		t.Fatal("LoadFiles of a missing file succeeded")

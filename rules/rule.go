@@ -8,6 +8,7 @@ import (
 
 	"github.com/riposte-sec/riposte/alert"
 	"github.com/riposte-sec/riposte/rules/evttype"
+	"github.com/riposte-sec/riposte/rules/filter"
 	"github.com/riposte-sec/riposte/rules/loader"
 	"github.com/riposte-sec/riposte/rules/output"
 )
@@ -23,8 +24,8 @@ type Rule struct {
 	// list substitution and macro expansion.
 	Condition string
 	// Compiled is the canonical form of the compiled condition, with
-	// exceptions, lists and macros expanded, as Falco prints it; empty for
-	// rules of a source this engine does not have.
+	// exceptions, lists and macros expanded, as Falco prints it. It is empty
+	// for rules of a source this engine does not have.
 	Compiled string
 	// Output is the output format, trimmed of surrounding blanks.
 	Output string
@@ -46,8 +47,9 @@ type Rule struct {
 	Capture         bool
 	CaptureDuration uint64
 
-	rule *loader.Rule
-	iso  bool
+	rule   *loader.Rule
+	filter *filter.Filter
+	iso    bool
 }
 
 // Rendered is a rule output rendered for one event.
@@ -66,14 +68,17 @@ func (r *Rule) Render(ev Event) Rendered {
 		return Rendered{Message: r.Output, Fields: map[string]any{}}
 	}
 	msg, fields := r.rule.Format.Render(ev)
+	for name, f := range r.rule.Extra {
+		fields[name], _ = f.Render(ev)
+	}
 	return Rendered{Message: msg, Fields: fields}
 }
 
-// Alert builds the Falco alert for a match of r on ev, which happened at t:
-// the output line starts with the time and priority as Falco prints them,
-// and output_fields has the time field (evt.time, or evt.time.iso8601 with
-// Options.TimeFormatISO8601) in nanoseconds. An empty hostname is replaced
-// by FALCO_HOSTNAME or the system host name.
+// Alert builds the Falco alert for a match of r on ev, which happened at t.
+// The output line starts with the time and priority as Falco prints them.
+// Output fields include the time field in nanoseconds: evt.time, or
+// evt.time.iso8601 with Options.TimeFormatISO8601. An empty hostname is
+// replaced by FALCO_HOSTNAME or the system host name.
 func (r *Rule) Alert(ev Event, t time.Time, hostname string) alert.Alert {
 	out := r.Render(ev)
 	timeField := "evt.time"

@@ -75,7 +75,9 @@ func Connect(ctx context.Context, opts ConnectOptions) (*Conn, error) {
 		nats.Timeout(timeout),
 		nats.MaxReconnects(-1),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
-			log.Warn("NATS disconnected", "error", err)
+			if err != nil { // A nil error means the client closed the connection.
+				log.Warn("NATS disconnected", "error", err)
+			}
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
 			log.Info("NATS reconnected", "url", nc.ConnectedUrlRedacted())

@@ -11,7 +11,8 @@
 //	riposte.alerts.<priority>.<rule>   one alert, Falco's JSON alert format
 //	riposte.decisions.<outcome>        one decision, JSON
 //	riposte.deadletter.alerts          an alert the responder gave up on, with
-//	                                   the error in the Riposte-Error header
+//	                                   the error in the Riposte-Error header and
+//	                                   its subject in Riposte-Subject
 //
 // <priority> is the lower-case priority name, such as "warning" or
 // "critical". <rule> is the rule name made into one subject token by

@@ -21,6 +21,8 @@ const (
 
 	// ErrorHeader carries the reason a message was dead-lettered.
 	ErrorHeader = "Riposte-Error"
+	// SubjectHeader carries the original subject of a dead-lettered alert.
+	SubjectHeader = "Riposte-Subject"
 )
 
 // maxRuleToken is the longest rule token in bytes.

@@ -1,7 +1,9 @@
 package main
 
-import "github.com/riposte-sec/riposte/rules"
+import (
+	"github.com/riposte-sec/riposte/rules"
+	"github.com/riposte-sec/riposte/rules/defaults"
+)
 
 // defaultRuleFiles returns Riposte's embedded default rules.
-// TODO: return the embedded default rules once the rules package ships them.
-func defaultRuleFiles() []rules.File { return nil }
+func defaultRuleFiles() []rules.File { return []rules.File{defaults.File()} }

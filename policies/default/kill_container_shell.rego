@@ -1,12 +1,18 @@
-# Kills the process behind an alert about a shell or a suspicious program in
-# a container. Add a rule name to kill_rules, or the tag riposte_kill to a
-# rule, to answer more alerts this way.
+# Kills the process behind an alert about a shell or a reverse shell in a
+# container. Shells on the host are left alone, since administrators use
+# them. Add a rule name to kill_rules, or the tag riposte_kill to a rule, to
+# answer more alerts this way.
 package riposte.policies.kill_container_shell
 
 # Rules whose alerts are answered by killing the offending process.
 kill_rules := {
+	# Riposte's default rules.
 	"Shell spawned in a container",
+	"Shell spawned by a non-shell program",
+	# Falco's stable rules.
 	"Terminal shell in container",
+	"Netcat Remote Code Execution in Container",
+	"Redirect STDOUT/STDIN to Network Connection in Container",
 }
 
 # Any rule carrying this tag is answered the same way.

@@ -41,3 +41,8 @@ test_kill_tag_opts_in if {
 	])
 	count(kill_container_shell.actions) == 1 with input as {"alert": tagged}
 }
+
+test_reverse_shell_in_container_is_killed if {
+	reverse := json.patch(shell_alert, [{"op": "replace", "path": "/rule", "value": "Redirect STDOUT/STDIN to Network Connection in Container"}])
+	count(kill_container_shell.actions) == 1 with input as {"alert": reverse}
+}

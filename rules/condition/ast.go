@@ -186,13 +186,14 @@ func joinNodes(nodes []Node, sep string) string {
 }
 
 // quoteIfNeeded prints s bare unless it is empty or contains a blank, '=',
-// a quote, a backslash or a control character; then it double-quotes s with
-// escapes.
+// a quote, a backslash, a parenthesis, a comma, a bracket or a control
+// character; then it double-quotes s with escapes. Falco quotes only for the
+// first five; the others keep the printed form parseable.
 func quoteIfNeeded(s string) string {
 	need := s == ""
 	for i := 0; i < len(s) && !need; i++ {
 		c := s[i]
-		need = c <= ' ' || c == '=' || c == '"' || c == '\'' || c == '\\' || c == 0x7f
+		need = c <= ' ' || c == 0x7f || strings.IndexByte(`="'\\(),[]`, c) >= 0
 	}
 	if !need {
 		return s
@@ -205,7 +206,13 @@ func quoteIfNeeded(s string) string {
 		case '"':
 			b.WriteString(`\"`)
 		case '\\':
-			b.WriteString(`\\`)
+			if i == len(s)-1 {
+				// A quoted string cannot end with an escaped backslash,
+				// because Falco's lexer takes its quote as escaped.
+				b.WriteString(`\x5c`)
+			} else {
+				b.WriteString(`\\`)
+			}
 		case '\n':
 			b.WriteString(`\n`)
 		case '\r':

@@ -324,6 +324,7 @@ func (p *parser) parseField() *Field {
 	if p.peek(0) != '[' {
 		return f
 	}
+
 	p.advance(1)
 	switch c := p.peek(0); {
 	case c == '"' || c == '\'':
@@ -454,9 +455,9 @@ func (p *parser) modifierWord() string {
 	return ""
 }
 
-// modifier consumes a comparison modifier when one is followed by blanks and
-// a list or identifier that is not a keyword; otherwise the word is an
-// ordinary value and nothing is consumed.
+// modifier consumes a comparison modifier followed by blanks and a list or
+// an identifier that is not a keyword. Otherwise the word is an ordinary
+// value, so modifier consumes nothing and returns "".
 func (p *parser) modifier() string {
 	m := p.modifierWord()
 	if m == "" || !isBlank(p.peek(len(m))) {

@@ -104,7 +104,7 @@ func TestParseTree(t *testing.T) {
 		{"a.b = not", "a.b = not"},
 		{"test.op existsand macro", "(test.op exists and macro)"},
 		{`test.str = 'multiple escape single quote \' \\''`, `test.str = "multiple escape single quote ' \\'"`},
-		{`test.str = "bad escape \ "`, `test.str = "bad escape \\"`},
+		{`test.str = "bad escape \ "`, `test.str = "bad escape \x5c"`},
 		{`test.str[""] = value`, `test.str[""] = value`},
 		{"test.str = value", "test.str = value"},
 		{"proc.name inx", "proc.name in (x)"},

@@ -1,4 +1,4 @@
-// Package defaults holds Riposte's default rules, written in the Falco rules
+// Package defaults contains Riposte's default rules, written in the Falco rules
 // language and embedded in the binary.
 //
 // The rules are:

@@ -1,10 +1,10 @@
-// Package evttype names the event types of the syscall event source: one
-// [Type] per syscall or event name that Falco accepts as an evt.type value, and
-// [Set], a bit set of types used both to index rules and to tell a sensor which
-// syscalls to capture.
+// Package evttype names the event types of the syscall event source. There
+// is one [Type] for each syscall or event name that Falco accepts as an
+// evt.type value. A [Set] is a bit set of types, which indexes rules and lists
+// the syscalls a sensor must capture.
 //
-// Riposte models one event per syscall, so a Type stands for a name, not for
-// one of the kernel's enter, exit or versioned event codes.
+// Riposte models one event per syscall, so a Type is a name, not one of the
+// kernel's enter, exit or versioned event codes.
 package evttype
 
 import (
@@ -93,7 +93,7 @@ func (s *Set) Remove(t Type) {
 }
 
 // Has reports whether s contains t.
-func (s *Set) Has(t Type) bool {
+func (s Set) Has(t Type) bool {
 	return t.Valid() && s[t/64]&(1<<(t%64)) != 0
 }
 
@@ -178,4 +178,22 @@ func (s Set) KernelCodes() int {
 		n += 2
 	}
 	return n
+}
+
+// FromX86Syscall returns the event type of x86-64 syscall number nr, or
+// None when the syscall has no event type of its own name.
+func FromX86Syscall(nr int) Type { return x86Syscalls[nr] }
+
+// X86Syscalls returns the x86-64 syscall numbers of the types in s, in
+// ascending order. Types that are not syscalls, such as procexit or
+// container, have no number and are left out.
+func (s Set) X86Syscalls() []int {
+	var out []int
+	for nr, t := range x86Syscalls {
+		if s.Has(t) {
+			out = append(out, nr)
+		}
+	}
+	sort.Ints(out)
+	return out
 }

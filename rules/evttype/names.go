@@ -994,9 +994,9 @@ var names = [count + 1]string{
 }
 
 // kernelCodes is the number of kernel event codes (enter, exit and older
-// versions) Falco's event table has for each name; 0 marks a syscall that the
-// table has no event of its own for, which Falco reports through its generic
-// syscall event.
+// versions) that Falco's event table has for each name. A 0 marks a syscall
+// without events of its own, which Falco reports through its generic syscall
+// event.
 var kernelCodes = [count + 1]uint8{
 	Accept:                8,
 	Accept4:               2,

@@ -12,7 +12,7 @@ import (
 type ID uint16
 
 // Type is the type of a field's values. It decides how condition literals
-// are parsed, which operators apply, which member of [Value] holds the value,
+// are parsed, which operators apply, which member of [Value] contains the value,
 // and how outputs print it.
 type Type uint8
 
@@ -99,8 +99,8 @@ const (
 	FlagDeprecated
 	// FlagAnyValue marks fields that can extract several values, such as
 	// proc.aname without an index (every ancestor) or fd.ip (both ends of a
-	// socket): a check holds when it holds for any of the values, and outputs
-	// print them separated by spaces.
+	// socket). A check holds when it holds for any of the values, and
+	// outputs print them separated by spaces.
 	FlagAnyValue
 )
 
@@ -164,6 +164,9 @@ type Ref struct {
 	// Text is the reference as written, such as "proc.aname[2]"; outputs use
 	// it as the output_fields key.
 	Text string
+	// Type is the type of the values: the field's type, except for
+	// evt.rawarg.NAME, whose type is the raw type of parameter NAME.
+	Type Type
 }
 
 // Info returns the catalogue entry of the referenced field.
@@ -174,16 +177,16 @@ func (r *Ref) Info() *Field { return Get(r.Field) }
 // memory the event owns: the engine does not keep them after Match returns,
 // except for rendered outputs, which copy what they print.
 type Value struct {
-	// Str holds TypeString values.
+	// Str contains TypeString values.
 	Str string
-	// Num holds every numeric type: signed types as they are, unsigned types
+	// Num contains every numeric type: signed types as they are, unsigned types
 	// as their bit pattern, times and durations in nanoseconds.
 	Num int64
-	// Bool holds TypeBool values.
+	// Bool contains TypeBool values.
 	Bool bool
-	// Addr holds TypeIPAddr and TypeIPNet values.
+	// Addr contains TypeIPAddr and TypeIPNet values.
 	Addr netip.Addr
-	// Bytes holds TypeBytes values.
+	// Bytes contains TypeBytes values.
 	Bytes []byte
 }
 
@@ -196,9 +199,9 @@ type Extractor interface {
 	Extract(ref *Ref, dst []Value) []Value
 }
 
-// Event is one event of the syscall source as the rules engine sees it.
+// Event is one event of the syscall source, as the rules engine reads it.
 type Event interface {
-	// Type returns the event's syscall. The engine answers evt.type from it,
+	// Type returns the event's syscall. The engine reads evt.type from it,
 	// so Extract never receives an EvtType reference.
 	Type() evttype.Type
 	Extractor
@@ -231,7 +234,10 @@ func All() []*Field {
 
 // IsParam reports whether name is the name of a parameter of some syscall
 // event, as accepted by evt.arg.NAME.
-func IsParam(name string) bool { return eventParams[name] }
+func IsParam(name string) bool {
+	_, ok := eventParams[name]
+	return ok
+}
 
 var byName = func() map[string]ID {
 	m := make(map[string]ID, maxID)
@@ -241,15 +247,18 @@ var byName = func() map[string]ID {
 	return m
 }()
 
-// Values appends the values of ref for ev to dst, as the engine reads them:
+// Values appends the values of ref for ev to dst, as the engine reads them.
 // evt.type and syscall.type come from ev.Type(), evt.source is "syscall",
-// and every other field comes from ev.Extract.
+// and evt.dir is "<" because every event describes a completed syscall (an
+// exit event in Falco's terms). Every other field comes from ev.Extract.
 func Values(ev Event, ref *Ref, dst []Value) []Value {
 	switch ref.Field {
 	case EvtType, SyscallType:
 		return append(dst, Value{Str: ev.Type().String()})
 	case EvtSource:
 		return append(dst, Value{Str: "syscall"})
+	case EvtDir:
+		return append(dst, Value{Str: "<"})
 	}
 	return ev.Extract(ref, dst)
 }

@@ -34,8 +34,8 @@ func (e *UnknownFieldError) Is(target error) bool { return target == ErrUnknownF
 
 // Resolve checks a field reference and returns it in parsed form. name is the
 // dotted name as written, such as "proc.aname", "evt.arg.flags" or
-// "k8s.pod.label.app"; arg is the bracket argument and hasArg tells whether
-// there was one ("proc.aname", "2", true for proc.aname[2]).
+// "k8s.pod.label.app". arg is the bracket argument, and hasArg reports
+// whether there was one: proc.aname[2] is ("proc.aname", "2", true).
 //
 // Names resolve by longest known prefix: when name is not a field, a known
 // prefix of dotted segments whose field takes a dotted argument may consume
@@ -66,7 +66,7 @@ func Resolve(name, arg string, hasArg bool) (*Ref, error) {
 }
 
 func resolveArg(f *Field, text, arg string, hasArg bool) (*Ref, error) {
-	ref := &Ref{Field: f.ID, Index: AnyIndex, HasArg: hasArg, Text: text}
+	ref := &Ref{Field: f.ID, Index: AnyIndex, HasArg: hasArg, Text: text, Type: f.Type}
 	if !hasArg {
 		if f.Has(FlagArgRequired) {
 			return nil, &UnknownFieldError{Text: text, Reason: "the field requires an argument, such as " + f.Name + example(f.Arg)}
@@ -100,10 +100,12 @@ func resolveArg(f *Field, text, arg string, hasArg bool) (*Ref, error) {
 		}
 		ref.Key = arg
 	case ArgParamName:
-		if !IsParam(arg) {
+		typ, ok := eventParams[arg]
+		if !ok {
 			return nil, &UnknownFieldError{Text: text, Reason: fmt.Sprintf("%q is not a parameter of any event", arg)}
 		}
 		ref.Key = arg
+		ref.Type = typ
 	}
 	return ref, nil
 }

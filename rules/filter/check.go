@@ -89,7 +89,7 @@ func (c *compiler) check(n *condition.Check) (evaluator, error) {
 	}
 	op := opcodes[n.Op]
 	if op == opExists {
-		return existsEval{left}, nil
+		return &existsEval{left}, nil
 	}
 	if !allowed(left.typ, op) {
 		return nil, &CompileError{Pos: n.At, Msg: fmt.Sprintf("filter error: '%s' operator not supported for %s filters", n.Op, typeClass(left.typ))}
@@ -133,7 +133,15 @@ func (c *compiler) eventTypeCheck(n *condition.Check, left *operand, op opcode, 
 		}
 		set.Add(t)
 	}
-	return typeSetEval{set: set, negate: op == opNe}, nil
+	negate := op == opNe
+	// The filter runs only for events of its types (c.types), so a check
+	// that every one of them passes, or none does, is a constant.
+	if in := set.Intersect(c.types); in == c.types {
+		return constEval(!negate), nil
+	} else if in.Empty() {
+		return constEval(negate), nil
+	}
+	return &typeSetEval{set: set, negate: negate}, nil
 }
 
 // unknownEventType wraps an unknown evt.type name so that errors.Is matches
@@ -149,16 +157,14 @@ type typeSetEval struct {
 	negate bool
 }
 
-func (e typeSetEval) eval(ev fields.Event, _ *Scratch) bool {
-	t := ev.Type()
-	return e.set.Has(t) != e.negate
+func (e *typeSetEval) eval(_ fields.Event, s *Scratch) bool {
+	return e.set.Has(s.typ) != e.negate
 }
 
 type existsEval struct{ src *operand }
 
-func (e existsEval) eval(ev fields.Event, s *Scratch) bool {
-	s.vals = e.src.extract(ev, s.vals[:0])
-	return len(s.vals) > 0
+func (e *existsEval) eval(ev fields.Event, s *Scratch) bool {
+	return len(e.src.values(ev, s, &s.vals)) > 0
 }
 
 // valueCheck compiles a comparison of an operand with literal values.
@@ -227,18 +233,22 @@ func parseNumber(s string, t fields.Type) (int64, error) {
 	} else if strings.HasPrefix(body, "+") {
 		body = body[1:]
 	}
+
 	base := 10
 	if strings.HasPrefix(body, "0x") || strings.HasPrefix(body, "0X") {
 		base = 16
 		body = body[2:]
 	}
+
 	if body == "" || strings.HasPrefix(body, "+") || strings.HasPrefix(body, "-") {
 		return 0, fmt.Errorf("not an integer")
 	}
+
 	u, err := strconv.ParseUint(body, base, 64)
 	if err != nil {
 		return 0, fmt.Errorf("not an integer")
 	}
+
 	var limit uint64
 	switch t {
 	case fields.TypeUint32:
@@ -259,12 +269,15 @@ func parseNumber(s string, t fields.Type) (int64, error) {
 	default:
 		limit = math.MaxUint64
 	}
+
 	if neg {
 		return 0, fmt.Errorf("negative value for an unsigned field")
 	}
+
 	if u > limit {
 		return 0, fmt.Errorf("out of range")
 	}
+
 	return int64(u), nil
 }
 

@@ -361,6 +361,15 @@ func TestRegexIsAnchored(t *testing.T) {
 	}
 }
 
+func TestEngineAnsweredFields(t *testing.T) {
+	ev := rulestest.New("connect")
+	for _, cond := range []string{"evt.type = connect", "syscall.type = connect", "evt.source = syscall", "evt.dir = <", "tolower(evt.source) = syscall"} {
+		if !match(t, cond, ev) {
+			t.Errorf("%s = false", cond)
+		}
+	}
+}
+
 func TestMissingValues(t *testing.T) {
 	ev := rulestest.New("open", "proc.name", "cat")
 	for _, cond := range []string{"fd.cport = 80", "fd.cport != 80", "fd.cport exists", "fd.name contains x", "fd.name != x", "fd.name in (x)"} {
@@ -545,5 +554,17 @@ func TestMatchDoesNotAllocate(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(100, func() { f.Match(ev, s) }); n != 0 {
 		t.Errorf("Match allocates %v times per event, want 0", n)
+	}
+}
+
+func TestRawArgTypes(t *testing.T) {
+	ev := rulestest.New("open", "evt.rawarg.res", -2, "evt.rawarg.name", "/etc/passwd")
+	for _, cond := range []string{"evt.rawarg.res < 0", "evt.rawarg.name startswith /etc", "evt.rawarg.res = -2"} {
+		if !match(t, cond, ev) {
+			t.Errorf("%s = false", cond)
+		}
+	}
+	if _, _, err := compile(t, "evt.rawarg.res = abc"); err == nil {
+		t.Error("evt.rawarg.res = abc compiled; res is numeric")
 	}
 }

@@ -2,20 +2,20 @@ package filter
 
 import (
 	"encoding/base64"
-	"strconv"
 	"strings"
 
 	"github.com/riposte-sec/riposte/rules/condition"
 	"github.com/riposte-sec/riposte/rules/fields"
 )
 
-// operandKind says where an operand's values come from.
+// operandKind is the origin of an operand's values.
 type operandKind uint8
 
 const (
 	fromExtractor   operandKind = iota // the event's Extract
 	fromEventType                      // the name of ev.Type()
 	fromSource                         // the constant "syscall"
+	fromDirection                      // the constant "<"
 	fromTransformer                    // a transformer over another operand
 )
 
@@ -23,6 +23,7 @@ const (
 // over a field.
 type operand struct {
 	kind  operandKind
+	slot  int // field cache slot of an extractor operand, or -1
 	ref   *fields.Ref
 	info  *fields.Field
 	typ   fields.Type
@@ -31,13 +32,34 @@ type operand struct {
 	text  string
 }
 
-// extract appends the operand's values for ev to dst.
+// values returns the operand's values for ev. Extractor operands read
+// through the per-event field cache of s, so checks of several rules on one
+// field extract it once. Other operands write into buf.
+func (o *operand) values(ev fields.Event, s *Scratch, buf *[]fields.Value) []fields.Value {
+	if o.slot >= 0 {
+		e := &s.fields[o.slot]
+		if e.gen == s.gen {
+			return s.arena[e.start:e.end:e.end]
+		}
+		start := len(s.arena)
+		s.arena = ev.Extract(o.ref, s.arena)
+		end := len(s.arena)
+		e.gen, e.start, e.end = s.gen, int32(start), int32(end)
+		return s.arena[start:end:end]
+	}
+	*buf = o.extract(ev, (*buf)[:0])
+	return *buf
+}
+
+// extract appends the operand's values for ev to dst, without the cache.
 func (o *operand) extract(ev fields.Event, dst []fields.Value) []fields.Value {
 	switch o.kind {
 	case fromEventType:
 		return append(dst, fields.Value{Str: ev.Type().String()})
 	case fromSource:
 		return append(dst, fields.Value{Str: "syscall"})
+	case fromDirection:
+		return append(dst, fields.Value{Str: "<"})
 	case fromTransformer:
 		return o.transform(ev, dst)
 	}
@@ -100,12 +122,16 @@ func (c *compiler) operand(e condition.Expr, rhs bool) (*operand, error) {
 		if info.Has(fields.FlagDeprecated) {
 			c.warn("LOAD_DEPRECATED_ITEM", "usage of deprecated field '"+info.Name+"' has been detected in the rule condition", e.At)
 		}
-		o := &operand{kind: fromExtractor, ref: ref, info: info, typ: info.Type, text: ref.Text}
+		o := &operand{kind: fromExtractor, ref: ref, info: info, typ: ref.Type, text: ref.Text, slot: -1}
 		switch info.ID {
 		case fields.EvtType, fields.SyscallType:
 			o.kind = fromEventType
 		case fields.EvtSource:
 			o.kind = fromSource
+		case fields.EvtDir:
+			o.kind = fromDirection
+		default:
+			o.slot = c.c.fieldSlot(ref.Text)
 		}
 		return o, nil
 	case *condition.Transformer:
@@ -131,14 +157,9 @@ func (c *compiler) operand(e condition.Expr, rhs bool) (*operand, error) {
 				return nil, &CompileError{Pos: e.At, Msg: "filter error: transformer '" + e.Name + "' requires a string field, not " + inner.typ.String()}
 			}
 		}
-		return &operand{kind: fromTransformer, tr: e.Name, inner: inner, typ: typ, info: nil, text: e.String()}, nil
+		return &operand{kind: fromTransformer, tr: e.Name, inner: inner, typ: typ, text: e.String(), slot: -1}, nil
 	}
 	return nil, &CompileError{Pos: e.Position(), Msg: "unexpected expression " + e.String()}
-}
-
-// anyValue reports whether the operand may yield several values.
-func (o *operand) anyValue() bool {
-	return o.info != nil && o.info.Has(fields.FlagAnyValue) && !o.ref.HasArg
 }
 
 // base returns the field at the bottom of a transformer chain.
@@ -148,5 +169,3 @@ func (o *operand) base() *operand {
 	}
 	return o
 }
-
-func quoteValue(s string) string { return strconv.Quote(s) }

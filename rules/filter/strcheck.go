@@ -49,10 +49,27 @@ func newStrCheck(src *operand, op opcode, lits []*condition.Literal) (evaluator,
 }
 
 func (c *strCheck) eval(ev fields.Event, s *Scratch) bool {
-	s.vals = c.src.extract(ev, s.vals[:0])
-	for i := range s.vals {
-		if c.test(s.vals[i].Str) {
-			return true
+	vals := c.src.values(ev, s, &s.vals)
+	for i := range vals {
+		v := vals[i].Str
+		// The most common operators are tested inline.
+		switch c.op {
+		case opEq:
+			if v == c.lit {
+				return true
+			}
+		case opIn, opIntersects:
+			if c.set.has(v) {
+				return true
+			}
+		case opStartsWith:
+			if len(v) >= len(c.lit) && v[:len(c.lit)] == c.lit {
+				return true
+			}
+		default:
+			if c.test(v) {
+				return true
+			}
 		}
 	}
 	return false

@@ -16,9 +16,9 @@ type numCheck struct {
 }
 
 func (c *numCheck) eval(ev fields.Event, s *Scratch) bool {
-	s.vals = c.src.extract(ev, s.vals[:0])
-	for i := range s.vals {
-		if c.test(s.vals[i].Num) {
+	vals := c.src.values(ev, s, &s.vals)
+	for i := range vals {
+		if c.test(vals[i].Num) {
 			return true
 		}
 	}
@@ -69,9 +69,9 @@ type boolCheck struct {
 }
 
 func (c *boolCheck) eval(ev fields.Event, s *Scratch) bool {
-	s.vals = c.src.extract(ev, s.vals[:0])
-	for i := range s.vals {
-		v := s.vals[i].Bool
+	vals := c.src.values(ev, s, &s.vals)
+	for i := range vals {
+		v := vals[i].Bool
 		switch c.op {
 		case opEq:
 			if v == c.lits[0] {
@@ -101,9 +101,9 @@ type ipCheck struct {
 }
 
 func (c *ipCheck) eval(ev fields.Event, s *Scratch) bool {
-	s.vals = c.src.extract(ev, s.vals[:0])
-	for i := range s.vals {
-		a := s.vals[i].Addr.Unmap()
+	vals := c.src.values(ev, s, &s.vals)
+	for i := range vals {
+		a := vals[i].Addr.Unmap()
 		if !a.IsValid() {
 			continue
 		}
@@ -130,9 +130,9 @@ type bytesCheck struct {
 }
 
 func (c *bytesCheck) eval(ev fields.Event, s *Scratch) bool {
-	s.vals = c.src.extract(ev, s.vals[:0])
-	for i := range s.vals {
-		if c.test(s.vals[i].Bytes) {
+	vals := c.src.values(ev, s, &s.vals)
+	for i := range vals {
+		if c.test(vals[i].Bytes) {
 			return true
 		}
 	}
@@ -173,14 +173,14 @@ type fieldCmp struct {
 }
 
 func (c *fieldCmp) eval(ev fields.Event, s *Scratch) bool {
-	s.vals = c.left.extract(ev, s.vals[:0])
-	if len(s.vals) == 0 {
+	left := c.left.values(ev, s, &s.vals)
+	if len(left) == 0 {
 		return false
 	}
-	s.other = c.right.extract(ev, s.other[:0])
-	for i := range s.vals {
-		for j := range s.other {
-			if c.test(&s.vals[i], &s.other[j]) {
+	right := c.right.values(ev, s, &s.other)
+	for i := range left {
+		for j := range right {
+			if c.test(&left[i], &right[j]) {
 				return true
 			}
 		}

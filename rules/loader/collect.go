@@ -46,7 +46,7 @@ type macroDef struct {
 	used     bool
 }
 
-// collection holds every item of the files loaded so far, after appends,
+// collection contains every item of the files loaded so far, after appends,
 // overrides and redefinitions.
 type collection struct {
 	seq         int
@@ -73,6 +73,7 @@ type loader struct {
 	c    *collection
 	res  *Result
 	seen map[Message]bool
+	opts Options
 }
 
 func (l *loader) warn(m Message) {
@@ -83,10 +84,63 @@ func (l *loader) warn(m Message) {
 	l.res.Warnings = append(l.res.Warnings, m)
 }
 
+// Options configure a load.
+type Options struct {
+	// SuggestedOutput appends to the output of every syscall rule the
+	// container and Kubernetes fields Falco's container plugin suggests
+	// (container_id=%container.id and so on), skipping fields the output
+	// already prints, as Falco does with suggested_output: true.
+	SuggestedOutput bool
+	// AppendOutput adds text and fields to the outputs of the rules each
+	// entry selects, in order, as Falco's append_output setting does.
+	AppendOutput []AppendOutput
+}
+
+// AppendOutput is one entry of Options.AppendOutput. An entry applies to a
+// rule when every selector it sets matches.
+type AppendOutput struct {
+	// Source, when set, selects the rules of that source.
+	Source string
+	// Tags, when set, selects the rules that have every one of these tags.
+	Tags []string
+	// Rule, when set, selects the rule of that name.
+	Rule string
+	// Text is appended to the output after a space; it may use %fields.
+	Text string
+	// Fields are extra output fields: name to a format such as
+	// "hello %evt.num", rendered as a string into the output fields.
+	Fields map[string]string
+}
+
+func (a *AppendOutput) selects(r *ruleDef) bool {
+	if a.Source != "" && a.Source != r.source {
+		return false
+	}
+	if a.Rule != "" && a.Rule != r.name {
+		return false
+	}
+	for _, want := range a.Tags {
+		found := false
+		for _, t := range r.tags {
+			if t == want {
+				found = true
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// suggestedFields are the fields Falco's container plugin flags as
+// suggested, in its order.
+var suggestedFields = []string{"container.id", "container.name", "container.image.repository", "container.image.tag", "k8s.pod.name", "k8s.ns.name"}
+
 // Load loads files in order into one ruleset. It stops at the first error;
-// the Result then holds it, and the Ruleset is nil.
-func Load(files ...File) (*Ruleset, *Result) {
-	l := &loader{c: newCollection(), res: &Result{}, seen: map[Message]bool{}}
+// the Result then contains it, and the Ruleset is nil.
+func Load(opts Options, files ...File) (*Ruleset, *Result) {
+	l := &loader{c: newCollection(), res: &Result{}, seen: map[Message]bool{}, opts: opts}
 	var set *Ruleset
 	for _, f := range files {
 		if !l.loadFile(f) {
@@ -191,15 +245,18 @@ func (l *loader) item(src source, m *mapping) bool {
 			break
 		}
 	}
+
 	if kind == "" {
 		line, col := src.pos()
 		l.warn(Message{Code: WarnUnknownItem, Text: "Unknown top level item", File: src.file, Line: line, Column: col, ItemType: "rules content item"})
 		return true
 	}
+
 	name := ""
 	if v := m.get(kind); v != nil && v.Kind == yaml.ScalarNode && kind != "required_engine_version" {
 		name = v.Value
 	}
+
 	l.unknownKeys(src, m, kind, name)
 	var err error
 	switch kind {
@@ -214,9 +271,11 @@ func (l *loader) item(src source, m *mapping) bool {
 	case "rule":
 		err = l.rule(src, m)
 	}
+
 	if err == nil {
 		return true
 	}
+
 	l.fail(src, kind, name, err)
 	return false
 }
@@ -444,6 +503,7 @@ func (l *loader) list(src source, m *mapping) error {
 	if err != nil {
 		return err
 	}
+
 	if !listNameRE.MatchString(name) {
 		line, col := src.pos()
 		l.warn(Message{
@@ -451,21 +511,26 @@ func (l *loader) list(src source, m *mapping) error {
 			File: src.file, Line: line, Column: col, ItemType: "list", ItemName: name,
 		})
 	}
+
 	app, err := l.appendFlag(src, m, "list", name)
 	if err != nil {
 		return err
 	}
+
 	ov, _, err := overrides(m, set("items"), set("items"))
 	if err != nil {
 		return err
 	}
+
 	items, _, err := m.requiredSeq("items")
 	if err != nil {
 		return err
 	}
+
 	if ov["items"] == "append" {
 		app = true
 	}
+
 	old := l.c.listByName[name]
 	if app {
 		if old == nil {
@@ -475,11 +540,13 @@ func (l *loader) list(src source, m *mapping) error {
 		old.lastSeq = l.c.seq
 		return nil
 	}
+
 	if old != nil {
 		old.items = items
 		old.lastSeq = l.c.seq
 		return nil
 	}
+
 	d := &listDef{name: name, items: items, firstSeq: l.c.seq, lastSeq: l.c.seq, src: src}
 	l.c.lists = append(l.c.lists, d)
 	l.c.listByName[name] = d
@@ -491,6 +558,7 @@ func (l *loader) macro(src source, m *mapping) error {
 	if err != nil {
 		return err
 	}
+
 	if !macroNameRE.MatchString(name) {
 		line, col := src.pos()
 		l.warn(Message{
@@ -498,21 +566,26 @@ func (l *loader) macro(src source, m *mapping) error {
 			File: src.file, Line: line, Column: col, ItemType: "macro", ItemName: name,
 		})
 	}
+
 	app, err := l.appendFlag(src, m, "macro", name)
 	if err != nil {
 		return err
 	}
+
 	ov, _, err := overrides(m, set("condition"), set("condition"))
 	if err != nil {
 		return err
 	}
+
 	cond, condNode, err := m.nonEmpty("condition")
 	if err != nil {
 		return err
 	}
+
 	if ov["condition"] == "append" {
 		app = true
 	}
+
 	condSrc := source{file: src.file, node: condNode, text: src.text}
 	old := l.c.macroByName[name]
 	if app {
@@ -523,12 +596,14 @@ func (l *loader) macro(src source, m *mapping) error {
 		old.lastSeq = l.c.seq
 		return nil
 	}
+
 	if old != nil {
 		old.cond = cond
 		old.condSrc = condSrc
 		old.lastSeq = l.c.seq
 		return nil
 	}
+
 	d := &macroDef{name: name, cond: cond, firstSeq: l.c.seq, lastSeq: l.c.seq, src: src, condSrc: condSrc}
 	l.c.macros = append(l.c.macros, d)
 	l.c.macroByName[name] = d

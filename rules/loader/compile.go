@@ -33,9 +33,10 @@ type macroState struct {
 
 // compiler compiles the collection once.
 type compiler struct {
-	l      *loader
-	c      *collection
-	macros map[string]*macroState
+	l       *loader
+	c       *collection
+	macros  map[string]*macroState
+	filters *filter.Compiler
 }
 
 // compile compiles every list, macro and rule of the collection. It
@@ -46,7 +47,8 @@ func (l *loader) compile() *Ruleset {
 	for _, m := range c.macros {
 		m.used = false
 	}
-	k := &compiler{l: l, c: c, macros: make(map[string]*macroState, len(c.macros))}
+
+	k := &compiler{l: l, c: c, macros: make(map[string]*macroState, len(c.macros)), filters: filter.NewCompiler()}
 	for _, m := range c.macros {
 		text := c.substituteLists(m.cond)
 		ast, err := condition.Parse(text, condition.RuleMaxDepth)
@@ -56,12 +58,14 @@ func (l *loader) compile() *Ruleset {
 		}
 		k.macros[m.name] = &macroState{ast: ast}
 	}
+
 	for _, m := range c.macros {
 		if _, err := k.resolveMacro(m); err != nil {
 			l.fail(m.src, "macro", m.name, err)
 			return nil
 		}
 	}
+
 	set := &Ruleset{}
 	for _, r := range c.rules {
 		rule, err := k.rule(r)
@@ -71,6 +75,8 @@ func (l *loader) compile() *Ruleset {
 		}
 		set.Rules = append(set.Rules, rule)
 	}
+
+	k.filters.Finalize()
 	for _, li := range c.lists {
 		set.Lists = append(set.Lists, li.name)
 		if !li.used {
@@ -78,6 +84,7 @@ func (l *loader) compile() *Ruleset {
 			l.warn(Message{Code: WarnUnusedList, Text: "List not referred to by any other rule/macro", File: li.src.file, Line: line, Column: col, ItemType: "list", ItemName: li.name})
 		}
 	}
+
 	for _, m := range c.macros {
 		set.Macros = append(set.Macros, m.name)
 		if !m.used {
@@ -85,12 +92,13 @@ func (l *loader) compile() *Ruleset {
 			l.warn(Message{Code: WarnUnusedMacro, Text: "Macro not referred to by any other rule/macro", File: m.src.file, Line: line, Column: col, ItemType: "macro", ItemName: m.name})
 		}
 	}
+
 	return set
 }
 
 // resolveMacro returns the macro's tree with the macros it references
-// substituted; a macro sees only macros first defined before its latest
-// definition or append.
+// substituted. A macro can reference only macros first defined before its
+// latest definition or append.
 func (k *compiler) resolveMacro(m *macroDef) (condition.Node, error) {
 	st := k.macros[m.name]
 	if st.resolved != nil {
@@ -159,7 +167,9 @@ func (k *compiler) resolve(n condition.Node, lookup func(string) *macroDef, src 
 	return n, nil
 }
 
-// rule compiles one rule.
+// rule compiles one rule: its exceptions, output and condition, in Falco's
+// order. A rule of an unknown source, or one that skip-if-unknown-filter
+// drops, comes back without a Filter.
 func (k *compiler) rule(r *ruleDef) (*Rule, error) {
 	out := &Rule{
 		Name: r.name, Desc: r.desc, Condition: r.cond, Output: r.output, Priority: r.priority,
@@ -171,82 +181,199 @@ func (k *compiler) rule(r *ruleDef) (*Rule, error) {
 	for _, ex := range r.exceptions {
 		out.ExceptionFields = append(out.ExceptionFields, ex.fields...)
 	}
-	warn := func(code, text string, line, col int) {
-		if line == 0 {
-			line, col = r.src.pos()
-		}
-		k.l.warn(Message{Code: code, Text: text, File: r.src.file, Line: line, Column: col, ItemType: "rule", ItemName: r.name})
-	}
+
+	rc := &ruleCompile{k: k, r: r, out: out}
 	if r.source != "syscall" {
-		warn(WarnUnknownSource, "Unknown source "+r.source+", skipping", 0, 0)
+		rc.warn(WarnUnknownSource, "Unknown source "+r.source+", skipping", 0, 0)
 		k.markUsage(r)
 		return out, nil
 	}
+
+	cond, err := rc.conditionText()
+	if err != nil {
+		return nil, err
+	}
+
+	format, err := rc.output()
+	if err != nil || format == nil {
+		return rc.result(err)
+	}
+
+	f, err := rc.filter(cond)
+	if err != nil || f == nil {
+		return rc.result(err)
+	}
+
+	out.Filter = f
+	out.Format = format
+	out.EventTypes = f.EventTypes()
+	if r.warnEvttypes && !out.EventTypes.Empty() && out.EventTypes.KernelCodes() > 100 {
+		rc.warn(WarnNoEvttype, "Rule matches too many evt.type values. This has a significant performance penalty.", 0, 0)
+	}
+	return out, nil
+}
+
+// ruleCompile is the state of compiling one rule.
+type ruleCompile struct {
+	k   *compiler
+	r   *ruleDef
+	out *Rule
+	// wrapped is the condition as the parser offsets refer to it, and shift
+	// the length of the prefix the loader added to it.
+	wrapped string
+	shift   int
+}
+
+// result returns the rule without a filter when err is nil (a rule that
+// skip-if-unknown-filter dropped), else the error.
+func (rc *ruleCompile) result(err error) (*Rule, error) {
+	if err != nil {
+		return nil, err
+	}
+	return rc.out, nil
+}
+
+func (rc *ruleCompile) warn(code, text string, line, col int) {
+	r := rc.r
+	if line == 0 {
+		line, col = r.src.pos()
+	}
+	rc.k.l.warn(Message{Code: code, Text: text, File: r.src.file, Line: line, Column: col, ItemType: "rule", ItemName: r.name})
+}
+
+// skipUnknown reports whether err is an unknown-field error that the rule's
+// skip-if-unknown-filter turns into a warning, and warns if so.
+func (rc *ruleCompile) skipUnknown(err error) bool {
+	if !rc.r.skipUnknown || !errors.Is(err, fields.ErrUnknownField) {
+		return false
+	}
+	rc.warn(WarnUnknownFilter, err.Error(), 0, 0)
+	return true
+}
+
+// conditionText returns the condition with the exceptions appended.
+func (rc *ruleCompile) conditionText() (string, error) {
+	r := rc.r
 	// Falco parenthesizes the condition only when the rule has exceptions,
 	// so that syntax errors of plain conditions keep their messages.
-	wrapped, shift := r.cond, 0
+	rc.wrapped, rc.shift = r.cond, 0
 	if len(r.exceptions) > 0 {
-		wrapped, shift = "("+r.cond+")", 1
+		rc.wrapped, rc.shift = "("+r.cond+")", 1
 	}
-	cond := wrapped
+
+	cond := rc.wrapped
 	for _, ex := range r.exceptions {
 		text, err := ex.conditionText()
 		if err != nil {
-			return nil, err
+			return "", err
 		}
 		if text != "" {
 			cond += " and not " + text
 		}
 	}
-	format, owarns, err := output.Compile(r.output)
+	return cond, nil
+}
+
+// output compiles the rule's output with the suggested and appended parts
+// and the extra output fields. It returns a nil format when
+// skip-if-unknown-filter drops the rule.
+func (rc *ruleCompile) output() (*output.Format, error) {
+	r, opts := rc.r, rc.k.l.opts
+	text := r.output
+	if opts.SuggestedOutput {
+		text = withSuggested(text)
+	}
+	extras := map[string]string{}
+	for _, a := range opts.AppendOutput {
+		if !a.selects(r) {
+			continue
+		}
+		if a.Text != "" {
+			text += " " + a.Text
+		}
+		for name, f := range a.Fields {
+			extras[name] = f
+		}
+	}
+
+	format, warns, err := output.Compile(text)
 	if err != nil {
-		if r.skipUnknown && errors.Is(err, fields.ErrUnknownField) {
-			warn(WarnUnknownFilter, err.Error(), 0, 0)
-			return out, nil
+		if rc.skipUnknown(err) {
+			return nil, nil
 		}
 		return nil, &itemError{code: ErrCompileOutput, text: err.Error()}
 	}
-	for _, w := range owarns {
-		warn(w.Code, w.Msg, 0, 0)
+	for _, w := range warns {
+		rc.warn(w.Code, w.Msg, 0, 0)
 	}
+
+	for name, f := range extras {
+		ef, _, err := output.Compile(f)
+		if err != nil {
+			return nil, &itemError{code: ErrCompileOutput, text: "extra output field " + name + ": " + err.Error()}
+		}
+		if rc.out.Extra == nil {
+			rc.out.Extra = map[string]*output.Format{}
+		}
+		rc.out.Extra[name] = ef
+	}
+	return format, nil
+}
+
+// filter substitutes lists in cond, parses it, resolves its macros and
+// compiles it. It returns a nil filter when skip-if-unknown-filter drops the
+// rule.
+func (rc *ruleCompile) filter(cond string) (*filter.Filter, error) {
+	k, r := rc.k, rc.r
 	text := k.c.substituteLists(cond)
 	ast, err := condition.Parse(text, condition.RuleMaxDepth)
 	if err != nil {
-		return nil, k.syntaxError(err, r.condSrc, wrapped, text, shift)
+		return nil, k.syntaxError(err, r.condSrc, rc.wrapped, text, rc.shift)
 	}
+
 	all := func(name string) *macroDef { return k.c.macroByName[name] }
 	ast, err = k.resolve(ast, all, r.condSrc)
 	if err != nil {
 		return nil, err
 	}
+
 	for _, p := range filter.UnsafeNAChecks(ast) {
-		line, col := k.position(r.condSrc, wrapped, text, p.Offset, shift)
-		warn(WarnUnsafeNACheck, "comparing a field of this source with '<NA>' is unsafe: the field never has that value", line, col)
+		line, col := k.position(r.condSrc, rc.wrapped, text, p.Offset, rc.shift)
+		rc.warn(WarnUnsafeNACheck, "comparing a field of this source with '<NA>' is unsafe: the field never has that value", line, col)
 	}
-	f, fwarns, err := filter.Compile(ast)
-	for _, w := range fwarns {
-		line, col := k.position(r.condSrc, wrapped, text, w.Pos.Offset, shift)
-		warn(w.Code, w.Msg, line, col)
+
+	f, warns, err := k.filters.Compile(ast)
+	for _, w := range warns {
+		line, col := k.position(r.condSrc, rc.wrapped, text, w.Pos.Offset, rc.shift)
+		rc.warn(w.Code, w.Msg, line, col)
 	}
-	if err != nil {
-		if r.skipUnknown && errors.Is(err, fields.ErrUnknownField) {
-			warn(WarnUnknownFilter, err.Error(), 0, 0)
-			return out, nil
+	if err == nil {
+		return f, nil
+	}
+	if rc.skipUnknown(err) {
+		return nil, nil
+	}
+
+	line, col := r.condSrc.pos()
+	var ce *filter.CompileError
+	if errors.As(err, &ce) {
+		line, col = k.position(r.condSrc, rc.wrapped, text, ce.Pos.Offset, rc.shift)
+	}
+	return nil, &condError{code: ErrCompileCondition, text: err.Error(), line: line, col: col}
+}
+
+// withSuggested appends the suggested fields that the output does not
+// print yet, as name_with_underscores=%name.
+func withSuggested(out string) string {
+	var b strings.Builder
+	b.WriteString(out)
+	for _, f := range suggestedFields {
+		if strings.Contains(out, "%"+f) {
+			continue
 		}
-		line, col := r.condSrc.pos()
-		var ce *filter.CompileError
-		if errors.As(err, &ce) {
-			line, col = k.position(r.condSrc, wrapped, text, ce.Pos.Offset, shift)
-		}
-		return nil, &condError{code: ErrCompileCondition, text: err.Error(), line: line, col: col}
+		b.WriteString(" " + strings.ReplaceAll(f, ".", "_") + "=%" + f)
 	}
-	out.Filter = f
-	out.Format = format
-	out.EventTypes = f.EventTypes()
-	if r.warnEvttypes && !out.EventTypes.Empty() && out.EventTypes.KernelCodes() > 100 {
-		warn(WarnNoEvttype, "Rule matches too many evt.type values. This has a significant performance penalty.", 0, 0)
-	}
-	return out, nil
+	return b.String()
 }
 
 // markUsage substitutes lists and resolves macros in the condition of a
@@ -273,9 +400,9 @@ func (k *compiler) syntaxError(err error, src source, orig, text string, shift i
 	return &condError{code: ErrCompileCondition, text: err.Error(), line: line, col: col}
 }
 
-// position maps an offset of the parsed text to a file position, when the
-// text up to the offset is the condition as written (no list substituted
-// before it); otherwise it returns the condition's position.
+// position maps an offset of the parsed text to a file position. When a list
+// substitution changed the text before the offset, the offset no longer
+// matches the file, so it returns the condition's position instead.
 func (k *compiler) position(src source, orig, text string, off, shift int) (int, int) {
 	line, col := src.pos()
 	if src.node == nil || off < shift || off > len(orig) || off > len(text) || orig[:off] != text[:off] {

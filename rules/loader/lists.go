@@ -28,12 +28,12 @@ const (
 	listDelims = listBlanks + "(),="
 )
 
-// substituteLists replaces, for every list in order of first definition,
-// each delimited occurrence of its name in a condition text with its items,
-// as Falco does: textually, ignoring quotes, with the blanks around the name
-// swallowed and one space on each side of the items. Items that contain a
-// space and do not start with a quote are double-quoted. For an empty list a
-// neighbouring comma is removed.
+// substituteLists replaces each delimited occurrence of a list name in a
+// condition text with the list's items, list by list in order of first
+// definition. As in Falco the replacement is textual and ignores quotes. The
+// blanks around the name are swallowed and the items get one space on each
+// side. Items that contain a space and do not start with a quote are
+// double-quoted. For an empty list a neighbouring comma is removed.
 func (c *collection) substituteLists(cond string) string {
 	for _, li := range c.lists {
 		if !strings.Contains(cond, li.name) {

@@ -1,8 +1,8 @@
-// Package loader reads Falco rules files into a compiled ruleset: it decodes
-// the YAML items (lists, macros, rules, version requirements), applies
-// appends, overrides and redefinitions across files in order, builds
-// exceptions, substitutes lists, resolves macros, and compiles conditions
-// and outputs, reporting errors and warnings with Falco's codes.
+// Package loader reads Falco rules files into a compiled ruleset. It decodes
+// the YAML items (lists, macros, rules, version requirements) and applies
+// appends, overrides and redefinitions across files in order. Then it builds
+// exceptions, substitutes lists, resolves macros, and compiles conditions and
+// outputs. Errors and warnings carry Falco's codes.
 package loader
 
 import (
@@ -17,8 +17,9 @@ import (
 )
 
 // EngineVersion is the Falco engine version implemented, checked against
-// required_engine_version items. Falco 0.42 reports 0.57.0 or later; the
-// language implemented matches Falco's engine 0.63.0.
+// required_engine_version items. It is the version of Falco's rule engine
+// (July 2026) whose language this package follows; the upstream stable
+// rules require 0.57.0.
 const EngineVersion = "0.63.0"
 
 // Error codes, as Falco's load results name them.
@@ -179,6 +180,8 @@ type Rule struct {
 	Filter *filter.Filter
 	// Format is the compiled output; nil when Filter is nil.
 	Format *output.Format
+	// Extra are the extra output fields of Options.AppendOutput, by name.
+	Extra map[string]*output.Format
 	// File, Line and Column locate the rule's first definition.
 	File         string
 	Line, Column int
@@ -190,4 +193,28 @@ func (r *Rule) Compiled() string {
 		return ""
 	}
 	return r.Filter.String()
+}
+
+// CheckPluginRequirements checks requirements against the loaded plugins
+// (name to semver version). A requirement is met when any of its
+// alternatives is loaded with the same major version and at least the
+// required version. Every requirement for the same plugin must be met.
+func CheckPluginRequirements(reqs []PluginRequirement, loaded map[string]string) error {
+	for _, req := range reqs {
+		met := false
+		for _, alt := range req.Alternatives {
+			if v, ok := loaded[alt.Name]; ok && semverRE.MatchString(v) && compatible(v, alt.Version) {
+				met = true
+				break
+			}
+		}
+		if !met {
+			parts := make([]string, len(req.Alternatives))
+			for i, alt := range req.Alternatives {
+				parts[i] = alt.Name + " (>= " + alt.Version + ")"
+			}
+			return errors.New("Plugin requirement not satisfied, must load one of: " + strings.Join(parts, ", "))
+		}
+	}
+	return nil
 }

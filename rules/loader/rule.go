@@ -77,48 +77,59 @@ func (l *loader) defineRule(src source, m *mapping, name string) error {
 	if err != nil {
 		return err
 	}
+
 	r.cond = cond
 	r.condSrc = source{file: src.file, node: condNode, text: src.text}
 	out, _, err := m.scalar("output")
 	if err != nil {
 		return err
 	}
+
 	r.output = strings.TrimSpace(out)
 	if r.desc, _, err = m.scalar("desc"); err != nil {
 		return err
 	}
+
 	prio, pn, err := m.nonEmpty("priority")
 	if err != nil {
 		return err
 	}
+
 	if r.priority, err = parsePriority(prio, pn); err != nil {
 		return err
 	}
+
 	s, err := sourceOf(m)
 	if err != nil {
 		return err
 	}
+
 	if s != "" {
 		r.source = s
 	}
+
 	if err := l.ruleOptions(m, r, nil); err != nil {
 		return err
 	}
+
 	if ex := m.get("exceptions"); !isNull(ex) {
 		r.exceptions, err = l.parseExceptions(src, ex, r, true)
 		if err != nil {
 			return err
 		}
 	}
+
 	old := l.c.ruleByName[name]
 	if old == nil {
 		l.c.rules = append(l.c.rules, r)
 		l.c.ruleByName[name] = r
 		return nil
 	}
+
 	if err := checkSource(m, old, s); err != nil {
 		return err
 	}
+
 	r.src = old.src
 	*old = *r
 	return nil
@@ -261,6 +272,7 @@ func (l *loader) overrideRule(src source, m *mapping, name string, ov map[string
 	if len(order) == 0 {
 		return validateErr(m.get("override"), "The rule must have at least one field that can be replaced")
 	}
+
 	for _, k := range order {
 		if !m.has(k) {
 			kind := "An append"
@@ -270,12 +282,14 @@ func (l *loader) overrideRule(src source, m *mapping, name string, ov map[string
 			return validateErr(m.get("override"), kind+" override for '"+k+"' was specified but '"+k+"' is not defined")
 		}
 	}
+
 	for _, e := range m.entries {
 		k := e.key.Value
 		if (ruleAppendable[k] || ruleReplaceable[k]) && ov[k] == "" {
 			return validateErr(e.key, "Unexpected key '"+k+"': no corresponding entry under 'override' is defined.")
 		}
 	}
+
 	old := l.c.ruleByName[name]
 	if old == nil {
 		for _, k := range order {
@@ -285,13 +299,16 @@ func (l *loader) overrideRule(src source, m *mapping, name string, ov map[string
 		}
 		return semanticErr(m.node, "An 'override.<key>: replace' to a rule was requested but no rule by that name already exists")
 	}
+
 	s, err := sourceOf(m)
 	if err != nil {
 		return err
 	}
+
 	if err := checkSource(m, old, s); err != nil {
 		return err
 	}
+
 	// Appends first, then replaces.
 	for _, k := range order {
 		if ov[k] != "append" {
@@ -301,6 +318,7 @@ func (l *loader) overrideRule(src source, m *mapping, name string, ov map[string
 			return err
 		}
 	}
+
 	for _, k := range order {
 		if ov[k] != "replace" {
 			continue
@@ -309,6 +327,7 @@ func (l *loader) overrideRule(src source, m *mapping, name string, ov map[string
 			return err
 		}
 	}
+
 	return nil
 }
 

@@ -57,6 +57,22 @@ func (f *Format) Tokens() []string {
 	return out
 }
 
+// Fields returns the field references the format prints, each once,
+// including the fields inside transformers.
+func (f *Format) Fields() []*fields.Ref {
+	var out []*fields.Ref
+	seen := map[string]bool{}
+	for _, s := range f.segs {
+		for t := s.tok; t != nil; t = t.inner {
+			if t.ref != nil && !seen[t.ref.Text] {
+				seen[t.ref.Text] = true
+				out = append(out, t.ref)
+			}
+		}
+	}
+	return out
+}
+
 // String returns the format text.
 func (f *Format) String() string { return f.text }
 
@@ -277,20 +293,20 @@ func (t *token) render(ev fields.Event, buf []fields.Value) (string, any, []fiel
 		return NA, nil, buf
 	}
 	if len(buf) == 1 {
-		text, typed := formatValue(t.info, &buf[0])
+		text, typed := formatValue(t.ref, &buf[0])
 		return text, typed, buf
 	}
 	parts := make([]string, len(buf))
 	for i := range buf {
-		parts[i], _ = formatValue(t.info, &buf[i])
+		parts[i], _ = formatValue(t.ref, &buf[i])
 	}
 	joined := strings.Join(parts, " ")
 	return joined, joined, buf
 }
 
 // formatValue returns the display text and typed value of one value.
-func formatValue(f *fields.Field, v *fields.Value) (string, any) {
-	switch f.Type {
+func formatValue(ref *fields.Ref, v *fields.Value) (string, any) {
+	switch ref.Type {
 	case fields.TypeString:
 		return v.Str, strings.Clone(v.Str)
 	case fields.TypeBool:
@@ -300,7 +316,7 @@ func formatValue(f *fields.Field, v *fields.Value) (string, any) {
 	case fields.TypeUint32, fields.TypePort, fields.TypeUint64, fields.TypeRelTime:
 		return strconv.FormatUint(uint64(v.Num), 10), uint64(v.Num)
 	case fields.TypeAbsTime:
-		return formatTime(f.ID, v.Num), uint64(v.Num)
+		return formatTime(ref.Field, v.Num), uint64(v.Num)
 	case fields.TypeIPAddr, fields.TypeIPNet:
 		s := v.Addr.Unmap().String()
 		if !v.Addr.IsValid() {

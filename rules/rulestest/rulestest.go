@@ -19,9 +19,10 @@ import (
 //
 // Lookups try the reference as written, then its canonical forms. For the
 // ancestor fields (proc.aname, proc.apid, proc.aexe, proc.aexepath), a slice
-// under the bare name lists the ancestors from the parent up: proc.aname[N]
-// is its element N-1, proc.aname[0] is proc.name (or proc.pid, proc.exe,
-// proc.exepath), and proc.aname without an index yields every element.
+// under the bare name lists the ancestors from the parent up. Then
+// proc.aname[N] is its element N-1 and proc.aname without an index yields
+// every element. proc.aname[0] is proc.name (proc.pid, proc.exe or
+// proc.exepath for the other fields).
 type Event struct {
 	EvtType evttype.Type
 	Fields  map[string]any
@@ -65,45 +66,52 @@ var selfField = map[fields.ID]string{
 func (e *Event) Extract(ref *fields.Ref, dst []fields.Value) []fields.Value {
 	info := ref.Info()
 	if v, ok := e.Fields[ref.Text]; ok {
-		return appendValues(dst, info.Type, v)
+		return appendValues(dst, ref.Type, v)
 	}
+
 	if ref.HasArg {
 		for _, key := range []string{info.Name + "[" + ref.Key + "]", info.Name + "." + ref.Key} {
 			if ref.Key == "" {
 				break
 			}
 			if v, ok := e.Fields[key]; ok {
-				return appendValues(dst, info.Type, v)
+				return appendValues(dst, ref.Type, v)
 			}
 		}
 		if ref.Index != fields.AnyIndex {
 			if v, ok := e.Fields[info.Name+"["+strconv.Itoa(ref.Index)+"]"]; ok {
-				return appendValues(dst, info.Type, v)
+				return appendValues(dst, ref.Type, v)
 			}
 		}
 	}
+
 	self, ancestor := selfField[info.ID]
 	if !ancestor {
 		return dst
 	}
+
 	if ref.HasArg && ref.Index == 0 {
 		if v, ok := e.Fields[self]; ok {
-			return appendValues(dst, info.Type, v)
+			return appendValues(dst, ref.Type, v)
 		}
 		return dst
 	}
+
 	list, ok := e.Fields[info.Name]
 	if !ok {
 		return dst
 	}
+
 	if !ref.HasArg {
-		return appendValues(dst, info.Type, list)
+		return appendValues(dst, ref.Type, list)
 	}
+
 	var tmp []fields.Value
-	tmp = appendValues(tmp, info.Type, list)
+	tmp = appendValues(tmp, ref.Type, list)
 	if ref.Index-1 < len(tmp) {
 		return append(dst, tmp[ref.Index-1])
 	}
+
 	return dst
 }
 

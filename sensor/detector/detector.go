@@ -204,3 +204,21 @@ func (d *Detector) Stats() Stats {
 		SinkErrors: d.sinkErrors.Load(),
 	}
 }
+
+// Raise queues an alert that did not come from a rule match, such as the
+// sensor's report of dropped events. It may be called from any goroutine. It
+// fills UUID and Hostname when they are empty.
+func (d *Detector) Raise(a *alert.Alert) {
+	if a.UUID == "" {
+		a.UUID = uuid.NewString()
+	}
+	if a.Hostname == "" {
+		a.Hostname = d.hostname
+	}
+	select {
+	case d.queue <- a:
+	default:
+		d.dropped.Add(1)
+		d.warn("queue", "alert queue full: alert dropped", "rule", a.Rule, "dropped_total", d.dropped.Load())
+	}
+}

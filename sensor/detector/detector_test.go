@@ -174,3 +174,76 @@ func TestNewRequiresSink(t *testing.T) {
 		t.Fatalf("New without sink: err = %v, want ErrNoSink", err)
 	}
 }
+
+// flakySink fails a given number of times, then accepts.
+type flakySink struct {
+	failures int
+	calls    int
+}
+
+func (f *flakySink) Deliver(context.Context, *alert.Alert) error {
+	f.calls++
+	if f.calls <= f.failures {
+		return errors.New("no responders available for request")
+	}
+	return nil
+}
+
+func TestRetryDeliversAfterFailures(t *testing.T) {
+	inner := &flakySink{failures: 3}
+	sink := Retry(inner, RetryOptions{MinDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond})
+	if err := sink.Deliver(context.Background(), &alert.Alert{UUID: "u1"}); err != nil {
+		t.Fatalf("Deliver: %v", err)
+	}
+	if inner.calls != 4 {
+		t.Errorf("calls = %d, want 4", inner.calls)
+	}
+}
+
+func TestRetryGivesUpAfterMaxElapsed(t *testing.T) {
+	inner := &flakySink{failures: 1 << 30}
+	sink := Retry(inner, RetryOptions{MinDelay: time.Millisecond, MaxDelay: time.Millisecond, MaxElapsed: 20 * time.Millisecond})
+	if err := sink.Deliver(context.Background(), &alert.Alert{UUID: "u1"}); err == nil {
+		t.Fatal("Deliver succeeded against a sink that always fails")
+	}
+	if inner.calls < 2 {
+		t.Errorf("calls = %d, want retries", inner.calls)
+	}
+}
+
+func TestRetryStopsWithContext(t *testing.T) {
+	inner := &flakySink{failures: 1 << 30}
+	sink := Retry(inner, RetryOptions{MinDelay: time.Hour})
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		time.Sleep(10 * time.Millisecond)
+		cancel()
+	}()
+	if err := sink.Deliver(ctx, &alert.Alert{UUID: "u1"}); err == nil {
+		t.Fatal("Deliver succeeded against a sink that always fails")
+	}
+	if inner.calls != 1 {
+		t.Errorf("calls = %d, want 1 before the context ended", inner.calls)
+	}
+}
+
+func TestDetectorRaise(t *testing.T) {
+	sink := &collector{}
+	d, err := New(Options{Engine: loadEngine(t), Sink: sink, Hostname: "node-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Raise(&alert.Alert{Rule: "Riposte internal: syscall event drop", Source: "internal"})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := d.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := sink.snapshot()
+	if len(got) != 1 {
+		t.Fatalf("got %d alerts, want 1", len(got))
+	}
+	if got[0].UUID == "" || got[0].Hostname != "node-1" {
+		t.Errorf("raised alert = %+v, want a uuid and hostname node-1", got[0])
+	}
+}

@@ -1,0 +1,260 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
+
+	"github.com/riposte-sec/riposte/actionners"
+	"github.com/riposte-sec/riposte/actionners/process"
+	"github.com/riposte-sec/riposte/alert"
+	"github.com/riposte-sec/riposte/policies"
+	"github.com/riposte-sec/riposte/responder"
+	"github.com/riposte-sec/riposte/sensor/detector"
+	"github.com/riposte-sec/riposte/transport"
+)
+
+func init() {
+	subcommands = append(subcommands, newRunCommand)
+}
+
+func newRunCommand(v *viper.Viper) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Detect and answer attacks on this host, with an embedded NATS server",
+		Long: `Run the eBPF sensor, an embedded NATS server with JetStream and the
+responder in one process. Alerts and decisions are printed on standard output.
+The responder only records what it would do unless --dry-run=false is given.
+Needs root, or CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := hostConfigFrom(v)
+			if err != nil {
+				return err
+			}
+			logger, err := newLogger(v, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			return runHost(cmd.Context(), cfg, cmd.OutOrStdout(), logger)
+		},
+	}
+	flags := cmd.Flags()
+	flags.Bool("dry-run", true, "record the actions the policies choose without running them")
+	flags.StringSlice("rules.files", nil, "Falco rules files to load, in order, after the default rules")
+	flags.Bool("rules.defaults", true, "load Riposte's default rules")
+	flags.String("policies.dir", "", "directory of Rego policies that replaces the default policies")
+	flags.Int("nats.port", 0, "client port of the embedded NATS server on 127.0.0.1 (0 picks a free port)")
+	flags.String("nats.store-dir", "", "JetStream storage directory (default: a temporary directory removed on exit)")
+	flags.StringP("output", "o", "text", "output format of alerts and decisions: text or json")
+	flags.String("node-name", "", "node name given to policies (default: the host name)")
+	flags.StringSlice("protected-namespaces", nil, "Kubernetes namespaces where no action runs (default: kube-system and riposte)")
+	return cmd
+}
+
+// hostConfig is the configuration of `riposte run`.
+type hostConfig struct {
+	DryRun              bool
+	RuleFiles           []string
+	DefaultRules        bool
+	PoliciesDir         string
+	NATSPort            int
+	NATSStoreDir        string
+	Output              string
+	NodeName            string
+	ProtectedNamespaces []string
+}
+
+func hostConfigFrom(v *viper.Viper) (hostConfig, error) {
+	cfg := hostConfig{
+		DryRun:              v.GetBool("dry-run"),
+		RuleFiles:           v.GetStringSlice("rules.files"),
+		DefaultRules:        v.GetBool("rules.defaults"),
+		PoliciesDir:         v.GetString("policies.dir"),
+		NATSPort:            v.GetInt("nats.port"),
+		NATSStoreDir:        v.GetString("nats.store-dir"),
+		Output:              v.GetString("output"),
+		NodeName:            v.GetString("node-name"),
+		ProtectedNamespaces: v.GetStringSlice("protected-namespaces"),
+	}
+	if cfg.Output != "text" && cfg.Output != "json" {
+		return cfg, fmt.Errorf("invalid output format %q: use text or json", cfg.Output)
+	}
+	if cfg.NATSPort < 0 || cfg.NATSPort > 65535 {
+		return cfg, fmt.Errorf("invalid NATS port %d: use 0 for a free port or a port up to 65535", cfg.NATSPort)
+	}
+	return cfg, nil
+}
+
+// runHost runs the whole pipeline on this host until ctx ends: sensor, rules,
+// embedded NATS, responder. Alerts and decisions are written to out.
+func runHost(ctx context.Context, cfg hostConfig, out io.Writer, logger *slog.Logger) error {
+	p, err := startHost(ctx, cfg, out, logger)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	return p.Wait()
+}
+
+// hostPipeline is a running `riposte run`.
+type hostPipeline struct {
+	server  *transport.Server
+	conn    *transport.Conn
+	sensor  *sensorSide
+	sup     *supervisor
+	printer *printer
+}
+
+// startHost loads the rules and policies, starts NATS, the responder, the
+// detector and the sensor, and returns once they run. Rules and policies are
+// loaded first so that a mistake in them stops start-up before anything runs.
+func startHost(ctx context.Context, cfg hostConfig, out io.Writer, logger *slog.Logger) (p *hostPipeline, err error) {
+	engine, err := loadRuleFiles(cfg.DefaultRules, cfg.RuleFiles)
+	if err != nil {
+		return nil, err
+	}
+
+	registry, err := hostRegistry()
+	if err != nil {
+		return nil, err
+	}
+	policySet, err := policies.Load(ctx, policies.Options{Dir: cfg.PoliciesDir, Registry: registry})
+	if err != nil {
+		return nil, fmt.Errorf("load policies: %w", err)
+	}
+
+	p = &hostPipeline{printer: &printer{w: out, format: cfg.Output}}
+	defer func() {
+		if err != nil {
+			p.Close()
+		}
+	}()
+
+	p.server, err = transport.StartServer(transport.ServerOptions{
+		Port:     cfg.NATSPort,
+		StoreDir: cfg.NATSStoreDir,
+		Logger:   logger.With("component", "nats"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start NATS: %w", err)
+	}
+	p.conn, err = transport.Connect(ctx, transport.ConnectOptions{InProcess: p.server, Name: "riposte", Logger: logger})
+	if err != nil {
+		return nil, fmt.Errorf("connect to NATS: %w", err)
+	}
+	if _, err := transport.EnsureStreams(ctx, p.conn.JS, transport.StreamOptions{}); err != nil {
+		return nil, fmt.Errorf("create streams: %w", err)
+	}
+	logger.Info("NATS started", "url", p.server.ClientURL())
+
+	resp, err := responder.New(responder.Options{
+		JS:       p.conn.JS,
+		Policies: policySet,
+		Registry: registry,
+		Guards: responder.GuardOptions{
+			Act:                 !cfg.DryRun,
+			ProtectedNamespaces: cfg.ProtectedNamespaces,
+		},
+		Node:       cfg.NodeName,
+		Logger:     logger.With("component", "responder"),
+		OnDecision: p.printer.decision,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start responder: %w", err)
+	}
+
+	publisher := transport.NewPublisher(p.conn.JS)
+	sink := detector.SinkFunc(func(ctx context.Context, a *alert.Alert) error {
+		p.printer.alert(a)
+		_, err := publisher.Publish(ctx, a)
+		return err
+	})
+	p.sensor, err = newSensorSide(engine, sink, logger)
+	if err != nil {
+		return nil, err
+	}
+
+	p.sup = newSupervisor(ctx)
+	p.sup.Go("responder", resp.Run)
+	p.sensor.start(p.sup)
+	logger.Info("riposte running", "dry_run", cfg.DryRun, "rules", len(engine.Rules()), "policy_revision", policySet.Revision())
+	return p, nil
+}
+
+// Wait blocks until the pipeline stops and returns the first error of a part
+// that stopped on its own.
+func (p *hostPipeline) Wait() error {
+	return p.sup.Wait()
+}
+
+// Close stops every part and releases NATS.
+func (p *hostPipeline) Close() {
+	if p.sup != nil {
+		p.sup.Stop()
+	}
+	if p.conn != nil {
+		p.conn.Close()
+	}
+	if p.server != nil {
+		p.server.Close()
+	}
+}
+
+// hostRegistry returns the actionners that act on this host.
+func hostRegistry() (*actionners.Registry, error) {
+	return actionners.NewRegistry(process.NewKill(process.KillOptions{}))
+}
+
+// printer writes alerts and decisions, one per line, as text or JSON.
+type printer struct {
+	mu     sync.Mutex
+	w      io.Writer
+	format string
+}
+
+func (p *printer) alert(a *alert.Alert) {
+	if p.format == "json" {
+		p.writeJSON(a)
+		return
+	}
+	p.writeLine(a.Output)
+}
+
+func (p *printer) decision(d responder.Decision) {
+	if p.format == "json" {
+		p.writeJSON(d)
+		return
+	}
+	var actions []string
+	for _, a := range d.Actions {
+		actions = append(actions, fmt.Sprintf("%s on %s: %s", a.Actionner, a.Target, a.Result.Outcome))
+	}
+	if len(actions) == 0 {
+		actions = append(actions, "no action")
+	}
+	p.writeLine(fmt.Sprintf("%s: Decision %s for rule %q (alert %s): %s",
+		d.Time.UTC().Format(time.RFC3339Nano), d.Outcome, d.Rule, d.AlertUUID, strings.Join(actions, "; ")))
+}
+
+func (p *printer) writeJSON(v any) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		data = fmt.Appendf(nil, `{"error":%q}`, err.Error())
+	}
+	p.writeLine(string(data))
+}
+
+func (p *printer) writeLine(line string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintln(p.w, line)
+}

@@ -1,0 +1,219 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// e2eTimeout is generous: the end-to-end test checks behaviour, and speed
+// belongs in the benchmarks.
+const e2eTimeout = 60 * time.Second
+
+// requireRoot skips the test without root, or fails it when CI=true.
+func requireRoot(t testing.TB) {
+	t.Helper()
+	if os.Geteuid() == 0 {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("test needs root to load BPF programs; run it as root in CI")
+	}
+	t.Skip("test needs root to load BPF programs")
+}
+
+// lineWriter sends every complete line written to it on a channel.
+type lineWriter struct {
+	pw *io.PipeWriter
+}
+
+func newLineWriter(t *testing.T) (*lineWriter, <-chan string) {
+	pr, pw := io.Pipe()
+	lines := make(chan string, 1024)
+	go func() {
+		defer close(lines)
+		scanner := bufio.NewScanner(pr)
+		scanner.Buffer(make([]byte, 1<<20), 1<<20)
+		for scanner.Scan() {
+			lines <- scanner.Text()
+		}
+	}()
+	t.Cleanup(func() { pw.Close() })
+	return &lineWriter{pw: pw}, lines
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) { return w.pw.Write(p) }
+
+// cgroupHierarchies returns the cgroup hierarchies a kubelet would place a
+// container in that the sensor reads: the v1 pids hierarchy and the v2 one.
+func cgroupHierarchies(t *testing.T) []string {
+	t.Helper()
+	var roots []string
+	for _, root := range []string{"/sys/fs/cgroup/pids", "/sys/fs/cgroup/unified", "/sys/fs/cgroup"} {
+		if _, err := os.Stat(filepath.Join(root, "cgroup.procs")); err == nil {
+			roots = append(roots, root)
+		}
+		if root == "/sys/fs/cgroup/unified" && len(roots) > 0 {
+			break
+		}
+	}
+	if len(roots) == 0 {
+		t.Fatal("no cgroup hierarchy found under /sys/fs/cgroup")
+	}
+	return roots
+}
+
+// makeKubeletCgroups creates, in every hierarchy, the cgroup a kubelet with the
+// systemd driver makes for a containerd container, and returns their
+// directories. They are removed when the test ends.
+func makeKubeletCgroups(t *testing.T, containerID string) []string {
+	t.Helper()
+	pod := "kubepods-besteffort-pod" + randomHex(t, 4) + "_1b2c_4d5e_8f90_" + randomHex(t, 6) + ".slice"
+	rel := []string{
+		"kubepods.slice",
+		"kubepods.slice/kubepods-besteffort.slice",
+		"kubepods.slice/kubepods-besteffort.slice/" + pod,
+		"kubepods.slice/kubepods-besteffort.slice/" + pod + "/cri-containerd-" + containerID + ".scope",
+	}
+	var leaves []string
+	for _, root := range cgroupHierarchies(t) {
+		for _, r := range rel {
+			if err := os.Mkdir(filepath.Join(root, r), 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+				t.Fatalf("create cgroup: %v", err)
+			}
+		}
+		t.Cleanup(func() {
+			for i := len(rel) - 1; i >= 0; i-- {
+				// Parents may be shared with a real kubelet; only the
+				// container's own cgroup must go.
+				if err := os.Remove(filepath.Join(root, rel[i])); err != nil && i == len(rel)-1 {
+					t.Errorf("remove cgroup: %v", err)
+				}
+			}
+		})
+		leaves = append(leaves, filepath.Join(root, rel[len(rel)-1]))
+	}
+	return leaves
+}
+
+func randomHex(t testing.TB, n int) string {
+	t.Helper()
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+// TestRunContainerShell runs the whole pipeline: a shell starts in a cgroup
+// laid out like a kubelet's, the sensor sees it, the default rules match, the
+// alert crosses NATS and the responder records a dry-run decision for it.
+func TestRunContainerShell(t *testing.T) {
+	requireRoot(t)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*e2eTimeout)
+	defer cancel()
+	out, lines := newLineWriter(t)
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	p, err := startHost(ctx, hostConfig{DryRun: true, DefaultRules: true, Output: "json"}, out, logger)
+	if err != nil {
+		t.Fatalf("start pipeline: %v", err)
+	}
+	defer p.Close()
+
+	containerID := randomHex(t, 32)
+	var join strings.Builder
+	for _, dir := range makeKubeletCgroups(t, containerID) {
+		fmt.Fprintf(&join, "echo $$ > %s/cgroup.procs && ", dir)
+	}
+	// The outer shell moves itself into the container's cgroups, then
+	// replaces itself with the shell under test, whose parent is this test.
+	cmd := exec.Command("/bin/sh", "-c", join.String()+"exec /bin/sh -c id")
+	if output, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("run shell in container cgroup: %v: %s", err, output)
+	}
+	comm, err := os.ReadFile("/proc/self/comm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantParent := strings.TrimSpace(string(comm))
+	wantContainer := containerID[:12]
+
+	var alertUUID string
+	deadline := time.After(e2eTimeout)
+	for alertUUID == "" {
+		select {
+		case line := <-lines:
+			var a struct {
+				UUID         string         `json:"uuid"`
+				Rule         string         `json:"rule"`
+				OutputFields map[string]any `json:"output_fields"`
+			}
+			if json.Unmarshal([]byte(line), &a) != nil || a.Rule != "Shell spawned in a container" {
+				continue
+			}
+			if a.OutputFields["container.id"] != wantContainer {
+				continue
+			}
+			if got := a.OutputFields["proc.pname"]; got != wantParent {
+				t.Errorf("proc.pname = %v, want %q", got, wantParent)
+			}
+			if got := a.OutputFields["proc.name"]; got != "sh" {
+				t.Errorf("proc.name = %v, want sh", got)
+			}
+			alertUUID = a.UUID
+		case <-deadline:
+			t.Fatalf("no alert for the container shell within %v", e2eTimeout)
+		}
+	}
+
+	deadline = time.After(e2eTimeout)
+	for {
+		select {
+		case line := <-lines:
+			var d struct {
+				AlertUUID string `json:"alert_uuid"`
+				DryRun    bool   `json:"dry_run"`
+				Actions   []struct {
+					Actionner string `json:"actionner"`
+					Result    struct {
+						Outcome string `json:"outcome"`
+					} `json:"result"`
+				} `json:"actions"`
+			}
+			if json.Unmarshal([]byte(line), &d) != nil || d.AlertUUID != alertUUID {
+				continue
+			}
+			if !d.DryRun {
+				t.Error("decision is not a dry run")
+			}
+			if len(d.Actions) != 1 {
+				t.Fatalf("decision has %d actions, want 1: %s", len(d.Actions), line)
+			}
+			if d.Actions[0].Actionner != "process:kill" {
+				t.Errorf("actionner = %q, want process:kill", d.Actions[0].Actionner)
+			}
+			if d.Actions[0].Result.Outcome != "dry-run" {
+				t.Errorf("outcome = %q, want dry-run", d.Actions[0].Result.Outcome)
+			}
+			return
+		case <-deadline:
+			t.Fatalf("no decision for alert %s within %v", alertUUID, e2eTimeout)
+		}
+	}
+}

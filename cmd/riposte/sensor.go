@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
+
+	"github.com/riposte-sec/riposte/alert"
+	"github.com/riposte-sec/riposte/sensor/detector"
+	"github.com/riposte-sec/riposte/transport"
+)
+
+func init() {
+	subcommands = append(subcommands, newSensorCommand)
+}
+
+func newSensorCommand(v *viper.Viper) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "sensor",
+		Short: "Run the eBPF sensor of this node and publish its alerts to NATS",
+		Long: `Run the eBPF sensor and the rules engine, and publish every alert to the
+JetStream alerts stream of an existing NATS deployment, for responders to
+consume. While NATS is unreachable, alerts wait in a bounded queue; alerts
+that do not fit are dropped and counted in the log.
+Needs root, or CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			logger, err := newLogger(v, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			return runSensor(cmd.Context(), v, logger)
+		},
+	}
+	flags := cmd.Flags()
+	addNATSFlags(flags)
+	flags.StringSlice("rules.files", nil, "Falco rules files to load, in order, after the default rules")
+	flags.Bool("rules.defaults", true, "load Riposte's default rules")
+	flags.StringP("output", "o", "none", "also print alerts on standard output: none, text or json")
+	return cmd
+}
+
+func runSensor(ctx context.Context, v *viper.Viper, logger *slog.Logger) error {
+	engine, err := loadRuleFiles(v.GetBool("rules.defaults"), v.GetStringSlice("rules.files"))
+	if err != nil {
+		return err
+	}
+	format := v.GetString("output")
+	if format != "none" && format != "text" && format != "json" {
+		return fmt.Errorf("invalid output format %q: use none, text or json", format)
+	}
+
+	connOpts, err := natsConnectOptions(v, "riposte-sensor", logger)
+	if err != nil {
+		return err
+	}
+	conn, err := transport.Connect(ctx, connOpts)
+	if err != nil {
+		return fmt.Errorf("connect to NATS: %w", err)
+	}
+	defer conn.Close()
+	streamOpts := transport.StreamOptions{Replicas: v.GetInt("nats.replicas")}
+	if _, err := transport.EnsureStreams(ctx, conn.JS, streamOpts); err != nil {
+		return fmt.Errorf("create streams: %w", err)
+	}
+
+	publisher := transport.NewPublisher(conn.JS)
+	var print func(*alert.Alert)
+	if format != "none" {
+		p := &printer{w: os.Stdout, format: format}
+		print = p.alert
+	}
+	sink := detector.Retry(detector.SinkFunc(func(ctx context.Context, a *alert.Alert) error {
+		if print != nil {
+			print(a)
+		}
+		_, err := publisher.Publish(ctx, a)
+		return err
+	}), detector.RetryOptions{})
+
+	side, err := newSensorSide(engine, sink, logger)
+	if err != nil {
+		return err
+	}
+	sup := newSupervisor(ctx)
+	side.start(sup)
+	logger.Info("sensor running", "rules", len(engine.Rules()), "nats", conn.NC.ConnectedUrlRedacted())
+	return sup.Wait()
+}

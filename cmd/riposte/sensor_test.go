@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/spf13/viper"
+
+	"github.com/riposte-sec/riposte/transport"
+)
+
+// TestSensorPublishesToExternalNATS runs `riposte sensor` against a NATS
+// server reached over TCP, as on a cluster node, and reads the alert of a
+// container shell back from the alerts stream.
+func TestSensorPublishesToExternalNATS(t *testing.T) {
+	requireRoot(t)
+
+	server, err := transport.StartServer(transport.ServerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close()
+
+	v := viper.New()
+	v.Set("nats.url", server.ClientURL())
+	v.Set("rules.defaults", true)
+	v.Set("output", "none")
+	v.Set("nats.replicas", 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*e2eTimeout)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- runSensor(ctx, v, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("sensor: %v", err)
+		}
+	}()
+
+	conn, err := transport.Connect(ctx, transport.ConnectOptions{URL: server.ClientURL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	stream := waitForStream(ctx, t, conn.JS, transport.AlertsStream)
+	consumer, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	containerID := randomHex(t, 32)
+	var join strings.Builder
+	for _, dir := range makeKubeletCgroups(t, containerID) {
+		fmt.Fprintf(&join, "echo $$ > %s/cgroup.procs && ", dir)
+	}
+	// The sensor may still be attaching: run the shell until its alert
+	// arrives.
+	deadline := time.Now().Add(e2eTimeout)
+	for time.Now().Before(deadline) {
+		if out, err := exec.Command("/bin/sh", "-c", join.String()+"exec /bin/sh -c true").CombinedOutput(); err != nil {
+			t.Fatalf("run shell in container cgroup: %v: %s", err, out)
+		}
+		msg, err := consumer.Next(jetstream.FetchMaxWait(time.Second))
+		for err == nil {
+			var a struct {
+				Rule         string         `json:"rule"`
+				OutputFields map[string]any `json:"output_fields"`
+			}
+			if json.Unmarshal(msg.Data(), &a) == nil && a.Rule == "Shell spawned in a container" &&
+				a.OutputFields["container.id"] == containerID[:12] {
+				if !strings.HasPrefix(msg.Subject(), "riposte.alerts.warning.") {
+					t.Errorf("subject = %q, want riposte.alerts.warning.<rule>", msg.Subject())
+				}
+				return
+			}
+			msg, err = consumer.Next(jetstream.FetchMaxWait(200 * time.Millisecond))
+		}
+	}
+	t.Fatalf("no alert for the container shell in the alerts stream within %v", e2eTimeout)
+}
+
+// waitForStream waits for the sensor to create a stream.
+func waitForStream(ctx context.Context, t *testing.T, js jetstream.JetStream, name string) jetstream.Stream {
+	t.Helper()
+	deadline := time.Now().Add(e2eTimeout)
+	for {
+		s, err := js.Stream(ctx, name)
+		if err == nil {
+			return s
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stream %s: %v", name, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestNATSTLSConfigNeedsCertAndKey(t *testing.T) {
+	_, err := natsTLSConfig("", "client.crt", "")
+	if err == nil || !strings.Contains(err.Error(), "--nats.tls.key") {
+		t.Fatalf("err = %v, want an error naming --nats.tls.key", err)
+	}
+	cfg, err := natsTLSConfig("", "", "")
+	if err != nil || cfg != nil {
+		t.Fatalf("natsTLSConfig without files = %v, %v; want nil, nil", cfg, err)
+	}
+}

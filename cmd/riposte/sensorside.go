@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/riposte-sec/riposte/rules"
+	"github.com/riposte-sec/riposte/sensor"
+	"github.com/riposte-sec/riposte/sensor/detector"
+	"github.com/riposte-sec/riposte/sensor/event"
+	"github.com/riposte-sec/riposte/sensor/extract"
+)
+
+// sensorSide is the eBPF sensor with the detector that matches its events
+// against the rules and hands alerts to a sink.
+type sensorSide struct {
+	sensor   *sensor.Sensor
+	detector *detector.Detector
+	// adapter is reused for every event; only the sensor's reading
+	// goroutine touches it.
+	adapter *extract.Event
+}
+
+func newSensorSide(engine *rules.Engine, sink detector.Sink, logger *slog.Logger) (*sensorSide, error) {
+	hostname := rules.Hostname()
+	det, err := detector.New(detector.Options{
+		Engine:   engine,
+		Hostname: hostname,
+		Sink:     sink,
+		Logger:   logger.With("component", "detector"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	s := &sensorSide{
+		detector: det,
+		adapter:  extract.New(hostname, extract.NewUsers("/proc")),
+	}
+	s.sensor, err = sensor.New(sensor.Config{
+		Handler:  s.handle,
+		Syscalls: extract.SensorTypes(engine.EventTypes()),
+		OnDrops: func(r sensor.DropReport) {
+			det.Raise(dropAlert(r, time.Now()))
+		},
+	}, logger.With("component", "sensor"))
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// handle is the sensor's event handler.
+func (s *sensorSide) handle(e *event.Event) {
+	s.adapter.Reset(e)
+	s.detector.Handle(s.adapter, e.Time)
+}
+
+// start runs the detector and the sensor under sup.
+func (s *sensorSide) start(sup *supervisor) {
+	sup.Go("detector", s.detector.Run)
+	sup.Go("sensor", func(ctx context.Context) error { return s.sensor.Run(ctx) })
+}

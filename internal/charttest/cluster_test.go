@@ -1,0 +1,321 @@
+package charttest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/restmapper"
+
+	"github.com/riposte-sec/riposte/internal/k8stest"
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(k8stest.Main(m))
+}
+
+// clusterTimeout bounds each wait on the API server.
+const clusterTimeout = 2 * time.Minute
+
+// serviceMonitorCRD is a stand-in for the Prometheus Operator's
+// ServiceMonitor CRD: it has the same group, version and names but accepts
+// any spec, so the dry run checks that the kind exists, not the spec.
+var serviceMonitorCRD = map[string]any{
+	"apiVersion": "apiextensions.k8s.io/v1",
+	"kind":       "CustomResourceDefinition",
+	"metadata":   map[string]any{"name": "servicemonitors.monitoring.coreos.com"},
+	"spec": map[string]any{
+		"group": "monitoring.coreos.com",
+		"names": map[string]any{"kind": "ServiceMonitor", "listKind": "ServiceMonitorList", "plural": "servicemonitors", "singular": "servicemonitor"},
+		"scope": "Namespaced",
+		"versions": []any{map[string]any{
+			"name": "v1", "served": true, "storage": true,
+			"schema": map[string]any{"openAPIV3Schema": map[string]any{"type": "object", "x-kubernetes-preserve-unknown-fields": true}},
+		}},
+	},
+}
+
+// cluster is the control plane with the clients the chart tests use.
+type cluster struct {
+	env     *k8stest.Env
+	dynamic dynamic.Interface
+	mapper  *restmapper.DeferredDiscoveryRESTMapper
+}
+
+func newCluster(t *testing.T) *cluster {
+	t.Helper()
+	env := k8stest.Get(t)
+	dyn, err := dynamic.NewForConfig(env.Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc, err := discovery.NewDiscoveryClientForConfig(env.Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &cluster{env: env, dynamic: dyn, mapper: restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))}
+	c.installServiceMonitorCRD(t)
+	return c
+}
+
+// installServiceMonitorCRD creates the stand-in CRD once and waits until the
+// API server serves ServiceMonitors.
+func (c *cluster) installServiceMonitorCRD(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), clusterTimeout)
+	defer cancel()
+	crds := c.dynamic.Resource(schemaGVR("apiextensions.k8s.io", "v1", "customresourcedefinitions"))
+	_, err := crds.Create(ctx, &unstructured.Unstructured{Object: serviceMonitorCRD}, metav1.CreateOptions{})
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatalf("create ServiceMonitor CRD: %v", err)
+	}
+	err = wait.PollUntilContextCancel(ctx, 200*time.Millisecond, true, func(ctx context.Context) (bool, error) {
+		c.mapper.Reset()
+		_, err := c.mapper.RESTMapping(schemaGK("monitoring.coreos.com", "ServiceMonitor"), "v1")
+		return err == nil, nil
+	})
+	if err != nil {
+		t.Fatalf("wait for the ServiceMonitor CRD to be served: %v", err)
+	}
+}
+
+// resource returns the client for an object's kind, scoped to its namespace
+// when the kind is namespaced.
+func (c *cluster) resource(u *unstructured.Unstructured) (dynamic.ResourceInterface, error) {
+	gvk := u.GroupVersionKind()
+	mapping, err := c.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	if err != nil {
+		return nil, fmt.Errorf("map %s: %w", gvk, err)
+	}
+	if mapping.Scope.Name() == meta.RESTScopeNameNamespace {
+		return c.dynamic.Resource(mapping.Resource).Namespace(u.GetNamespace()), nil
+	}
+	return c.dynamic.Resource(mapping.Resource), nil
+}
+
+func TestChartServerSideDryRun(t *testing.T) {
+	c := newCluster(t)
+	for _, vc := range matrix {
+		t.Run(vc.name, func(t *testing.T) {
+			ns := c.env.Namespace(t)
+			objs, err := renderErr(t, release{name: "riposte", namespace: ns}, vc.values)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), clusterTimeout)
+			defer cancel()
+			for _, u := range objs {
+				ri, err := c.resource(u)
+				if err != nil {
+					t.Errorf("%s %s: %v", u.GetKind(), u.GetName(), err)
+					continue
+				}
+				opts := metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}, FieldValidation: metav1.FieldValidationStrict}
+				if _, err := ri.Create(ctx, u, opts); err != nil {
+					t.Errorf("server-side dry run of %s %s: %v", u.GetKind(), u.GetName(), err)
+				}
+			}
+		})
+	}
+}
+
+// installCase is one helm install of the chart into the test cluster.
+type installCase struct {
+	name      string
+	values    map[string]any
+	enabled   []string
+	bundled   bool
+	namespace string
+}
+
+func TestChartHelmInstall(t *testing.T) {
+	c := newCluster(t)
+	cases := []installCase{
+		{name: "defaults", values: nil, enabled: defaultActionners, bundled: true},
+		{
+			name:    "external NATS all actionners dry-run off",
+			values:  mergeValues(mergeValues(externalNATS(), actionnerValues(allActionners...)), map[string]any{"dryRun": false}),
+			enabled: allActionners,
+		},
+	}
+	for _, ic := range cases {
+		t.Run(ic.name, func(t *testing.T) {
+			ic.namespace = c.env.Namespace(t)
+			c.checkInstall(t, ic)
+		})
+	}
+}
+
+// checkInstall installs the chart, checks the objects on the server, runs the
+// workloads' pods on the kwok node, upgrades and uninstalls.
+func (c *cluster) checkInstall(t *testing.T, ic installCase) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), clusterTimeout)
+	defer cancel()
+	rel := "r" + randomHex(t, 3)
+	fullname := rel + "-riposte"
+	valuesFile := writeValues(t, ic.values)
+	helmArgs := func(cmd string) []string {
+		return []string{cmd, rel, chartDir, "--namespace", ic.namespace, "--kubeconfig", c.env.KubeconfigPath(), "--values", valuesFile}
+	}
+
+	if stdout, stderr, err := helm(t, helmArgs("install")...); err != nil {
+		t.Fatalf("helm install: %v\n%s%s", err, stdout, stderr)
+	}
+	client := c.env.Client()
+
+	role, err := client.RbacV1().ClusterRoles().Get(ctx, fullname+"-responder", metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("get the responder's ClusterRole: %v", err)
+	}
+	if diff := cmp.Diff(expectedGrants(t, ic.enabled), roleGrants(t, role)); diff != "" {
+		t.Errorf("installed responder ClusterRole grants (-want +got):\n%s", diff)
+	}
+
+	ds, err := client.AppsV1().DaemonSets(ic.namespace).Get(ctx, fullname+"-sensor", metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("get the sensor DaemonSet: %v", err)
+	}
+	deploy, err := client.AppsV1().Deployments(ic.namespace).Get(ctx, fullname+"-responder", metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("get the responder Deployment: %v", err)
+	}
+	c.runTemplate(t, ic.namespace, "sensor", ds.Spec.Template)
+	c.runTemplate(t, ic.namespace, "responder", deploy.Spec.Template)
+
+	natsPasswords := map[string][]byte{}
+	if ic.bundled {
+		sts, err := client.AppsV1().StatefulSets(ic.namespace).Get(ctx, fullname+"-nats", metav1.GetOptions{})
+		if err != nil {
+			t.Fatalf("get the NATS StatefulSet: %v", err)
+		}
+		c.runStatefulSetPod(t, sts)
+		auth, err := client.CoreV1().Secrets(ic.namespace).Get(ctx, fullname+"-nats-auth", metav1.GetOptions{})
+		if err != nil {
+			t.Fatalf("get the NATS auth Secret: %v", err)
+		}
+		natsPasswords = auth.Data
+	}
+
+	token := c.secretValue(t, ic.namespace, fullname+"-webhook", "token")
+	if len(token) != 32 {
+		t.Errorf("installed webhook token has %d bytes, want 32", len(token))
+	}
+
+	if stdout, stderr, err := helm(t, helmArgs("upgrade")...); err != nil {
+		t.Fatalf("helm upgrade: %v\n%s%s", err, stdout, stderr)
+	}
+	if got := c.secretValue(t, ic.namespace, fullname+"-webhook", "token"); got != token {
+		t.Error("helm upgrade changed the generated webhook token")
+	}
+	if ic.bundled {
+		for _, key := range []string{"sensor-password", "responder-password", "route-password"} {
+			if got := c.secretValue(t, ic.namespace, fullname+"-nats-auth", key); got != string(natsPasswords[key]) {
+				t.Errorf("helm upgrade changed the NATS %s", key)
+			}
+		}
+	}
+
+	if stdout, stderr, err := helm(t, "uninstall", rel, "--namespace", ic.namespace, "--kubeconfig", c.env.KubeconfigPath()); err != nil {
+		t.Fatalf("helm uninstall: %v\n%s%s", err, stdout, stderr)
+	}
+	if _, err := client.RbacV1().ClusterRoles().Get(ctx, fullname+"-responder", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("the responder's ClusterRole outlived helm uninstall: get returned %v", err)
+	}
+}
+
+// runTemplate creates a pod from a workload's pod template on the kwok node,
+// as the workload's controller would, and waits until kwok reports it
+// Running. The control plane runs no controllers, so nothing else creates
+// the pods.
+func (c *cluster) runTemplate(t *testing.T, namespace, name string, tmpl corev1.PodTemplateSpec) *corev1.Pod {
+	t.Helper()
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: name + "-" + randomHex(t, 3), Namespace: namespace, Labels: tmpl.Labels, Annotations: tmpl.Annotations},
+		Spec:       *tmpl.Spec.DeepCopy(),
+	}
+	pod.Spec.NodeName = k8stest.KwokNode
+	running := c.env.RunPod(t, pod)
+	if running.Status.Phase != corev1.PodRunning {
+		t.Errorf("pod %s is %s, want Running", running.Name, running.Status.Phase)
+	}
+	return running
+}
+
+// runStatefulSetPod creates the first pod of a StatefulSet and its
+// PersistentVolumeClaims, as the StatefulSet controller would.
+func (c *cluster) runStatefulSetPod(t *testing.T, sts *appsv1.StatefulSet) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), clusterTimeout)
+	defer cancel()
+	podName := sts.Name + "-0"
+	tmpl := sts.Spec.Template.DeepCopy()
+	for _, claim := range sts.Spec.VolumeClaimTemplates {
+		pvc := claim.DeepCopy()
+		pvc.Name = claim.Name + "-" + podName
+		pvc.Namespace = sts.Namespace
+		if _, err := c.env.Client().CoreV1().PersistentVolumeClaims(sts.Namespace).Create(ctx, pvc, metav1.CreateOptions{}); err != nil {
+			t.Fatalf("create PersistentVolumeClaim %s: %v", pvc.Name, err)
+		}
+		tmpl.Spec.Volumes = append(tmpl.Spec.Volumes, corev1.Volume{
+			Name:         claim.Name,
+			VolumeSource: corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: pvc.Name}},
+		})
+	}
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: podName, Namespace: sts.Namespace, Labels: tmpl.Labels, Annotations: tmpl.Annotations},
+		Spec:       tmpl.Spec,
+	}
+	pod.Spec.Hostname = podName
+	pod.Spec.Subdomain = sts.Spec.ServiceName
+	pod.Spec.NodeName = k8stest.KwokNode
+	c.env.RunPod(t, pod)
+}
+
+func (c *cluster) secretValue(t *testing.T, namespace, name, key string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), clusterTimeout)
+	defer cancel()
+	s, err := c.env.Client().CoreV1().Secrets(namespace).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("get Secret %s: %v", name, err)
+	}
+	v, ok := s.Data[key]
+	if !ok {
+		t.Fatalf("Secret %s has no key %s", name, key)
+	}
+	return string(v)
+}
+
+func randomHex(t *testing.T, n int) string {
+	t.Helper()
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+func schemaGVR(group, version, resource string) schema.GroupVersionResource {
+	return schema.GroupVersionResource{Group: group, Version: version, Resource: resource}
+}
+
+func schemaGK(group, kind string) schema.GroupKind {
+	return schema.GroupKind{Group: group, Kind: kind}
+}

@@ -1,0 +1,544 @@
+package charttest
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
+)
+
+// valueCase is one set of values of the test matrix.
+type valueCase struct {
+	name   string
+	values map[string]any
+}
+
+// externalNATS points the chart at an existing NATS with a credentials file,
+// an NKey seed and mutual TLS.
+func externalNATS() map[string]any {
+	return map[string]any{"nats": map[string]any{
+		"bundled": map[string]any{"enabled": false},
+		"external": map[string]any{
+			"url":         "tls://nats-0.nats.nats.svc:4222,tls://nats-1.nats.nats.svc:4222",
+			"credentials": map[string]any{"secretName": "riposte-nats-creds"},
+			"nkey":        map[string]any{"secretName": "riposte-nats-nkey", "key": "seed"},
+			"tls":         map[string]any{"secretName": "riposte-nats-tls", "certKey": "tls.crt", "keyKey": "tls.key"},
+		},
+	}}
+}
+
+// ruleFiles sets upstream and custom rule files.
+func ruleFiles() map[string]any {
+	return map[string]any{"rules": map[string]any{
+		"defaults": false,
+		"upstream": []any{
+			map[string]any{"name": "falco_rules.yaml", "content": "- list: shell_binaries\n  items: [bash, sh]\n"},
+			map[string]any{"name": "falco-incubating_rules.yaml", "content": "- macro: spawned_process\n  condition: evt.type = execve\n"},
+		},
+		"custom": []any{
+			map[string]any{"name": "my_rules.yaml", "content": "- list: shell_binaries\n  items: [zsh]\n  override:\n    items: append\n"},
+		},
+	}}
+}
+
+// matrix is the set of values that helm lint, helm template and the server
+// dry run are checked with: bundled or external NATS, actionners enabled or
+// not, dry-run on or off, and the optional parts.
+var matrix = []valueCase{
+	{name: "defaults", values: nil},
+	{name: "dry-run off", values: map[string]any{"dryRun": false}},
+	{name: "external NATS", values: externalNATS()},
+	{name: "external NATS dry-run off", values: mergeValues(externalNATS(), map[string]any{"dryRun": false})},
+	{name: "no actionners", values: actionnerValues()},
+	{name: "all actionners dry-run off", values: mergeValues(actionnerValues(allActionners...), map[string]any{"dryRun": false})},
+	{name: "sensor only", values: map[string]any{"responder": map[string]any{"enabled": false}}},
+	{name: "responder only", values: map[string]any{"sensor": map[string]any{"enabled": false}}},
+	{name: "rules and policies", values: mergeValues(ruleFiles(), map[string]any{"policies": map[string]any{"files": map[string]any{
+		"namespaces.rego": "package riposte.namespaces\n\nimport rego.v1\n\ndry_run if input.alert.output_fields[\"k8s.ns.name\"] == \"prod\"\n",
+	}}})},
+	{name: "legacy kernel and extras", values: map[string]any{
+		"image":   map[string]any{"digest": "sha256:" + strings.Repeat("ab", 32)},
+		"metrics": map[string]any{"serviceMonitor": map[string]any{"enabled": true, "labels": map[string]any{"release": "prometheus"}}},
+		"sensor": map[string]any{
+			"legacyKernel":      true,
+			"extraCapabilities": []any{"KILL"},
+			"priorityClassName": "system-node-critical",
+		},
+		"responder": map[string]any{
+			"replicas":        3,
+			"podAntiAffinity": "hard",
+			"webhook":         map[string]any{"existingSecret": "my-webhook", "existingSecretKey": "bearer"},
+		},
+		"nats": map[string]any{"bundled": map[string]any{"podAntiAffinity": "soft", "jetstream": map[string]any{"storageClassName": "fast"}}},
+	}},
+}
+
+func TestChartLint(t *testing.T) {
+	for _, c := range matrix {
+		t.Run(c.name, func(t *testing.T) {
+			stdout, stderr, err := helm(t, "lint", "--strict", chartDir, "--namespace", testRelease.namespace, "--values", writeValues(t, c.values))
+			if err != nil {
+				t.Fatalf("helm lint --strict: %v\n%s%s", err, stdout, stderr)
+			}
+		})
+	}
+}
+
+func TestChartTemplateMatrix(t *testing.T) {
+	for _, c := range matrix {
+		t.Run(c.name, func(t *testing.T) {
+			objs := render(t, c.values)
+			for _, u := range objs {
+				checkCommonMetadata(t, u)
+				// Strict decoding catches misspelled or misplaced fields.
+				switch u.GetKind() {
+				case "DaemonSet":
+					checkPodSpec(t, u.GetName(), convert[appsv1.DaemonSet](t, u).Spec.Template.Spec)
+				case "Deployment":
+					checkPodSpec(t, u.GetName(), convert[appsv1.Deployment](t, u).Spec.Template.Spec)
+				case "StatefulSet":
+					checkPodSpec(t, u.GetName(), convert[appsv1.StatefulSet](t, u).Spec.Template.Spec)
+				case "Service":
+					convert[corev1.Service](t, u)
+				case "Secret":
+					convert[corev1.Secret](t, u)
+				case "ConfigMap":
+					convert[corev1.ConfigMap](t, u)
+				case "PodDisruptionBudget":
+					convert[policyv1.PodDisruptionBudget](t, u)
+				}
+			}
+		})
+	}
+}
+
+// checkCommonMetadata checks the labels every object carries and that
+// namespaced objects land in the release namespace.
+func checkCommonMetadata(t *testing.T, u *unstructured.Unstructured) {
+	t.Helper()
+	labels := u.GetLabels()
+	for _, k := range []string{"app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/managed-by", "helm.sh/chart"} {
+		if labels[k] == "" {
+			t.Errorf("%s %s has no %s label", u.GetKind(), u.GetName(), k)
+		}
+	}
+	clusterScoped := u.GetKind() == "ClusterRole" || u.GetKind() == "ClusterRoleBinding"
+	if !clusterScoped && u.GetNamespace() != testRelease.namespace {
+		t.Errorf("%s %s is in namespace %q, want %q", u.GetKind(), u.GetName(), u.GetNamespace(), testRelease.namespace)
+	}
+	if len(u.GetName()) > 63 {
+		t.Errorf("%s name %q is longer than 63 characters", u.GetKind(), u.GetName())
+	}
+}
+
+// checkPodSpec checks what every pod of the chart must have.
+func checkPodSpec(t *testing.T, owner string, spec corev1.PodSpec) {
+	t.Helper()
+	if spec.NodeSelector["kubernetes.io/os"] != "linux" {
+		t.Errorf("%s: nodeSelector %v lacks kubernetes.io/os=linux", owner, spec.NodeSelector)
+	}
+	for _, c := range spec.Containers {
+		if c.Image == "" {
+			t.Errorf("%s: container %s has no image", owner, c.Name)
+		}
+		sc := c.SecurityContext
+		if sc == nil || sc.Privileged != nil && *sc.Privileged {
+			t.Errorf("%s: container %s is privileged or has no securityContext", owner, c.Name)
+			continue
+		}
+		if sc.Capabilities == nil || !slices.Equal(sc.Capabilities.Drop, []corev1.Capability{"ALL"}) {
+			t.Errorf("%s: container %s does not drop ALL capabilities", owner, c.Name)
+		}
+		if sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem {
+			t.Errorf("%s: container %s has a writable root filesystem", owner, c.Name)
+		}
+	}
+}
+
+// componentConfig decodes one component's configuration file from the
+// rendered ConfigMap.
+func componentConfig(t *testing.T, objs []*unstructured.Unstructured, file string) map[string]any {
+	t.Helper()
+	cm := convert[corev1.ConfigMap](t, find(t, objs, "ConfigMap", "riposte-config"))
+	text, ok := cm.Data[file]
+	if !ok {
+		t.Fatalf("ConfigMap riposte-config has no %s", file)
+	}
+	var cfg map[string]any
+	if err := yaml.Unmarshal([]byte(text), &cfg); err != nil {
+		t.Fatalf("decode %s: %v\n%s", file, err, text)
+	}
+	return cfg
+}
+
+func TestDryRunValue(t *testing.T) {
+	for _, dryRun := range []bool{true, false} {
+		values := map[string]any{"dryRun": dryRun}
+		cfg := componentConfig(t, render(t, values), "responder.yaml")
+		if cfg["dry-run"] != dryRun {
+			t.Errorf("dryRun=%v: responder.yaml dry-run = %v", dryRun, cfg["dry-run"])
+		}
+	}
+	cfg := componentConfig(t, render(t, nil), "responder.yaml")
+	if cfg["dry-run"] != true {
+		t.Errorf("default responder.yaml dry-run = %v, want true", cfg["dry-run"])
+	}
+}
+
+func TestResponderConfig(t *testing.T) {
+	objs := render(t, nil)
+	cfg := componentConfig(t, objs, "responder.yaml")
+	want := map[string]any{
+		"dry-run":              true,
+		"protected-namespaces": []any{"kube-system", testRelease.namespace},
+		"webhook":              map[string]any{"addr": ":2803", "token-file": "/etc/riposte/webhook/token"},
+		"metrics":              map[string]any{"addr": ":9376"},
+		"log-level":            "info",
+		"log-format":           "json",
+	}
+	if diff := cmp.Diff(want, cfg); diff != "" {
+		t.Errorf("responder.yaml (-want +got):\n%s", diff)
+	}
+}
+
+func TestSensorConfigRuleOrder(t *testing.T) {
+	objs := render(t, ruleFiles())
+	cfg := componentConfig(t, objs, "sensor.yaml")
+	wantRules := map[string]any{
+		"defaults": false,
+		"files": []any{
+			"/etc/riposte/rules/falco_rules.yaml",
+			"/etc/riposte/rules/falco-incubating_rules.yaml",
+			"/etc/riposte/rules/my_rules.yaml",
+		},
+	}
+	if diff := cmp.Diff(wantRules, cfg["rules"]); diff != "" {
+		t.Errorf("sensor.yaml rules (-want +got):\n%s", diff)
+	}
+
+	cm := convert[corev1.ConfigMap](t, find(t, objs, "ConfigMap", "riposte-rules"))
+	for _, f := range ruleFiles()["rules"].(map[string]any)["upstream"].([]any) {
+		file := f.(map[string]any)
+		if got := cm.Data[file["name"].(string)]; got != file["content"] {
+			t.Errorf("rules ConfigMap %s = %q, want the file unchanged: %q", file["name"], got, file["content"])
+		}
+	}
+
+	ds := convert[appsv1.DaemonSet](t, find(t, objs, "DaemonSet", "riposte-sensor"))
+	mount := findMount(t, ds.Spec.Template.Spec.Containers[0], "rules")
+	if mount.MountPath != "/etc/riposte/rules" {
+		t.Errorf("rules mounted at %s, want /etc/riposte/rules", mount.MountPath)
+	}
+}
+
+func TestSensorDaemonSet(t *testing.T) {
+	objs := render(t, nil)
+	ds := convert[appsv1.DaemonSet](t, find(t, objs, "DaemonSet", "riposte-sensor"))
+	spec := ds.Spec.Template.Spec
+	if !spec.HostPID {
+		t.Error("sensor pods do not share the host PID namespace")
+	}
+	if diff := cmp.Diff([]corev1.Toleration{{Operator: corev1.TolerationOpExists}}, spec.Tolerations); diff != "" {
+		t.Errorf("sensor tolerations (-want +got):\n%s", diff)
+	}
+	if len(spec.Containers) != 1 {
+		t.Fatalf("sensor pods have %d containers, want 1", len(spec.Containers))
+	}
+	c := spec.Containers[0]
+	if diff := cmp.Diff([]string{"sensor", "--config=/etc/riposte/config/sensor.yaml"}, c.Args); diff != "" {
+		t.Errorf("sensor args (-want +got):\n%s", diff)
+	}
+	sc := c.SecurityContext
+	wantCaps := []corev1.Capability{"BPF", "PERFMON", "SYS_RESOURCE", "SYS_PTRACE"}
+	if diff := cmp.Diff(wantCaps, sc.Capabilities.Add); diff != "" {
+		t.Errorf("sensor capabilities (-want +got):\n%s", diff)
+	}
+	if sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation {
+		t.Error("sensor allows privilege escalation without CAP_SYS_ADMIN")
+	}
+	if sc.RunAsUser == nil || *sc.RunAsUser != 0 {
+		t.Error("sensor does not run as root")
+	}
+
+	hostPaths := map[string]string{}
+	for _, v := range spec.Volumes {
+		if v.HostPath != nil {
+			hostPaths[v.Name] = v.HostPath.Path
+		}
+	}
+	wantHostPaths := map[string]string{"tracefs": "/sys/kernel/tracing", "bpffs": "/sys/fs/bpf", "cgroup": "/sys/fs/cgroup", "proc": "/proc"}
+	if diff := cmp.Diff(wantHostPaths, hostPaths); diff != "" {
+		t.Errorf("sensor hostPath volumes (-want +got):\n%s", diff)
+	}
+	mounts := map[string]string{}
+	for name := range wantHostPaths {
+		mounts[name] = findMount(t, c, name).MountPath
+	}
+	wantMounts := map[string]string{"tracefs": "/sys/kernel/tracing", "bpffs": "/sys/fs/bpf", "cgroup": "/sys/fs/cgroup", "proc": "/host/proc"}
+	if diff := cmp.Diff(wantMounts, mounts); diff != "" {
+		t.Errorf("sensor host mounts (-want +got):\n%s", diff)
+	}
+	for _, name := range []string{"tracefs", "cgroup", "proc"} {
+		if !findMount(t, c, name).ReadOnly {
+			t.Errorf("host mount %s is writable", name)
+		}
+	}
+
+	nodeName := findEnv(t, c, "RIPOSTE_NODE_NAME")
+	if nodeName.ValueFrom == nil || nodeName.ValueFrom.FieldRef == nil || nodeName.ValueFrom.FieldRef.FieldPath != "spec.nodeName" {
+		t.Errorf("RIPOSTE_NODE_NAME = %+v, want the downward API spec.nodeName", nodeName)
+	}
+	url := findEnv(t, c, "RIPOSTE_NATS_URL")
+	wantURL := "nats://sensor:$(RIPOSTE_NATS_PASSWORD)@riposte-nats." + testRelease.namespace + ".svc.cluster.local:4222"
+	if url.Value != wantURL {
+		t.Errorf("RIPOSTE_NATS_URL = %q, want %q", url.Value, wantURL)
+	}
+}
+
+func TestSensorLegacyKernelUsesSysAdmin(t *testing.T) {
+	objs := render(t, map[string]any{"sensor": map[string]any{"legacyKernel": true, "extraCapabilities": []any{"KILL"}}})
+	ds := convert[appsv1.DaemonSet](t, find(t, objs, "DaemonSet", "riposte-sensor"))
+	sc := ds.Spec.Template.Spec.Containers[0].SecurityContext
+	wantCaps := []corev1.Capability{"SYS_ADMIN", "SYS_RESOURCE", "SYS_PTRACE", "KILL"}
+	if diff := cmp.Diff(wantCaps, sc.Capabilities.Add); diff != "" {
+		t.Errorf("sensor capabilities (-want +got):\n%s", diff)
+	}
+	if sc.AllowPrivilegeEscalation == nil || !*sc.AllowPrivilegeEscalation {
+		t.Error("allowPrivilegeEscalation is false with CAP_SYS_ADMIN, which the API server rejects")
+	}
+}
+
+func TestResponderDeployment(t *testing.T) {
+	objs := render(t, nil)
+	d := convert[appsv1.Deployment](t, find(t, objs, "Deployment", "riposte-responder"))
+	if d.Spec.Replicas == nil || *d.Spec.Replicas != 2 {
+		t.Errorf("responder replicas = %v, want 2", d.Spec.Replicas)
+	}
+	spec := d.Spec.Template.Spec
+	anti := spec.Affinity.PodAntiAffinity
+	if anti == nil || len(anti.PreferredDuringSchedulingIgnoredDuringExecution) != 1 {
+		t.Fatalf("responder pod anti-affinity = %+v, want one preferred term", anti)
+	}
+	term := anti.PreferredDuringSchedulingIgnoredDuringExecution[0].PodAffinityTerm
+	if term.TopologyKey != "kubernetes.io/hostname" {
+		t.Errorf("anti-affinity topology key = %s, want kubernetes.io/hostname", term.TopologyKey)
+	}
+	if diff := cmp.Diff(d.Spec.Selector.MatchLabels, term.LabelSelector.MatchLabels); diff != "" {
+		t.Errorf("anti-affinity selects other pods than the Deployment (-deployment +affinity):\n%s", diff)
+	}
+
+	c := spec.Containers[0]
+	if diff := cmp.Diff([]string{"responder", "--config=/etc/riposte/config/responder.yaml"}, c.Args); diff != "" {
+		t.Errorf("responder args (-want +got):\n%s", diff)
+	}
+	if c.ReadinessProbe == nil || c.ReadinessProbe.HTTPGet == nil || c.ReadinessProbe.HTTPGet.Path != "/readyz" {
+		t.Errorf("readiness probe = %+v, want GET /readyz", c.ReadinessProbe)
+	}
+	if c.LivenessProbe == nil || c.LivenessProbe.HTTPGet == nil || c.LivenessProbe.HTTPGet.Path != "/healthz" {
+		t.Errorf("liveness probe = %+v, want GET /healthz", c.LivenessProbe)
+	}
+	psc := spec.SecurityContext
+	if psc == nil || psc.RunAsNonRoot == nil || !*psc.RunAsNonRoot || psc.RunAsUser == nil || *psc.RunAsUser != 65532 {
+		t.Errorf("responder pod securityContext = %+v, want non-root user 65532", psc)
+	}
+	if c.SecurityContext.Capabilities.Add != nil {
+		t.Errorf("responder adds capabilities %v, want none", c.SecurityContext.Capabilities.Add)
+	}
+
+	pdb := convert[policyv1.PodDisruptionBudget](t, find(t, objs, "PodDisruptionBudget", "riposte-responder"))
+	if pdb.Spec.MinAvailable == nil || pdb.Spec.MinAvailable.IntValue() != 1 {
+		t.Errorf("responder PDB minAvailable = %v, want 1", pdb.Spec.MinAvailable)
+	}
+	if diff := cmp.Diff(d.Spec.Selector.MatchLabels, pdb.Spec.Selector.MatchLabels); diff != "" {
+		t.Errorf("PDB selects other pods than the Deployment (-deployment +pdb):\n%s", diff)
+	}
+
+	svc := convert[corev1.Service](t, find(t, objs, "Service", "riposte-webhook"))
+	if len(svc.Spec.Ports) != 1 || svc.Spec.Ports[0].Port != 2803 || svc.Spec.Ports[0].TargetPort.String() != "webhook" {
+		t.Errorf("webhook Service ports = %+v, want 2803 to the webhook port", svc.Spec.Ports)
+	}
+	if diff := cmp.Diff(d.Spec.Selector.MatchLabels, svc.Spec.Selector); diff != "" {
+		t.Errorf("webhook Service selects other pods than the Deployment (-deployment +service):\n%s", diff)
+	}
+
+	secret := convert[corev1.Secret](t, find(t, objs, "Secret", "riposte-webhook"))
+	if len(secret.Data["token"]) != 32 {
+		t.Errorf("generated webhook token has %d bytes, want 32", len(secret.Data["token"]))
+	}
+}
+
+func TestWebhookTokenValues(t *testing.T) {
+	objs := render(t, map[string]any{"responder": map[string]any{"webhook": map[string]any{"token": "s3cret-token"}}})
+	secret := convert[corev1.Secret](t, find(t, objs, "Secret", "riposte-webhook"))
+	if got := string(secret.Data["token"]); got != "s3cret-token" {
+		t.Errorf("webhook token = %q, want the value given", got)
+	}
+
+	objs = render(t, map[string]any{"responder": map[string]any{"webhook": map[string]any{"existingSecret": "mine", "existingSecretKey": "bearer"}}})
+	if lookup(objs, "Secret", "riposte-webhook") != nil {
+		t.Error("a token Secret was rendered although responder.webhook.existingSecret is set")
+	}
+	d := convert[appsv1.Deployment](t, find(t, objs, "Deployment", "riposte-responder"))
+	var found bool
+	for _, v := range d.Spec.Template.Spec.Volumes {
+		if v.Name == "webhook-token" {
+			found = true
+			want := &corev1.SecretVolumeSource{SecretName: "mine", Items: []corev1.KeyToPath{{Key: "bearer", Path: "token"}}}
+			if diff := cmp.Diff(want, v.Secret); diff != "" {
+				t.Errorf("webhook-token volume (-want +got):\n%s", diff)
+			}
+		}
+	}
+	if !found {
+		t.Error("responder has no webhook-token volume")
+	}
+}
+
+func TestExternalNATSConfig(t *testing.T) {
+	objs := render(t, externalNATS())
+	for _, kind := range []string{"StatefulSet", "Service"} {
+		if u := lookup(objs, kind, "riposte-nats"); u != nil {
+			t.Errorf("external NATS still renders the bundled %s", kind)
+		}
+	}
+	for _, file := range []string{"sensor.yaml", "responder.yaml"} {
+		cfg := componentConfig(t, objs, file)
+		want := map[string]any{
+			"url":   "tls://nats-0.nats.nats.svc:4222,tls://nats-1.nats.nats.svc:4222",
+			"creds": "/etc/riposte/nats/credentials/nats.creds",
+			"nkey":  "/etc/riposte/nats/nkey/nkey.seed",
+			"tls": map[string]any{
+				"ca":   "/etc/riposte/nats/tls/ca.crt",
+				"cert": "/etc/riposte/nats/tls/tls.crt",
+				"key":  "/etc/riposte/nats/tls/tls.key",
+			},
+		}
+		if diff := cmp.Diff(want, cfg["nats"]); diff != "" {
+			t.Errorf("%s nats (-want +got):\n%s", file, diff)
+		}
+	}
+	ds := convert[appsv1.DaemonSet](t, find(t, objs, "DaemonSet", "riposte-sensor"))
+	c := ds.Spec.Template.Spec.Containers[0]
+	for _, e := range c.Env {
+		if strings.HasPrefix(e.Name, "RIPOSTE_NATS_") {
+			t.Errorf("external NATS sets %s, which would override the configuration file", e.Name)
+		}
+	}
+	for _, m := range []string{"nats-credentials", "nats-nkey", "nats-tls"} {
+		findMount(t, c, m)
+	}
+	for _, v := range ds.Spec.Template.Spec.Volumes {
+		if v.Name == "nats-nkey" && (v.Secret.SecretName != "riposte-nats-nkey" || v.Secret.Items[0].Key != "seed") {
+			t.Errorf("nats-nkey volume = %+v, want key seed of riposte-nats-nkey", v.Secret)
+		}
+	}
+}
+
+func TestBundledNATSStatefulSet(t *testing.T) {
+	objs := render(t, nil)
+	sts := convert[appsv1.StatefulSet](t, find(t, objs, "StatefulSet", "riposte-nats"))
+	if sts.Spec.Replicas == nil || *sts.Spec.Replicas != 3 {
+		t.Errorf("NATS replicas = %v, want 3", sts.Spec.Replicas)
+	}
+	if sts.Spec.ServiceName != "riposte-nats-headless" {
+		t.Errorf("NATS serviceName = %s, want riposte-nats-headless", sts.Spec.ServiceName)
+	}
+	if len(sts.Spec.VolumeClaimTemplates) != 1 || sts.Spec.VolumeClaimTemplates[0].Name != "data" {
+		t.Fatalf("NATS volumeClaimTemplates = %+v, want one named data", sts.Spec.VolumeClaimTemplates)
+	}
+	if got := sts.Spec.VolumeClaimTemplates[0].Spec.Resources.Requests.Storage().String(); got != "10Gi" {
+		t.Errorf("NATS storage = %s, want 10Gi", got)
+	}
+	if findMount(t, sts.Spec.Template.Spec.Containers[0], "data").MountPath != "/data" {
+		t.Error("NATS data volume is not mounted at /data, the JetStream store_dir")
+	}
+	anti := sts.Spec.Template.Spec.Affinity.PodAntiAffinity
+	if anti == nil || len(anti.RequiredDuringSchedulingIgnoredDuringExecution) != 1 {
+		t.Errorf("NATS pod anti-affinity = %+v, want one required term", anti)
+	}
+	headless := convert[corev1.Service](t, find(t, objs, "Service", "riposte-nats-headless"))
+	if headless.Spec.ClusterIP != "None" || !headless.Spec.PublishNotReadyAddresses {
+		t.Errorf("headless Service clusterIP=%q publishNotReadyAddresses=%v, want None and true", headless.Spec.ClusterIP, headless.Spec.PublishNotReadyAddresses)
+	}
+	pdb := convert[policyv1.PodDisruptionBudget](t, find(t, objs, "PodDisruptionBudget", "riposte-nats"))
+	if pdb.Spec.MaxUnavailable == nil || pdb.Spec.MaxUnavailable.IntValue() != 1 {
+		t.Errorf("NATS PDB maxUnavailable = %v, want 1", pdb.Spec.MaxUnavailable)
+	}
+}
+
+func findMount(t *testing.T, c corev1.Container, name string) corev1.VolumeMount {
+	t.Helper()
+	for _, m := range c.VolumeMounts {
+		if m.Name == name {
+			return m
+		}
+	}
+	t.Fatalf("container %s has no volume mount %s", c.Name, name)
+	return corev1.VolumeMount{}
+}
+
+func findEnv(t *testing.T, c corev1.Container, name string) corev1.EnvVar {
+	t.Helper()
+	for _, e := range c.Env {
+		if e.Name == name {
+			return e
+		}
+	}
+	t.Fatalf("container %s has no environment variable %s", c.Name, name)
+	return corev1.EnvVar{}
+}
+
+func TestChartRejectsBadValues(t *testing.T) {
+	tests := []struct {
+		name   string
+		values map[string]any
+		want   string
+	}{
+		{
+			name:   "both NATS",
+			values: map[string]any{"nats": map[string]any{"external": map[string]any{"url": "nats://nats:4222"}}},
+			want:   "both nats.bundled.enabled and nats.external.url are set",
+		},
+		{
+			name:   "no NATS",
+			values: map[string]any{"nats": map[string]any{"bundled": map[string]any{"enabled": false}}},
+			want:   "no NATS configured",
+		},
+		{
+			name: "duplicate rule file",
+			values: map[string]any{"rules": map[string]any{
+				"upstream": []any{map[string]any{"name": "a.yaml", "content": "[]"}},
+				"custom":   []any{map[string]any{"name": "a.yaml", "content": "[]"}},
+			}},
+			want: `file name "a.yaml" appears twice`,
+		},
+		{
+			name:   "half a client certificate",
+			values: mergeValues(externalNATS(), map[string]any{"nats": map[string]any{"external": map[string]any{"tls": map[string]any{"keyKey": ""}}}}),
+			want:   "set both nats.external.tls.certKey and nats.external.tls.keyKey",
+		},
+		{name: "misspelled value", values: map[string]any{"dryrun": false}, want: "dryrun"},
+		{name: "dry-run not a boolean", values: map[string]any{"dryRun": "no"}, want: "dryRun"},
+		{name: "policy without .rego", values: map[string]any{"policies": map[string]any{"files": map[string]any{"a.txt": "package a"}}}, want: "a.txt"},
+		{name: "rule file name with slash", values: map[string]any{"rules": map[string]any{"custom": []any{map[string]any{"name": "a/b.yaml", "content": "[]"}}}}, want: "name"},
+		{name: "external URL scheme", values: map[string]any{"nats": map[string]any{"bundled": map[string]any{"enabled": false}, "external": map[string]any{"url": "http://nats:4222"}}}, want: "url"},
+		{name: "anti-affinity mode", values: map[string]any{"responder": map[string]any{"podAntiAffinity": "always"}}, want: "podAntiAffinity"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := renderErr(t, testRelease, tt.values)
+			if err == nil {
+				t.Fatalf("helm template accepted the values")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("helm template error does not mention %q:\n%v", tt.want, err)
+			}
+		})
+	}
+}

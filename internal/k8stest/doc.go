@@ -1,0 +1,20 @@
+// Package k8stest runs a real Kubernetes control plane for integration tests:
+// etcd, kube-apiserver, kwok for nodes whose pods reach Running, and a small
+// kubelet-compatible server that serves pods/exec and pods/log for pods bound
+// to its own node. Everything listens on 127.0.0.1 only.
+//
+// The binaries come from build-binaries.sh, which builds them from pinned Go
+// modules into a cache directory. A test package starts the control plane once
+// from TestMain:
+//
+//	func TestMain(m *testing.M) { os.Exit(k8stest.Main(m)) }
+//
+//	func TestSomething(t *testing.T) {
+//		env := k8stest.Get(t) // skips, or fails when CI=true, without binaries
+//		ns := env.Namespace(t)
+//		...
+//	}
+//
+// The control plane starts on the first call to [Get], so a test run that
+// selects only unit tests starts nothing.
+package k8stest

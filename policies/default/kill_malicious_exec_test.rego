@@ -1,0 +1,41 @@
+package riposte.policies.kill_malicious_exec_test
+
+import data.riposte.policies.kill_malicious_exec
+
+memfd_alert := {
+	"uuid": "6f1d2c1e-0000-4000-8000-000000000002",
+	"rule": "Program executed from memory (memfd)",
+	"priority": "Critical",
+	"tags": ["process"],
+	"output_fields": {"container.id": "host", "proc.pid": 777, "proc.name": "3", "proc.exepath": "/memfd:payload (deleted)"},
+}
+
+test_memfd_program_killed_on_host if {
+	actions := kill_malicious_exec.actions with input as {"alert": memfd_alert}
+	count(actions) == 1
+	some a in actions
+	a.actionner == "process:kill"
+	a.target == {"kind": "process", "pid": 777}
+	contains(a.reason, "/memfd:payload")
+}
+
+test_upstream_dev_shm_rule_killed if {
+	shm := json.patch(memfd_alert, [{"op": "replace", "path": "/rule", "value": "Execution from /dev/shm"}])
+	count(kill_malicious_exec.actions) == 1 with input as {"alert": shm}
+}
+
+test_allowed_runtime_not_killed if {
+	runc := json.patch(memfd_alert, [{"op": "replace", "path": "/output_fields/proc.name", "value": "runc"}])
+	count(kill_malicious_exec.actions) == 0 with input as {"alert": runc}
+}
+
+test_reason_without_exepath if {
+	bare := json.remove(memfd_alert, ["/output_fields/proc.exepath"])
+	some a in kill_malicious_exec.actions with input as {"alert": bare}
+	contains(a.reason, "program unknown")
+}
+
+test_unrelated_rule_ignored if {
+	other := json.patch(memfd_alert, [{"op": "replace", "path": "/rule", "value": "Read sensitive file untrusted"}])
+	count(kill_malicious_exec.actions) == 0 with input as {"alert": other}
+}

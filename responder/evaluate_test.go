@@ -1,0 +1,128 @@
+package responder
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/riposte-sec/riposte/actionners"
+	"github.com/riposte-sec/riposte/transport"
+)
+
+func newEvaluator(t testing.TB, guards GuardOptions) *Evaluator {
+	t.Helper()
+	reg := defaultRegistry(t)
+	e, err := NewEvaluator(EvalOptions{Policies: loadPolicies(t, reg, nil), Registry: reg, Guards: guards, Node: "node-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func TestEvaluatorNeverActs(t *testing.T) {
+	e := newEvaluator(t, GuardOptions{Act: true})
+	d := e.Evaluate(context.Background(), shellAlert(1))
+	if d.Outcome != OutcomeDryRun || len(d.Actions) != 1 {
+		t.Fatalf("decision = %+v", d)
+	}
+	act := d.Actions[0]
+	if act.Target.PID != 1 || !act.DryRun || act.Result.Outcome != actionners.OutcomeDryRun {
+		t.Errorf("action = %+v", act)
+	}
+	if len(act.Guards) != 1 || act.Guards[0].Guard != GuardEvaluationOnly {
+		t.Errorf("guards = %+v, want evaluation-only alone", act.Guards)
+	}
+}
+
+func TestEvaluatorShowsGuards(t *testing.T) {
+	e := newEvaluator(t, GuardOptions{})
+	a := shellAlert(4242)
+	a.OutputFields["k8s.ns.name"] = "kube-system"
+	d := e.Evaluate(context.Background(), a)
+	if d.Outcome != OutcomeSkipped || d.Actions[0].Guards[0].Guard != GuardProtectedNamespace {
+		t.Errorf("decision = %+v, want skipped by protected-namespace", d)
+	}
+}
+
+func TestReplayFileAppliesCooldownInAlertTime(t *testing.T) {
+	e := newEvaluator(t, GuardOptions{Cooldown: time.Minute})
+	base := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	var lines []string
+	for i, offset := range []time.Duration{0, 10 * time.Second, 2 * time.Minute} {
+		a := shellAlert(4242)
+		a.Time = base.Add(offset)
+		a.UUID = ""
+		data, err := json.Marshal(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, string(data))
+		if i == 0 {
+			lines = append(lines, "", `{"rule": "no time"}`)
+		}
+	}
+	var outcomes []string
+	stats, err := e.ReplayFile(context.Background(), strings.NewReader(strings.Join(lines, "\n")), func(d Decision) {
+		outcomes = append(outcomes, d.Outcome)
+		if d.AlertUUID == "" {
+			t.Error("replayed alert without uuid")
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(outcomes, ",") != "dry-run,skipped,dry-run" {
+		t.Errorf("outcomes = %v, want the second alert held by the cooldown", outcomes)
+	}
+	if stats.Alerts != 3 || stats.Outcomes[OutcomeDryRun] != 2 {
+		t.Errorf("stats = %+v", stats)
+	}
+	if len(stats.Invalid) != 1 || !strings.HasPrefix(stats.Invalid[0], `line 3: invalid alert: missing "time"`) {
+		t.Errorf("invalid = %q", stats.Invalid)
+	}
+}
+
+func TestReplayStream(t *testing.T) {
+	env := newEnv(t, true)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	alerts := shellAlerts(20, 0)
+	for i, a := range alerts {
+		a.OutputFields["proc.pid"] = 100 + i
+		if i%2 == 1 {
+			a.Rule = "Read sensitive file untrusted"
+		}
+	}
+	for _, err := range newPublisher(env).PublishBatch(ctx, alerts) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	e := newEvaluator(t, GuardOptions{})
+
+	stats, err := e.ReplayStream(ctx, env.conn.JS, StreamReplayOptions{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Alerts != 20 || stats.Outcomes[OutcomeDryRun] != 10 || stats.Outcomes[OutcomeNoAction] != 10 {
+		t.Errorf("stats = %+v", stats)
+	}
+
+	filtered, err := e.ReplayStream(ctx, env.conn.JS, StreamReplayOptions{FilterSubject: "riposte.alerts.*." + transport.RuleToken("Read sensitive file untrusted")}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if filtered.Alerts != 10 || filtered.Outcomes[OutcomeNoAction] != 10 {
+		t.Errorf("filtered stats = %+v", filtered)
+	}
+
+	none, err := e.ReplayStream(ctx, env.conn.JS, StreamReplayOptions{Since: time.Now().Add(time.Hour)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if none.Alerts != 0 {
+		t.Errorf("replay since the future decided %d alerts", none.Alerts)
+	}
+}

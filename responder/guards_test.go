@@ -1,0 +1,234 @@
+package responder
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/riposte-sec/riposte/actionners"
+	"github.com/riposte-sec/riposte/policies"
+)
+
+// recordPolicy asks the recorder to act on the alert's pod, or on the process
+// when the alert names no pod.
+const recordPolicy = `package riposte.policies.record
+
+actions contains {
+	"actionner": "test:record",
+	"target": {"kind": "pod", "namespace": input.kubernetes.namespace, "name": input.kubernetes.pod},
+	"reason": "recording",
+} if input.kubernetes.pod != ""
+
+actions contains {
+	"actionner": "test:record",
+	"target": {"kind": "process", "pid": input.alert.output_fields["proc.pid"]},
+} if not input.kubernetes
+
+actions contains {
+	"actionner": "test:record",
+	"target": {"kind": "node", "node": "protected-by-policy"},
+	"dry_run": true,
+} if "ask_dry_run" in input.alert.tags
+`
+
+func choice(policy, actionner string, target actionners.Target) policies.Choice {
+	return policies.Choice{Policy: policy, Action: actionners.Action{Actionner: actionner, Target: target}}
+}
+
+func TestGuardOrderAndEffects(t *testing.T) {
+	now := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	pod := actionners.Target{Kind: "pod", Namespace: "shop", Name: "web-1"}
+	tests := []struct {
+		name      string
+		opts      GuardOptions
+		choice    policies.Choice
+		k8s       *policies.Kubernetes
+		wantBlock bool
+		wantDry   bool
+		wantGuard string
+	}{
+		{"global dry run", GuardOptions{}, choice("p", "a", pod), nil, false, true, GuardDryRun},
+		{"acting", GuardOptions{Act: true}, choice("p", "a", pod), nil, false, false, ""},
+		{"policy dry run", GuardOptions{Act: true, DryRunPolicies: []string{"p"}}, choice("p", "a", pod), nil, false, true, GuardPolicyDryRun},
+		{"actionner dry run", GuardOptions{Act: true, DryRunActionners: []string{"a"}}, choice("p", "a", pod), nil, false, true, GuardActionDryRun},
+		{"target in kube-system", GuardOptions{Act: true}, choice("p", "a", actionners.Target{Kind: "pod", Namespace: "kube-system", Name: "coredns"}), nil, true, false, GuardProtectedNamespace},
+		{"alert pod in own namespace", GuardOptions{Act: true, OwnNamespace: "sec"}, choice("p", "a", actionners.Target{Kind: "process", PID: 9}), &policies.Kubernetes{Namespace: "sec", Pod: "riposte-x"}, true, false, GuardProtectedNamespace},
+		{"riposte namespace by default", GuardOptions{Act: true}, choice("p", "a", pod), &policies.Kubernetes{Namespace: "riposte"}, true, false, GuardProtectedNamespace},
+		{"custom namespaces replace defaults", GuardOptions{Act: true, ProtectedNamespaces: []string{"prod"}}, choice("p", "a", actionners.Target{Kind: "pod", Namespace: "kube-system"}), nil, false, false, ""},
+		{"protected label", GuardOptions{Act: true}, choice("p", "a", pod), &policies.Kubernetes{Namespace: "shop", Pod: "web-1", Labels: map[string]string{"riposte.io/protected": "true"}}, true, false, GuardProtectedLabel},
+		{"label wildcard", GuardOptions{Act: true, ProtectedLabels: map[string]string{"tier": "*"}}, choice("p", "a", pod), &policies.Kubernetes{Namespace: "shop", Labels: map[string]string{"tier": "db"}}, true, false, GuardProtectedLabel},
+		{"label value differs", GuardOptions{Act: true}, choice("p", "a", pod), &policies.Kubernetes{Namespace: "shop", Labels: map[string]string{"riposte.io/protected": "false"}}, false, false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := newGuards(tt.opts).apply(tt.choice, tt.k8s, now)
+			if v.block != tt.wantBlock {
+				t.Errorf("block = %v, want %v (hits %+v)", v.block, tt.wantBlock, v.hits)
+			}
+			if v.dryRun != tt.wantDry {
+				t.Errorf("dryRun = %v, want %v (hits %+v)", v.dryRun, tt.wantDry, v.hits)
+			}
+			if tt.wantGuard == "" {
+				if len(v.hits) != 0 {
+					t.Errorf("hits = %+v, want none", v.hits)
+				}
+				return
+			}
+			if len(v.hits) == 0 || v.hits[0].Guard != tt.wantGuard {
+				t.Errorf("hits = %+v, want %s first", v.hits, tt.wantGuard)
+			}
+		})
+	}
+}
+
+func TestGuardCooldown(t *testing.T) {
+	g := newGuards(GuardOptions{Act: true, Cooldown: time.Minute})
+	now := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	c := choice("p", "a", actionners.Target{Kind: "process", PID: 42})
+	if v := g.apply(c, nil, now); v.block {
+		t.Fatalf("first action blocked: %+v", v.hits)
+	}
+	v := g.apply(c, nil, now.Add(30*time.Second))
+	if !v.block || v.hits[0].Guard != GuardCooldown {
+		t.Errorf("second action within cooldown: %+v", v)
+	}
+	other := choice("p", "a", actionners.Target{Kind: "process", PID: 43})
+	if v := g.apply(other, nil, now.Add(30*time.Second)); v.block {
+		t.Errorf("other target blocked: %+v", v.hits)
+	}
+	if v := g.apply(c, nil, now.Add(61*time.Second)); v.block {
+		t.Errorf("action after cooldown blocked: %+v", v.hits)
+	}
+}
+
+func TestGuardCircuitBreaker(t *testing.T) {
+	g := newGuards(GuardOptions{Act: true, Cooldown: -1, RateLimit: 1, RateBurst: 3, BreakerDuration: time.Minute})
+	now := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 3 {
+		if v := g.apply(choice("p", "a", actionners.Target{Kind: "process", PID: 100 + i}), nil, now); v.dryRun {
+			t.Fatalf("action %d within burst made dry run: %+v", i, v.hits)
+		}
+	}
+	v := g.apply(choice("p", "a", actionners.Target{Kind: "process", PID: 200}), nil, now)
+	if !v.dryRun || v.hits[0].Guard != GuardCircuitBreaker {
+		t.Fatalf("action over the limit: %+v", v)
+	}
+	// Tokens refill, but the breaker stays open for its duration.
+	v = g.apply(choice("p", "a", actionners.Target{Kind: "process", PID: 201}), nil, now.Add(30*time.Second))
+	if !v.dryRun || !strings.Contains(v.hits[0].Reason, "open until") {
+		t.Errorf("action while breaker open: %+v", v)
+	}
+	if v := g.apply(choice("p", "a", actionners.Target{Kind: "process", PID: 202}), nil, now.Add(61*time.Second)); v.dryRun {
+		t.Errorf("action after breaker closed made dry run: %+v", v.hits)
+	}
+}
+
+func TestBurstGivesOneAction(t *testing.T) {
+	e := newEnv(t, true)
+	rec := &recorder{name: "test:record"}
+	reg := defaultRegistry(t, rec)
+	decisions := e.decisions(t)
+	startResponder(t, Options{JS: e.conn.JS, Registry: reg, Guards: GuardOptions{Act: true},
+		Policies: loadPolicies(t, reg, map[string]string{"record.rego": recordPolicy})})
+
+	const n = 1000
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var batch = shellAlerts(n, 4242)
+	pub := newPublisher(e)
+	for i, err := range pub.PublishBatch(ctx, batch) {
+		if err != nil {
+			t.Fatalf("publish alert %d: %v", i, err)
+		}
+	}
+
+	counts := map[string]int{}
+	timeout := time.After(60 * time.Second)
+	for range n {
+		select {
+		case d := <-decisions:
+			counts[d.Outcome]++
+			if d.Outcome == OutcomeSkipped && (len(d.Actions) != 1 || d.Actions[0].Guards[0].Guard != GuardCooldown) {
+				t.Errorf("skipped decision without the cooldown guard: %+v", d.Actions)
+			}
+		case <-timeout:
+			t.Fatalf("got %v decisions, want %d", counts, n)
+		}
+	}
+	if counts[OutcomeActed] != 1 || counts[OutcomeSkipped] != n-1 {
+		t.Errorf("outcomes = %v, want 1 acted and %d skipped", counts, n-1)
+	}
+	if got := rec.count(); got != 1 {
+		t.Errorf("recorder ran %d times, want 1", got)
+	}
+}
+
+func TestKubeSystemNeverActs(t *testing.T) {
+	e := newEnv(t, true)
+	rec := &recorder{name: "test:record"}
+	reg := defaultRegistry(t, rec)
+	decisions := e.decisions(t)
+	// A policy that tries everything on the alert's pod, plus the default
+	// kill policy, with acting enabled and no cooldown.
+	startResponder(t, Options{JS: e.conn.JS, Registry: reg, Guards: GuardOptions{Act: true, Cooldown: -1, RateLimit: -1},
+		Policies: loadPolicies(t, reg, map[string]string{"record.rego": recordPolicy, "kill.rego": killEverything})})
+
+	a := shellAlert(4242)
+	a.OutputFields["k8s.ns.name"] = "kube-system"
+	a.OutputFields["k8s.pod.name"] = "coredns-1"
+	publish(t, e, a)
+	d := waitDecision(t, decisions, a.UUID)
+	if d.Outcome != OutcomeSkipped {
+		t.Errorf("outcome = %q, want skipped", d.Outcome)
+	}
+	if len(d.Actions) != 2 {
+		t.Fatalf("actions = %+v, want the recorder and the kill", d.Actions)
+	}
+	for _, act := range d.Actions {
+		if act.Result.Outcome != actionners.OutcomeSkipped || len(act.Guards) != 1 || act.Guards[0].Guard != GuardProtectedNamespace {
+			t.Errorf("action %s on %s: outcome %s, guards %+v; want blocked by protected-namespace", act.Actionner, act.Target, act.Result.Outcome, act.Guards)
+		}
+	}
+	if got := rec.count(); got != 0 {
+		t.Errorf("recorder ran %d times in kube-system", got)
+	}
+}
+
+// killEverything kills the process of every alert, whatever its namespace.
+const killEverything = `package riposte.policies.kill_everything
+
+actions contains {
+	"actionner": "process:kill",
+	"target": {"kind": "process", "pid": input.alert.output_fields["proc.pid"]},
+} if true
+`
+
+func TestPolicyAskedDryRunRecorded(t *testing.T) {
+	e := newEnv(t, true)
+	rec := &recorder{name: "test:record"}
+	reg := defaultRegistry(t, rec)
+	decisions := e.decisions(t)
+	startResponder(t, Options{JS: e.conn.JS, Registry: reg, Guards: GuardOptions{Act: true},
+		Policies: loadPolicies(t, reg, map[string]string{"record.rego": recordPolicy})})
+
+	a := shellAlert(777)
+	a.Tags = append(a.Tags, "ask_dry_run")
+	publish(t, e, a)
+	d := waitDecision(t, decisions, a.UUID)
+	if d.Outcome != OutcomeActed || len(d.Actions) != 2 {
+		t.Fatalf("decision = %+v, want one acted and one dry-run action", d)
+	}
+	var dry ActionRecord
+	for _, act := range d.Actions {
+		if act.Target.Kind == "node" {
+			dry = act
+		}
+	}
+	if !dry.DryRun || dry.Result.Outcome != actionners.OutcomeDryRun || dry.Guards[0].Guard != GuardActionDryRun {
+		t.Errorf("policy-asked dry run recorded as %+v", dry)
+	}
+	if got := rec.count(); got != 1 {
+		t.Errorf("recorder ran %d times, want 1", got)
+	}
+}

@@ -1,0 +1,110 @@
+package responder
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/riposte-sec/riposte/actionners"
+	"github.com/riposte-sec/riposte/transport"
+)
+
+// waitDeadLetter returns the first dead-lettered message.
+func waitDeadLetter(t testing.TB, e *env) *jetstream.RawStreamMsg {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		msg, err := e.streams.DeadLetter.GetLastMsgForSubject(ctx, transport.DeadLetterSubject)
+		cancel()
+		if err == nil {
+			return msg
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nothing dead-lettered within 30s: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestMaxDeliveriesDeadLettered(t *testing.T) {
+	e := newEnv(t, true)
+	reg := defaultRegistry(t)
+	opts := Options{JS: e.conn.JS, Policies: loadPolicies(t, reg, nil), Registry: reg,
+		AckWait: time.Second, MaxDeliver: 1}
+	probe, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A responder that takes the alert and dies before acknowledging it is
+	// played by fetching the alert from the shared consumer without an ack.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cons, err := e.conn.JS.CreateOrUpdateConsumer(ctx, transport.AlertsStream, probe.consumerConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := shellAlert(4242)
+	publish(t, e, a)
+	batch, err := cons.Fetch(1, jetstream.FetchMaxWait(10*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range batch.Messages() {
+	}
+
+	startResponder(t, opts)
+	msg := waitDeadLetter(t, e)
+	if got := msg.Header.Get(transport.ErrorHeader); !strings.Contains(got, "delivered 1 times without a decision") {
+		t.Errorf("dead-letter error = %q", got)
+	}
+	if got := msg.Header.Get(transport.SubjectHeader); got != transport.AlertSubject(a) {
+		t.Errorf("dead-letter subject header = %q", got)
+	}
+	if !strings.Contains(string(msg.Data), a.UUID) {
+		t.Errorf("dead-letter data = %s", msg.Data)
+	}
+}
+
+// panicker panics on its first run, then succeeds.
+type panicker struct{ runs int }
+
+func (p *panicker) Name() string                         { return "test:panic" }
+func (p *panicker) Validate(map[string]any) error        { return nil }
+func (p *panicker) Permissions() []actionners.Permission { return nil }
+func (p *panicker) Run(context.Context, actionners.Request) (actionners.Result, error) {
+	p.runs++
+	if p.runs == 1 {
+		panic("actionner bug")
+	}
+	return actionners.Result{Outcome: actionners.OutcomeSucceeded}, nil
+}
+
+func TestPanicLeavesAlertForRedelivery(t *testing.T) {
+	e := newEnv(t, true)
+	p := &panicker{}
+	reg := defaultRegistry(t, p)
+	decisions := e.decisions(t)
+	policy := "package riposte.policies.p\n\nactions contains {\"actionner\": \"test:panic\", \"target\": {\"kind\": \"node\", \"node\": \"n\"}} if true\n"
+	startResponder(t, Options{JS: e.conn.JS, Registry: reg, Guards: GuardOptions{Act: true}, Concurrency: 1,
+		Policies: loadPolicies(t, reg, map[string]string{"p.rego": policy})})
+
+	a := shellAlert(1)
+	publish(t, e, a)
+	d := waitDecision(t, decisions, a.UUID)
+	if d.Delivery != 2 {
+		t.Errorf("decision at delivery %d, want 2", d.Delivery)
+	}
+	// The action claimed its idempotency key before it panicked, so the
+	// redelivery records it as skipped instead of running it again.
+	if len(d.Actions) != 1 || d.Actions[0].Result.Outcome != actionners.OutcomeSkipped {
+		t.Errorf("actions = %+v, want one skipped", d.Actions)
+	}
+	if p.runs != 1 {
+		t.Errorf("actionner ran %d times, want 1", p.runs)
+	}
+}

@@ -1,0 +1,68 @@
+package webhook
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/riposte-sec/riposte/alert"
+)
+
+// DecodeBody parses a request body holding one alert in Falco's JSON alert
+// format, or several separated by whitespace such as newlines. An alert
+// without a uuid gets one derived from its bytes, so that a sender that
+// retries the same alert produces the same uuid and JetStream drops the
+// duplicate. Errors name the alert by its position, counting from 1.
+func DecodeBody(body []byte, maxAlerts int) ([]*alert.Alert, error) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, errors.New("empty body: send one alert as a JSON object, or several separated by newlines")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	var alerts []*alert.Alert
+	for n := 1; ; n++ {
+		rest := bytes.TrimLeft(body[dec.InputOffset():], " \t\r\n")
+		if len(rest) == 0 {
+			break
+		}
+		if maxAlerts > 0 && n > maxAlerts {
+			return nil, fmt.Errorf("more than %d alerts in one request: split the batch", maxAlerts)
+		}
+		if rest[0] != '{' {
+			return nil, fmt.Errorf("alert %d is not a JSON object: it starts with %q: send one JSON object per alert (enable json_output in Falco)", n, preview(rest))
+		}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, fmt.Errorf("alert %d: invalid JSON: %w", n, err)
+		}
+		a, err := alert.Decode(raw)
+		if err != nil {
+			return nil, fmt.Errorf("alert %d: %w", n, err)
+		}
+		if a.UUID == "" {
+			a.UUID = contentUUID(raw)
+		}
+		alerts = append(alerts, a)
+	}
+	return alerts, nil
+}
+
+func preview(b []byte) string {
+	if len(b) > 16 {
+		return string(b[:16]) + "..."
+	}
+	return string(b)
+}
+
+// contentUUID derives a UUID (version 8, RFC 9562) from the SHA-256 of an
+// alert's bytes.
+func contentUUID(raw []byte) string {
+	sum := sha256.Sum256(raw)
+	b := sum[:16]
+	b[6] = b[6]&0x0f | 0x80
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b)
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}

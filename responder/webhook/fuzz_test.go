@@ -1,0 +1,41 @@
+package webhook
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/riposte-sec/riposte/alert"
+)
+
+func FuzzDecodeBody(f *testing.F) {
+	f.Add([]byte(falcoPayload))
+	f.Add([]byte(sidekickPayload))
+	f.Add([]byte(falcoPayload + "\n" + sidekickPayload + "\n"))
+	f.Add([]byte(`{"rule":"r","priority":"Debug","time":"2024-01-01T00:00:00Z","output_fields":{"a[0]":null,"b":[1,2.5,"x"],"c":{"d":true}}}`))
+	f.Add([]byte("[1]\n{}"))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		alerts, err := DecodeBody(body, 100)
+		if err != nil {
+			return
+		}
+		for _, a := range alerts {
+			if a.UUID == "" {
+				t.Fatal("decoded alert without uuid")
+			}
+			if err := a.Validate(); err != nil {
+				t.Fatalf("decoded alert does not validate: %v", err)
+			}
+			data, err := json.Marshal(a)
+			if err != nil {
+				t.Fatalf("encode decoded alert: %v", err)
+			}
+			back, err := alert.Decode(data)
+			if err != nil {
+				t.Fatalf("decode re-encoded alert %s: %v", data, err)
+			}
+			if back.UUID != a.UUID || back.Rule != a.Rule || !back.Time.Equal(a.Time) {
+				t.Fatalf("round trip changed the alert: %+v != %+v", back, a)
+			}
+		}
+	})
+}

@@ -1,0 +1,415 @@
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/riposte-sec/riposte/alert"
+	"github.com/riposte-sec/riposte/transport"
+)
+
+const token = "s3cret-token"
+
+// falcoPayload is shaped like Falco's http_output body with json_output
+// enabled: no uuid, nanosecond evt.time, a null field, and a field name with
+// brackets.
+const falcoPayload = `{"hostname":"worker-2","output":"12:00:00.123456789: Notice A shell was spawned in a container with an attached terminal (evt_type=execve user=root process=sh proc.aname[2]=containerd-shim)","output_fields":{"container.id":"a1b2c3d4e5f6","container.name":null,"evt.time":1714564800123456789,"evt.time.iso8601":"2024-05-01T12:00:00.123456789Z","evt.type":"execve","k8s.ns.name":"shop","k8s.pod.name":"web-7d9f","proc.aname[2]":"containerd-shim","proc.cmdline":"sh -c id","proc.pid":31337,"user.name":"root"},"priority":"Notice","rule":"Terminal shell in container","source":"syscall","tags":["T1059","container","maturity_stable","mitre_execution","shell"],"time":"2024-05-01T12:00:00.123456789Z"}`
+
+// sidekickPayload is shaped like Falcosidekick's webhook body, which adds a
+// uuid and may leave out the output.
+const sidekickPayload = `{"uuid":"0b6b3f52-6d9a-4d8e-9d7e-3a2f4e9b1c11","rule":"Read sensitive file untrusted","priority":"Warning","source":"syscall","time":"2024-05-01T12:00:01.000000001Z","output_fields":{"fd.name":"/etc/shadow","proc.name":"cat","proc.pid":4242},"hostname":"worker-3","tags":["filesystem"]}`
+
+type testEnv struct {
+	conn    *transport.Conn
+	streams *transport.Streams
+	server  *transport.Server
+}
+
+func newTestEnv(t testing.TB) *testEnv {
+	t.Helper()
+	s, err := transport.StartServer(transport.ServerOptions{StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := transport.Connect(ctx, transport.ConnectOptions{InProcess: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	streams, err := transport.EnsureStreams(ctx, c.JS, transport.StreamOptions{Memory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testEnv{conn: c, streams: streams, server: s}
+}
+
+func newReceiver(t testing.TB, e *testEnv, opts Options) *Receiver {
+	t.Helper()
+	opts.Publisher = transport.NewPublisher(e.conn.JS)
+	if opts.Token == "" && !opts.NoAuth && opts.TLS == nil {
+		opts.Token = token
+	}
+	r, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func post(t testing.TB, h http.Handler, body []byte, header map[string]string) (*http.Response, map[string]any) {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	for k, v := range header {
+		if v == "" {
+			req.Header.Del(k)
+		} else {
+			req.Header.Set(k, v)
+		}
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	res := rec.Result()
+	var out map[string]any
+	data, _ := io.ReadAll(res.Body)
+	if err := json.Unmarshal(data, &out); err != nil {
+		t.Fatalf("response body %q is not JSON: %v", data, err)
+	}
+	return res, out
+}
+
+// storedAlerts returns the alerts in the stream, in order.
+func storedAlerts(t testing.TB, e *testEnv) []*alert.Alert {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	info, err := e.streams.Alerts.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*alert.Alert
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
+		msg, err := e.streams.Alerts.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := alert.Decode(msg.Data)
+		if err != nil {
+			t.Fatalf("stored alert %s: %v", msg.Data, err)
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+func TestFalcoPayloadStoredExactly(t *testing.T) {
+	e := newTestEnv(t)
+	r := newReceiver(t, e, Options{})
+	res, body := post(t, r, []byte(falcoPayload), nil)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("status %d: %v", res.StatusCode, body)
+	}
+	if body["accepted"] != float64(1) {
+		t.Errorf("body = %v", body)
+	}
+	stored := storedAlerts(t, e)
+	if len(stored) != 1 {
+		t.Fatalf("%d alerts stored, want 1", len(stored))
+	}
+	a := stored[0]
+	if n, _ := a.OutputFields["evt.time"].(json.Number); n != "1714564800123456789" {
+		t.Errorf("evt.time = %v, want exact 1714564800123456789", a.OutputFields["evt.time"])
+	}
+	if s, _ := a.FieldString("evt.time.iso8601"); s != "2024-05-01T12:00:00.123456789Z" {
+		t.Errorf("evt.time.iso8601 = %q", s)
+	}
+	if v, ok := a.Field("container.name"); !ok || v != nil {
+		t.Errorf("container.name = %v, %v; want present and null", v, ok)
+	}
+	if s, _ := a.FieldString("proc.aname[2]"); s != "containerd-shim" {
+		t.Errorf("proc.aname[2] = %q", s)
+	}
+	if a.Time.Nanosecond() != 123456789 {
+		t.Errorf("time = %v", a.Time)
+	}
+	uuids, _ := body["uuids"].([]any)
+	if len(uuids) != 1 || uuids[0] != a.UUID || a.UUID == "" {
+		t.Errorf("response uuids %v, stored uuid %q", uuids, a.UUID)
+	}
+}
+
+func TestRetriedFalcoAlertStoredOnce(t *testing.T) {
+	e := newTestEnv(t)
+	r := newReceiver(t, e, Options{})
+	for range 3 {
+		if res, body := post(t, r, []byte(falcoPayload), nil); res.StatusCode != http.StatusOK {
+			t.Fatalf("status %d: %v", res.StatusCode, body)
+		}
+	}
+	if n := len(storedAlerts(t, e)); n != 1 {
+		t.Errorf("%d alerts stored after three identical posts, want 1", n)
+	}
+}
+
+func TestSidekickPayloadKeepsUUID(t *testing.T) {
+	e := newTestEnv(t)
+	r := newReceiver(t, e, Options{})
+	if res, body := post(t, r, []byte(sidekickPayload), nil); res.StatusCode != http.StatusOK {
+		t.Fatalf("status %d: %v", res.StatusCode, body)
+	}
+	stored := storedAlerts(t, e)
+	if len(stored) != 1 || stored[0].UUID != "0b6b3f52-6d9a-4d8e-9d7e-3a2f4e9b1c11" {
+		t.Fatalf("stored = %+v", stored)
+	}
+	if stored[0].Output != "" {
+		t.Errorf("output = %q, want empty", stored[0].Output)
+	}
+}
+
+func TestNewlineDelimitedBatch(t *testing.T) {
+	e := newTestEnv(t)
+	r := newReceiver(t, e, Options{})
+	body := falcoPayload + "\n" + sidekickPayload + "\n\n" + strings.Replace(falcoPayload, "worker-2", "worker-9", 1) + "\n"
+	res, out := post(t, r, []byte(body), map[string]string{"Content-Type": "application/x-ndjson"})
+	if res.StatusCode != http.StatusOK || out["accepted"] != float64(3) {
+		t.Fatalf("status %d: %v", res.StatusCode, out)
+	}
+	stored := storedAlerts(t, e)
+	if len(stored) != 3 {
+		t.Fatalf("%d alerts stored, want 3", len(stored))
+	}
+	if stored[2].Hostname != "worker-9" {
+		t.Errorf("third alert from %q", stored[2].Hostname)
+	}
+}
+
+func TestUnicodeAndInvalidUTF8(t *testing.T) {
+	e := newTestEnv(t)
+	r := newReceiver(t, e, Options{})
+	body := []byte(strings.Replace(falcoPayload, `"proc.cmdline":"sh -c id"`, "\"proc.cmdline\":\"sh -c '\xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x94\xa5 \xff\xfe'\"", 1))
+	res, out := post(t, r, body, nil)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("status %d: %v", res.StatusCode, out)
+	}
+	got, _ := storedAlerts(t, e)[0].FieldString("proc.cmdline")
+	if got != "sh -c '日本 🔥 \uFFFD\uFFFD'" {
+		t.Errorf("proc.cmdline = %q", got)
+	}
+}
+
+func TestRejections(t *testing.T) {
+	e := newTestEnv(t)
+	r := newReceiver(t, e, Options{MaxBodyBytes: 4096, RateLimit: -1})
+	big := bytes.Repeat([]byte(" "), 10<<20)
+	copy(big, falcoPayload)
+	tests := []struct {
+		name     string
+		body     []byte
+		header   map[string]string
+		status   int
+		code     string
+		contains string
+	}{
+		{"wrong token", []byte(falcoPayload), map[string]string{"Authorization": "Bearer nope"}, 401, CodeUnauthorized, "invalid bearer token"},
+		{"missing token", []byte(falcoPayload), map[string]string{"Authorization": ""}, 401, CodeUnauthorized, "missing Authorization"},
+		{"basic auth", []byte(falcoPayload), map[string]string{"Authorization": "Basic dXNlcjpwdw=="}, 401, CodeUnauthorized, "Bearer scheme"},
+		{"10 MiB body", big, nil, 413, CodeBodyTooLarge, "limit of 4096 bytes"},
+		{"text output", []byte("12:00:00 Notice shell"), nil, 400, CodeInvalidAlert, `alert 1 is not a JSON object: it starts with "12:00:00 Notice ..."`},
+		{"truncated", []byte(falcoPayload[:100]), nil, 400, CodeInvalidAlert, "alert 1: invalid JSON: unexpected EOF"},
+		{"empty", nil, nil, 400, CodeInvalidAlert, "empty body"},
+		{"array", []byte("[" + falcoPayload + "]"), nil, 400, CodeInvalidAlert, `alert 1 is not a JSON object: it starts with "[{`},
+		{"missing rule", []byte(`{"priority":"Warning","time":"2024-01-01T00:00:00Z"}`), nil, 400, CodeInvalidAlert, `alert 1: invalid alert: missing "rule"`},
+		{"second alert bad", []byte(falcoPayload + "\n{\"rule\":\"r\"}"), nil, 400, CodeInvalidAlert, `alert 2: invalid alert: missing "time"`},
+		{"bad priority", []byte(strings.Replace(falcoPayload, `"Notice"`, `"Loud"`, 1)), nil, 400, CodeInvalidAlert, `invalid priority "Loud"`},
+		{"form content", []byte(falcoPayload), map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, 415, CodeUnsupportedType, "send application/json"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, out := post(t, r, tt.body, tt.header)
+			if res.StatusCode != tt.status {
+				t.Errorf("status = %d, want %d (%v)", res.StatusCode, tt.status, out)
+			}
+			if out["code"] != tt.code {
+				t.Errorf("code = %v, want %s", out["code"], tt.code)
+			}
+			if msg, _ := out["error"].(string); !strings.Contains(msg, tt.contains) {
+				t.Errorf("error = %q, want it to contain %q", msg, tt.contains)
+			}
+			if res.Header.Get("Content-Type") != "application/json" {
+				t.Errorf("content type = %q", res.Header.Get("Content-Type"))
+			}
+		})
+	}
+	if n := len(storedAlerts(t, e)); n != 0 {
+		t.Errorf("%d alerts stored from rejected requests", n)
+	}
+}
+
+func TestMethodNotAllowed(t *testing.T) {
+	e := newTestEnv(t)
+	r := newReceiver(t, e, Options{})
+	rec := httptest.NewRecorder()
+	r.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	if rec.Code != http.StatusMethodNotAllowed || rec.Header().Get("Allow") != "POST" {
+		t.Errorf("GET: status %d, Allow %q", rec.Code, rec.Header().Get("Allow"))
+	}
+}
+
+func TestRateLimited(t *testing.T) {
+	e := newTestEnv(t)
+	r := newReceiver(t, e, Options{RateLimit: 1, RateBurst: 2})
+	var statuses []int
+	for range 3 {
+		res, _ := post(t, r, []byte(sidekickPayload), nil)
+		statuses = append(statuses, res.StatusCode)
+	}
+	if statuses[0] != 200 || statuses[1] != 200 || statuses[2] != 429 {
+		t.Errorf("statuses = %v, want 200 200 429", statuses)
+	}
+}
+
+func TestUnavailableWhenJetStreamDown(t *testing.T) {
+	e := newTestEnv(t)
+	r := newReceiver(t, e, Options{PublishTimeout: 2 * time.Second})
+	e.server.Close()
+	res, out := post(t, r, []byte(falcoPayload), nil)
+	if res.StatusCode != http.StatusServiceUnavailable || out["code"] != CodeUnavailable {
+		t.Errorf("status %d, body %v; want 503 unavailable", res.StatusCode, out)
+	}
+}
+
+func TestNewRequiresAuth(t *testing.T) {
+	e := newTestEnv(t)
+	_, err := New(Options{Publisher: transport.NewPublisher(e.conn.JS)})
+	if err == nil || !strings.Contains(err.Error(), "no authentication configured") {
+		t.Errorf("New without auth: %v", err)
+	}
+	if _, err := New(Options{Publisher: transport.NewPublisher(e.conn.JS), NoAuth: true}); err != nil {
+		t.Errorf("New with NoAuth: %v", err)
+	}
+}
+
+func TestServeTalonPathAndExtras(t *testing.T) {
+	e := newTestEnv(t)
+	r := newReceiver(t, e, Options{})
+	if got := r.Pattern(); got != "/{$}" {
+		t.Errorf("Pattern = %q", got)
+	}
+	mux := http.NewServeMux()
+	mux.Handle(r.Pattern(), r)
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) })
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/", strings.NewReader(falcoPayload))
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Errorf("POST / = %d", res.StatusCode)
+	}
+	res, err = http.Get(srv.URL + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 204 {
+		t.Errorf("GET /healthz = %d", res.StatusCode)
+	}
+}
+
+func TestMutualTLS(t *testing.T) {
+	e := newTestEnv(t)
+	ca, caKey := newCA(t)
+	serverCert := issue(t, ca, caKey, "127.0.0.1", true)
+	clientCert := issue(t, ca, caKey, "falco", false)
+	pool := x509.NewCertPool()
+	pool.AddCert(ca)
+	tlsConfig := &tls.Config{Certificates: []tls.Certificate{serverCert}, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pool, MinVersion: tls.VersionTLS12}
+	r := newReceiver(t, e, Options{TLS: tlsConfig})
+
+	srv := httptest.NewUnstartedServer(r)
+	srv.TLS = tlsConfig
+	srv.StartTLS()
+	defer srv.Close()
+
+	client := func(certs []tls.Certificate) *http.Client {
+		return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, Certificates: certs}}}
+	}
+	res, err := client([]tls.Certificate{clientCert}).Post(srv.URL+"/", "application/json", strings.NewReader(falcoPayload))
+	if err != nil {
+		t.Fatalf("POST with client certificate: %v", err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Errorf("POST with client certificate = %d", res.StatusCode)
+	}
+	if _, err := client(nil).Post(srv.URL+"/", "application/json", strings.NewReader(falcoPayload)); err == nil {
+		t.Error("POST without client certificate succeeded")
+	}
+}
+
+func newCA(t testing.TB) (*x509.Certificate, *ecdsa.PrivateKey) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cert, key
+}
+
+func issue(t testing.TB, ca *x509.Certificate, caKey *ecdsa.PrivateKey, name string, server bool) tls.Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: name},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	if server {
+		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+		tmpl.IPAddresses = []net.IP{net.ParseIP(name)}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+}
