@@ -93,3 +93,13 @@ func TestSpecs(t *testing.T) {
 		t.Errorf("connect spec = %+v", s)
 	}
 }
+
+// TestNumbersMatchEngine checks the numbers of the table against the rules
+// engine's table generated from the kernel's UAPI header.
+func TestNumbersMatchEngine(t *testing.T) {
+	for _, s := range All() {
+		if got := evttype.FromX86Syscall(int(s.Nr)); got.String() != s.Name {
+			t.Errorf("%s: number %d is %v in the engine's table", s.Name, s.Nr, got)
+		}
+	}
+}
