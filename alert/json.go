@@ -29,15 +29,15 @@ const MaxUUIDLength = 64
 // wireAlert is the JSON layout of an alert. Keys are in the order Falco
 // writes them, which is alphabetical, with the uuid last.
 type wireAlert struct {
-	Hostname     string          `json:"hostname"`
-	Output       string          `json:"output"`
-	OutputFields map[string]any  `json:"output_fields"`
-	Priority     *string         `json:"priority"`
-	Rule         string          `json:"rule"`
-	Source       string          `json:"source"`
-	Tags         []string        `json:"tags"`
-	Time         string          `json:"time"`
-	UUID         string          `json:"uuid,omitempty"`
+	Hostname     string         `json:"hostname"`
+	Output       string         `json:"output"`
+	OutputFields map[string]any `json:"output_fields"`
+	Priority     *string        `json:"priority"`
+	Rule         string         `json:"rule"`
+	Source       string         `json:"source"`
+	Tags         []string       `json:"tags"`
+	Time         string         `json:"time"`
+	UUID         string         `json:"uuid,omitempty"`
 }
 
 // MarshalJSON encodes the alert in Falco's JSON alert format: the time in UTC
