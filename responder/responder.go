@@ -63,6 +63,10 @@ type Options struct {
 	OnDecision func(Decision)
 	// Metrics, when set, count alerts, decisions, actions and guard hits.
 	Metrics *Metrics
+	// KubernetesContext, when set, returns the Kubernetes context of an alert,
+	// for example pod labels from an informer cache. A nil result, or no
+	// function, means the context derived from the alert's output fields.
+	KubernetesContext func(ctx context.Context, a *alert.Alert) *policies.Kubernetes
 }
 
 // Responder consumes alerts, evaluates policies, applies guards, runs
@@ -371,7 +375,13 @@ func (r *Responder) decide(ctx context.Context, a *alert.Alert, delivery int, st
 		d.Timings.Queue = received.Sub(stored)
 	}
 
-	k8s := policies.KubernetesFromAlert(a)
+	var k8s *policies.Kubernetes
+	if r.opts.KubernetesContext != nil {
+		k8s = r.opts.KubernetesContext(ctx, a)
+	}
+	if k8s == nil {
+		k8s = policies.KubernetesFromAlert(a)
+	}
 	t0 := time.Now()
 	choices, err := set.Eval(ctx, policies.Input{Alert: a, Kubernetes: k8s, Node: policies.Node{Name: r.node}})
 	t1 := time.Now()
