@@ -310,7 +310,7 @@ func TestSensorLegacyKernelUsesSysAdmin(t *testing.T) {
 		t.Errorf("sensor capabilities (-want +got):\n%s", diff)
 	}
 	if sc.AllowPrivilegeEscalation == nil || !*sc.AllowPrivilegeEscalation {
-		t.Error("allowPrivilegeEscalation is false with CAP_SYS_ADMIN, which the API server rejects")
+		t.Error("allowPrivilegeEscalation is false with CAP_SYS_ADMIN, which Kubernetes documents as always allowing escalation")
 	}
 }
 
