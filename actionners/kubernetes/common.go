@@ -46,14 +46,14 @@ func podTarget(req actionners.Request) (actionners.Target, error) {
 	}
 }
 
-// result starts a Result for an action; finish fills in its duration.
+// run is one execution of an actionner. It times the action and, once the
+// action names the object it acted on, records an Event there.
 type run struct {
-	client     *Client
-	actionner  string
-	req        actionners.Request
-	start      time.Time
-	object     *corev1.ObjectReference
-	eventError error
+	client    *Client
+	actionner string
+	req       actionners.Request
+	start     time.Time
+	object    *corev1.ObjectReference
 }
 
 func (b base) begin(req actionners.Request) *run {

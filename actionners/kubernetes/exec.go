@@ -15,7 +15,7 @@ import (
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/remotecommand"
-	utilexec "k8s.io/utils/exec"
+	utilexec "k8s.io/client-go/util/exec"
 
 	"github.com/riposte-sec/riposte/actionners"
 )
@@ -124,9 +124,9 @@ func (a *Exec) Run(ctx context.Context, req actionners.Request) (actionners.Resu
 	if a.client != nil && a.client.Config == nil {
 		return r.finish(ctx, actionners.Result{}, errors.New("exec needs a client made from a rest.Config: use NewClient"))
 	}
-	pod, gone, err := a.getPod(ctx, t)
-	if err != nil || gone != nil {
-		return r.finish(ctx, deref(gone), err)
+	pod, skip, err := a.getPod(ctx, t)
+	if err != nil || skip != nil {
+		return r.finish(ctx, deref(skip), err)
 	}
 	r.object = podRef(pod)
 	container, res := pickContainer(pod, cfg.container, t.Container)
@@ -163,7 +163,7 @@ func pickContainer(pod *corev1.Pod, param, fromAlert string) (string, *actionner
 	return "", &res
 }
 
-// execOutput is what one exec stream produced.
+// execOutput is the captured output and exit status of one exec stream.
 type execOutput struct {
 	stdout, stderr limitedBuffer
 	exitCode       int

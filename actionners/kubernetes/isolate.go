@@ -28,9 +28,9 @@ const QuarantineLabel = "riposte.dev/quarantine"
 // isolationPolicyPrefix starts the name of every isolation NetworkPolicy.
 const isolationPolicyPrefix = "riposte-isolate-"
 
-// dnsNamespace is where isolate allows DNS traffic to when allow_dns is set:
-// the namespace of the cluster DNS service in kubeadm, EKS, GKE and AKS
-// clusters.
+// dnsNamespace is the namespace that isolate allows DNS traffic to when
+// allow_dns is set. The cluster DNS service runs there in kubeadm, EKS, GKE
+// and AKS clusters.
 const dnsNamespace = "kube-system"
 
 // Isolate is kubernetes:isolate: it cuts the pod's network with a
@@ -107,9 +107,9 @@ func (a *Isolate) Run(ctx context.Context, req actionners.Request) (actionners.R
 	if err != nil {
 		return r.finish(ctx, noTarget(err), nil)
 	}
-	pod, gone, err := a.getPod(ctx, t)
-	if err != nil || gone != nil {
-		return r.finish(ctx, deref(gone), err)
+	pod, skip, err := a.getPod(ctx, t)
+	if err != nil || skip != nil {
+		return r.finish(ctx, deref(skip), err)
 	}
 	r.object = podRef(pod)
 	if pod.Spec.HostNetwork {

@@ -86,9 +86,9 @@ func (a *Logs) Run(ctx context.Context, req actionners.Request) (actionners.Resu
 	if err != nil {
 		return r.finish(ctx, noTarget(err), nil)
 	}
-	pod, gone, err := a.getPod(ctx, t)
-	if err != nil || gone != nil {
-		return r.finish(ctx, deref(gone), err)
+	pod, skip, err := a.getPod(ctx, t)
+	if err != nil || skip != nil {
+		return r.finish(ctx, deref(skip), err)
 	}
 	r.object = podRef(pod)
 	container, res := pickContainer(pod, cfg.container, t.Container)
@@ -96,7 +96,7 @@ func (a *Logs) Run(ctx context.Context, req actionners.Request) (actionners.Resu
 		return r.finish(ctx, *res, nil)
 	}
 
-	// One byte over the limit tells whether the log was cut.
+	// Requesting one byte over the limit shows whether the log was cut.
 	limit := cfg.maxBytes + 1
 	opts := &corev1.PodLogOptions{Container: container, TailLines: &cfg.tailLines, LimitBytes: &limit, Previous: cfg.previous}
 	if cfg.sinceSeconds > 0 {

@@ -96,9 +96,9 @@ func (a *Metadata) Run(ctx context.Context, req actionners.Request) (actionners.
 	if err != nil {
 		return r.finish(ctx, noTarget(err), nil)
 	}
-	pod, gone, err := a.getPod(ctx, t)
-	if err != nil || gone != nil {
-		return r.finish(ctx, deref(gone), err)
+	pod, skip, err := a.getPod(ctx, t)
+	if err != nil || skip != nil {
+		return r.finish(ctx, deref(skip), err)
 	}
 	r.object = podRef(pod)
 	var changes metadataChanges
@@ -169,9 +169,9 @@ func (b base) nodeOf(ctx context.Context, req actionners.Request) (string, *acti
 		res := noTarget(err)
 		return "", &res, nil
 	}
-	pod, gone, err := b.getPod(ctx, t)
-	if err != nil || gone != nil {
-		return "", gone, err
+	pod, skip, err := b.getPod(ctx, t)
+	if err != nil || skip != nil {
+		return "", skip, err
 	}
 	if pod.Spec.NodeName == "" {
 		res := skipped("pod %s/%s is not scheduled on a node yet", pod.Namespace, pod.Name)
@@ -187,7 +187,8 @@ func (a *Metadata) metadata(m *metav1.ObjectMeta) map[string]string {
 	return m.Labels
 }
 
-// metadataChanges is what a label or annotate action changes on an object.
+// metadataChanges lists the keys that a label or annotate action sets and
+// removes on an object.
 type metadataChanges struct {
 	set     map[string]string
 	removed []string
@@ -208,7 +209,7 @@ func diffMetadata(current map[string]string, wanted map[string]*string) metadata
 	return c
 }
 
-// jsonPointerEscaper escapes a map key for a JSON pointer, as RFC 6901 asks:
+// jsonPointerEscaper escapes a map key for a JSON pointer, as RFC 6901 requires:
 // "~" becomes "~0" and "/" becomes "~1", in that order.
 var jsonPointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")
 

@@ -15,9 +15,9 @@ import (
 )
 
 // params reads an action's parameters. Each getter takes the parameter's
-// names, the first being the documented one and the others aliases such as
-// Falco Talon's, and records a problem instead of failing, so that one call to
-// err reports every invalid and unknown parameter at once.
+// names: the documented one first, then aliases such as Falco Talon's. A
+// getter records a problem instead of failing, so that one call to err
+// reports every invalid and unknown parameter at once.
 type params struct {
 	actionner string
 	values    map[string]any

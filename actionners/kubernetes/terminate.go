@@ -130,9 +130,9 @@ func (a *Terminate) Run(ctx context.Context, req actionners.Request) (actionners
 	if err != nil {
 		return r.finish(ctx, noTarget(err), nil)
 	}
-	pod, gone, err := a.getPod(ctx, t)
-	if err != nil || gone != nil {
-		return r.finish(ctx, deref(gone), err)
+	pod, skip, err := a.getPod(ctx, t)
+	if err != nil || skip != nil {
+		return r.finish(ctx, deref(skip), err)
 	}
 	r.object = podRef(pod)
 

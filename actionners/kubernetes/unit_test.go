@@ -215,7 +215,7 @@ func TestTerminateMinHealthyReplicas(t *testing.T) {
 	replicas := int32(4)
 	rs := &appsv1.ReplicaSet{
 		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "shop", UID: "uid-web"},
-		Spec: appsv1.ReplicaSetSpec{Replicas: &replicas, Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}},
+		Spec:       appsv1.ReplicaSetSpec{Replicas: &replicas, Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}},
 	}
 	labels := map[string]string{"app": "web"}
 	owner := controllerRef("ReplicaSet", "web")

@@ -21,6 +21,10 @@ const EnvBinDir = "RIPOSTE_K8S_BIN"
 
 var requiredBinaries = []string{"etcd", "kube-apiserver", "kwok"}
 
+// kwokStagesFile is the kwok configuration that build-binaries.sh writes next
+// to the binaries: the node and pod stages of the kwok module.
+const kwokStagesFile = "kwok-stages.yaml"
+
 // BinDir returns the directory holding the control plane binaries: the value
 // of RIPOSTE_K8S_BIN, or the directory that build-binaries.sh fills by default,
 // ${XDG_CACHE_HOME:-$HOME/.cache}/riposte/k8s-bin/k8s-<version>-etcd-<version>-kwok-<version>.
@@ -46,11 +50,15 @@ func findBinaries(dir string) error {
 	if dir == "" {
 		return fmt.Errorf("control plane binaries: no directory: set %s", EnvBinDir)
 	}
+	if _, err := os.Stat(filepath.Join(dir, kwokStagesFile)); err != nil {
+		return fmt.Errorf("kwok stages %s not found in %s: run internal/k8stest/build-binaries.sh or set %s",
+			kwokStagesFile, dir, EnvBinDir)
+	}
 	for _, name := range requiredBinaries {
 		path := filepath.Join(dir, name)
 		if _, err := exec.LookPath(path); err != nil {
-			return fmt.Errorf("control plane binary %s not found in %s: run internal/k8stest/build-binaries.sh or set %s: %w",
-				name, dir, EnvBinDir, err)
+			return fmt.Errorf("control plane binary %s not found or not executable in %s: run internal/k8stest/build-binaries.sh or set %s",
+				name, dir, EnvBinDir)
 		}
 	}
 	return nil

@@ -22,8 +22,29 @@ if [ "${WITH_CONTROLLERS:-0}" = 1 ]; then
 	stamp="$stamp-controllers"
 fi
 
+# kwok has no built-in stages once it runs with a configuration file, so the
+# harness passes it the "fast" node and pod stages that ship in the kwok
+# module: nodes become Ready, pods Running, and deleted pods go away at once.
+copy_kwok_stages() {
+	local dir
+	dir=$(cd "${TMPDIR:-/tmp}" && go mod download -json "sigs.k8s.io/kwok@$kwok_version" |
+		sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+	if [ -z "$dir" ]; then
+		echo "cannot find the sigs.k8s.io/kwok@$kwok_version module directory" >&2
+		exit 1
+	fi
+	{
+		for f in node/fast/node-initialize.yaml pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
+			echo "---"
+			cat "$dir/kustomize/stage/$f"
+		done
+	} >"$out/kwok-stages.yaml.tmp"
+	mv "$out/kwok-stages.yaml.tmp" "$out/kwok-stages.yaml"
+}
+
 mkdir -p "$out"
 if [ -f "$stamp" ]; then
+	[ -f "$out/kwok-stages.yaml" ] || copy_kwok_stages
 	echo "test binaries up to date" >&2
 	echo "$out"
 	exit 0
@@ -52,5 +73,6 @@ if [ "${WITH_CONTROLLERS:-0}" = 1 ]; then
 	build kube-scheduler go build -ldflags "$ldflags" -o "$out/kube-scheduler" k8s.io/kubernetes/cmd/kube-scheduler
 fi
 
+copy_kwok_stages
 touch "$stamp"
 echo "$out"

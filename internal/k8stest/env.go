@@ -100,7 +100,7 @@ func Get(t testing.TB) *Env {
 // Start runs etcd, kube-apiserver, kwok and the kubelet server from the
 // binaries in binDir, registers the nodes KwokNode and ExecNode, and waits
 // until both are Ready. Stop ends everything it started.
-func Start(ctx context.Context, binDir string) (env *Env, err error) {
+func Start(ctx context.Context, binDir string) (*Env, error) {
 	if err := findBinaries(binDir); err != nil {
 		return nil, err
 	}
@@ -108,35 +108,34 @@ func Start(ctx context.Context, binDir string) (env *Env, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("create work directory: %w", err)
 	}
-	env = &Env{workDir: workDir}
-	defer func() {
-		if err != nil {
-			env.Stop()
-			env = nil
-		}
-	}()
-
-	if env.pki, err = newPKI(workDir); err != nil {
+	env := &Env{workDir: workDir}
+	if err := env.start(ctx, binDir); err != nil {
+		env.Stop()
 		return nil, err
+	}
+	return env, nil
+}
+
+func (e *Env) start(ctx context.Context, binDir string) error {
+	var err error
+	if e.pki, err = newPKI(e.workDir); err != nil {
+		return err
 	}
 	// Ports: etcd client, etcd peer, apiserver, kwok server.
 	ports, err := freePorts(4)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if err := env.startEtcd(ctx, binDir, ports[0], ports[1]); err != nil {
-		return nil, err
+	if err := e.startEtcd(ctx, binDir, ports[0], ports[1]); err != nil {
+		return err
 	}
-	if err := env.startAPIServer(ctx, binDir, ports[0], ports[2]); err != nil {
-		return nil, err
+	if err := e.startAPIServer(ctx, binDir, ports[0], ports[2]); err != nil {
+		return err
 	}
-	if err := env.startKwok(ctx, binDir, ports[3]); err != nil {
-		return nil, err
+	if err := e.startKwok(ctx, binDir, ports[3]); err != nil {
+		return err
 	}
-	if err := env.startKubelet(ctx); err != nil {
-		return nil, err
-	}
-	return env, nil
+	return e.startKubelet(ctx)
 }
 
 func (e *Env) startEtcd(ctx context.Context, binDir string, clientPort, peerPort int) error {
@@ -237,6 +236,7 @@ func (e *Env) startKwok(ctx context.Context, binDir string, port int) error {
 	var err error
 	e.kwok, err = startProcess(e.workDir, filepath.Join(binDir, "kwok"), "kwok",
 		"--kubeconfig="+e.kubeconfigPath,
+		"--config="+filepath.Join(binDir, kwokStagesFile),
 		"--manage-all-nodes=false",
 		"--manage-nodes-with-label-selector=type=kwok",
 		"--node-ip=127.0.0.1",

@@ -107,10 +107,10 @@ func (e *Env) markRunning(ctx context.Context, pod *corev1.Pod) (*corev1.Pod, er
 	return e.client.CoreV1().Pods(pod.Namespace).UpdateStatus(ctx, pod, metav1.UpdateOptions{})
 }
 
-// ServiceAccountConfig creates a service account in namespace, binds it to
-// role, which is created as given (cluster-scoped, with a name unique to the
-// test), and returns a client configuration that authenticates as the
-// account with a token from the TokenRequest API.
+// ServiceAccountConfig creates a service account in namespace and binds it
+// to role, which it creates under a name unique to the test. It returns a
+// client configuration that authenticates as the account with a token from
+// the TokenRequest API.
 func (e *Env) ServiceAccountConfig(t testing.TB, namespace, name string, role *rbacv1.ClusterRole) *rest.Config {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
@@ -159,4 +159,27 @@ func WriteKubeconfig(t testing.TB, cfg *rest.Config) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// AddKwokNode registers another node that kwok manages and waits until it is
+// Ready. Tests that drain or cordon a node use their own, so that other tests'
+// pods stay where they are.
+func (e *Env) AddKwokNode(t testing.TB, name string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{
+		Name:        name,
+		Labels:      map[string]string{"type": "kwok", corev1.LabelHostname: name},
+		Annotations: map[string]string{"kwok.x-k8s.io/node": "fake"},
+	}}
+	if _, err := e.client.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{}); err != nil {
+		t.Fatalf("create node %s: %v", name, err)
+	}
+	err := wait.PollUntilContextCancel(ctx, 50*time.Millisecond, true, func(ctx context.Context) (bool, error) {
+		return e.nodeReady(ctx, name) == nil, nil
+	})
+	if err != nil {
+		t.Fatalf("wait for node %s to be Ready: %v", name, err)
+	}
 }
