@@ -27,6 +27,8 @@ type EvalOptions struct {
 	// Node is the node name given to policies as input.node.name.
 	Node   string
 	Logger *slog.Logger
+	// KubernetesContext is as in Options.
+	KubernetesContext func(ctx context.Context, a *alert.Alert) *policies.Kubernetes
 }
 
 // Evaluator decides on alerts without NATS and without acting: every action
@@ -46,6 +48,8 @@ func NewEvaluator(opts EvalOptions) (*Evaluator, error) {
 		Guards:   opts.Guards,
 		Node:     opts.Node,
 		Logger:   opts.Logger,
+
+		KubernetesContext: opts.KubernetesContext,
 	})
 	if err != nil {
 		return nil, err

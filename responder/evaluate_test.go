@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/riposte-sec/riposte/actionners"
+	"github.com/riposte-sec/riposte/alert"
+	"github.com/riposte-sec/riposte/policies"
 	"github.com/riposte-sec/riposte/transport"
 )
 
@@ -124,5 +126,20 @@ func TestReplayStream(t *testing.T) {
 	}
 	if none.Alerts != 0 {
 		t.Errorf("replay since the future decided %d alerts", none.Alerts)
+	}
+}
+
+func TestKubernetesContextHookFeedsGuards(t *testing.T) {
+	reg := defaultRegistry(t)
+	e, err := NewEvaluator(EvalOptions{Policies: loadPolicies(t, reg, nil), Registry: reg,
+		KubernetesContext: func(_ context.Context, a *alert.Alert) *policies.Kubernetes {
+			return &policies.Kubernetes{Namespace: "shop", Pod: "web-1", Labels: map[string]string{"riposte.io/protected": "true"}}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := e.Evaluate(context.Background(), shellAlert(4242))
+	if len(d.Actions) != 1 || d.Actions[0].Guards[0].Guard != GuardProtectedLabel {
+		t.Errorf("decision = %+v, want the kill blocked by the label from the hook", d)
 	}
 }

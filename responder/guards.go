@@ -48,7 +48,7 @@ type GuardOptions struct {
 	// value of "*" matches any value. Nil means riposte.io/protected=true.
 	ProtectedLabels map[string]string
 	// Cooldown is the time after an action during which the same action on the
-	// same target is blocked, so a burst of identical alerts gets one answer.
+	// same target is blocked, so a burst of identical alerts gets one action.
 	// Zero means one minute; negative disables the cooldown.
 	Cooldown time.Duration
 	// RateLimit is the sustained number of actions per second across all
@@ -128,7 +128,7 @@ func toSet(list []string) map[string]bool {
 	return m
 }
 
-// verdict is what the guards decided for one action.
+// verdict is the guards' result for one action.
 type verdict struct {
 	hits   []GuardHit
 	block  bool
@@ -137,7 +137,7 @@ type verdict struct {
 
 // apply runs the guards on one chosen action, in this order: protected
 // namespaces and labels, cooldown, rate limit and circuit breaker (all
-// blocking or switching to dry run whatever the policy says), then the
+// blocking or switching to dry run whatever the policy requests), then the
 // dry-run settings. A blocked action is not checked further.
 func (g *guards) apply(c policies.Choice, k8s *policies.Kubernetes, now time.Time) verdict {
 	var v verdict

@@ -11,11 +11,11 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/util/httpstream"
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/remotecommand"
 	utilexec "k8s.io/client-go/util/exec"
+	"k8s.io/streaming/pkg/httpstream"
 
 	"github.com/riposte-sec/riposte/actionners"
 )
@@ -100,12 +100,13 @@ func (a *Exec) Describe() (string, map[string]string) {
 	}
 }
 
-// Permissions lists the RBAC rules the actionner needs. Both the WebSocket
-// (GET) and the SPDY (POST) stream need create on pods/exec.
+// Permissions lists the RBAC rules the actionner needs. The WebSocket stream
+// opens with a GET, which kube-apiserver v1.37 authorizes as get on
+// pods/exec, and the SPDY stream with a POST, authorized as create.
 func (a *Exec) Permissions() []actionners.Permission {
 	return []actionners.Permission{
 		{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get"}},
-		{APIGroups: []string{""}, Resources: []string{"pods/exec"}, Verbs: []string{"create"}},
+		{APIGroups: []string{""}, Resources: []string{"pods/exec"}, Verbs: []string{"get", "create"}},
 		eventPermission,
 	}
 }

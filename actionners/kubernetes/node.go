@@ -289,24 +289,38 @@ func (a *Drain) evictAll(ctx context.Context, pods []corev1.Pod, cfg drainConfig
 func (a *Drain) waitGone(ctx context.Context, pods []corev1.Pod) []corev1.Pod {
 	remaining := pods
 	for {
-		var still []corev1.Pod
-		for _, pod := range remaining {
-			current, err := a.client.Kubernetes.CoreV1().Pods(pod.Namespace).Get(ctx, pod.Name, metav1.GetOptions{})
-			if apierrors.IsNotFound(err) || (err == nil && current.UID != pod.UID) {
-				continue
-			}
-			still = append(still, pod)
-		}
-		if len(still) == 0 {
-			return nil
-		}
-		remaining = still
 		select {
 		case <-ctx.Done():
-			return remaining
+			// One last look, because ctx may have ended while the pods were
+			// leaving.
+			checkCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			return a.stillThere(checkCtx, remaining)
+		default:
+		}
+		remaining = a.stillThere(ctx, remaining)
+		if len(remaining) == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// stillThere returns the pods that exist with the same UID. A pod whose state
+// cannot be read counts as still there.
+func (a *Drain) stillThere(ctx context.Context, pods []corev1.Pod) []corev1.Pod {
+	var still []corev1.Pod
+	for _, pod := range pods {
+		current, err := a.client.Kubernetes.CoreV1().Pods(pod.Namespace).Get(ctx, pod.Name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) || (err == nil && current.UID != pod.UID) {
+			continue
+		}
+		still = append(still, pod)
+	}
+	return still
 }
 
 func podNames(pods []corev1.Pod) []string {

@@ -199,6 +199,7 @@ func TestResponderConfig(t *testing.T) {
 		"protected-namespaces": []any{"kube-system", testRelease.namespace},
 		"webhook":              map[string]any{"addr": ":2803", "token-file": "/etc/riposte/webhook/token"},
 		"metrics":              map[string]any{"addr": ":9376"},
+		"nats":                 map[string]any{"replicas": float64(3)},
 		"log-level":            "info",
 		"log-format":           "json",
 	}
@@ -310,7 +311,7 @@ func TestSensorLegacyKernelUsesSysAdmin(t *testing.T) {
 		t.Errorf("sensor capabilities (-want +got):\n%s", diff)
 	}
 	if sc.AllowPrivilegeEscalation == nil || !*sc.AllowPrivilegeEscalation {
-		t.Error("allowPrivilegeEscalation is false with CAP_SYS_ADMIN, which the API server rejects")
+		t.Error("allowPrivilegeEscalation is false with CAP_SYS_ADMIN, which Kubernetes documents as always allowing escalation")
 	}
 }
 
@@ -410,9 +411,10 @@ func TestExternalNATSConfig(t *testing.T) {
 	for _, file := range []string{"sensor.yaml", "responder.yaml"} {
 		cfg := componentConfig(t, objs, file)
 		want := map[string]any{
-			"url":   "tls://nats-0.nats.nats.svc:4222,tls://nats-1.nats.nats.svc:4222",
-			"creds": "/etc/riposte/nats/credentials/nats.creds",
-			"nkey":  "/etc/riposte/nats/nkey/nkey.seed",
+			"replicas": float64(3),
+			"url":      "tls://nats-0.nats.nats.svc:4222,tls://nats-1.nats.nats.svc:4222",
+			"creds":    "/etc/riposte/nats/credentials/nats.creds",
+			"nkey":     "/etc/riposte/nats/nkey/nkey.seed",
 			"tls": map[string]any{
 				"ca":   "/etc/riposte/nats/tls/ca.crt",
 				"cert": "/etc/riposte/nats/tls/tls.crt",
@@ -442,6 +444,12 @@ func TestExternalNATSConfig(t *testing.T) {
 
 func TestBundledNATSStatefulSet(t *testing.T) {
 	objs := render(t, nil)
+	for _, file := range []string{"sensor.yaml", "responder.yaml"} {
+		want := map[string]any{"replicas": float64(3)}
+		if diff := cmp.Diff(want, componentConfig(t, objs, file)["nats"]); diff != "" {
+			t.Errorf("%s nats (-want +got):\n%s", file, diff)
+		}
+	}
 	sts := convert[appsv1.StatefulSet](t, find(t, objs, "StatefulSet", "riposte-nats"))
 	if sts.Spec.Replicas == nil || *sts.Spec.Replicas != 3 {
 		t.Errorf("NATS replicas = %v, want 3", sts.Spec.Replicas)
@@ -523,6 +531,12 @@ func TestChartRejectsBadValues(t *testing.T) {
 			values: mergeValues(externalNATS(), map[string]any{"nats": map[string]any{"external": map[string]any{"tls": map[string]any{"keyKey": ""}}}}),
 			want:   "set both nats.external.tls.certKey and nats.external.tls.keyKey",
 		},
+		{
+			name:   "more stream replicas than servers",
+			values: map[string]any{"nats": map[string]any{"streamReplicas": 5}},
+			want:   "nats.streamReplicas=5 exceeds the 3 bundled NATS servers",
+		},
+		{name: "stream replicas of 2", values: map[string]any{"nats": map[string]any{"streamReplicas": 2}}, want: "streamReplicas"},
 		{name: "misspelled value", values: map[string]any{"dryrun": false}, want: "dryrun"},
 		{name: "dry-run not a boolean", values: map[string]any{"dryRun": "no"}, want: "dryRun"},
 		{name: "policy without .rego", values: map[string]any{"policies": map[string]any{"files": map[string]any{"a.txt": "package a"}}}, want: "a.txt"},

@@ -127,6 +127,9 @@ of the bundled cluster and an external URL.
 {{- if and (not .Values.nats.bundled.enabled) (not .Values.nats.external.url) }}
 {{- fail "nats: no NATS configured: keep nats.bundled.enabled=true, or set nats.external.url to an existing NATS deployment" }}
 {{- end }}
+{{- if and .Values.nats.bundled.enabled (gt (int .Values.nats.streamReplicas) (int .Values.nats.bundled.replicas)) }}
+{{- fail (printf "nats: nats.streamReplicas=%v exceeds the %v bundled NATS servers: lower nats.streamReplicas or raise nats.bundled.replicas" .Values.nats.streamReplicas .Values.nats.bundled.replicas) }}
+{{- end }}
 {{- $tls := .Values.nats.external.tls }}
 {{- if and $tls.secretName (or (and $tls.certKey (not $tls.keyKey)) (and $tls.keyKey (not $tls.certKey))) }}
 {{- fail "nats: set both nats.external.tls.certKey and nats.external.tls.keyKey for a client certificate, or neither" }}
@@ -227,13 +230,14 @@ bundled NATS the component's password and a URL that carries it. Call with
 {{- end }}
 
 {{/*
-The nats section of a component's configuration file, for an external NATS.
-The bundled NATS needs none: RIPOSTE_NATS_URL carries the URL and password.
+The nats section of a component's configuration file. With the bundled NATS,
+RIPOSTE_NATS_URL carries the URL and the component's password instead.
 */}}
 {{- define "riposte.nats.config" -}}
 {{- $ext := .Values.nats.external }}
-{{- if not .Values.nats.bundled.enabled }}
 nats:
+  replicas: {{ .Values.nats.streamReplicas }}
+  {{- if not .Values.nats.bundled.enabled }}
   url: {{ $ext.url | quote }}
   {{- if $ext.credentials.secretName }}
   creds: /etc/riposte/nats/credentials/nats.creds
@@ -249,7 +253,7 @@ nats:
     key: /etc/riposte/nats/tls/tls.key
     {{- end }}
   {{- end }}
-{{- end }}
+  {{- end }}
 {{- end }}
 
 {{/* Pod anti-affinity for a component; call with (dict "root" $ "component" "responder" "mode" "soft"). */}}

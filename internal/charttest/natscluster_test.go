@@ -1,0 +1,184 @@
+package charttest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// freeLoopbackPorts returns n TCP ports that are free on 127.0.0.1 now.
+func freeLoopbackPorts(t *testing.T, n int) []int {
+	t.Helper()
+	ports := make([]int, n)
+	for i := range ports {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ports[i] = l.Addr().(*net.TCPAddr).Port
+		defer l.Close()
+	}
+	return ports
+}
+
+// TestBundledNATSFormsJetStreamCluster starts three nats-servers from the
+// rendered configuration on loopback. Only the listen addresses, the route
+// URLs, the store directory and the pid file are changed, because the
+// rendered ones name cluster DNS and container paths. The cluster must elect
+// a JetStream leader, the responder user must create a stream with three
+// replicas, and the sensor user must publish alerts to it but nothing else.
+func TestBundledNATSFormsJetStreamCluster(t *testing.T) {
+	const size = 3
+	ports := freeLoopbackPorts(t, 2*size)
+	servers := make([]*server.Server, size)
+	var passwords map[string]string
+	for i := range size {
+		opts, secret := bundledNATSConfig(t, nil, fmt.Sprintf("riposte-nats-%d", i))
+		if passwords == nil {
+			passwords = map[string]string{
+				"sensor":    string(secret.Data["sensor-password"]),
+				"responder": string(secret.Data["responder-password"]),
+				"route":     string(secret.Data["route-password"]),
+			}
+		} else {
+			opts = withPasswords(t, opts, passwords)
+		}
+		opts.Host = "127.0.0.1"
+		opts.Port = ports[i]
+		opts.HTTPPort = 0
+		opts.Cluster.Host = "127.0.0.1"
+		opts.Cluster.Port = ports[size+i]
+		opts.Routes = nil
+		for j := range size {
+			opts.Routes = append(opts.Routes, &url.URL{
+				Scheme: "nats",
+				User:   url.UserPassword("route", passwords["route"]),
+				Host:   net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[size+j])),
+			})
+		}
+		opts.StoreDir = t.TempDir()
+		opts.PidFile = ""
+		opts.NoSigs = true
+		s, err := server.NewServer(opts)
+		if err != nil {
+			t.Fatalf("create server %d from the rendered configuration: %v", i, err)
+		}
+		s.Start()
+		t.Cleanup(s.Shutdown)
+		if !s.ReadyForConnections(30 * time.Second) {
+			t.Fatalf("server %d is not ready for connections", i)
+		}
+		servers[i] = s
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	for !anyJetStreamLeader(servers) {
+		select {
+		case <-ctx.Done():
+			t.Fatal("no JetStream meta leader elected in the three-server cluster")
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+
+	clientURL := fmt.Sprintf("nats://127.0.0.1:%d", ports[0])
+	responder, _ := connectJetStream(t, clientURL, "responder", passwords["responder"])
+	stream, err := responder.CreateStream(ctx, jetstream.StreamConfig{
+		Name:     "RIPOSTE_ALERTS",
+		Subjects: []string{"riposte.alerts.>"},
+		Storage:  jetstream.FileStorage,
+		Replicas: 3,
+	})
+	if err != nil {
+		t.Fatalf("responder user: create a stream with 3 replicas: %v", err)
+	}
+
+	sensor, sensorErrs := connectJetStream(t, fmt.Sprintf("nats://127.0.0.1:%d", ports[1]), "sensor", passwords["sensor"])
+	if _, err := sensor.Stream(ctx, "RIPOSTE_ALERTS"); err != nil {
+		t.Errorf("sensor user: look up the alerts stream: %v", err)
+	}
+	if _, err := sensor.Publish(ctx, "riposte.alerts.warning.shell_in_container", []byte(`{"rule":"x"}`)); err != nil {
+		t.Errorf("sensor user: publish an alert: %v", err)
+	}
+	info, err := stream.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.State.Msgs != 1 {
+		t.Errorf("alerts stream holds %d messages, want 1", info.State.Msgs)
+	}
+	if n := len(info.Cluster.Replicas) + 1; n != 3 {
+		t.Errorf("alerts stream has %d copies, want 3", n)
+	}
+
+	// With a stream on the decisions subject, only the sensor's permissions
+	// can make this publish fail.
+	if _, err := responder.CreateStream(ctx, jetstream.StreamConfig{Name: "RIPOSTE_DECISIONS", Subjects: []string{"riposte.decisions.>"}}); err != nil {
+		t.Fatalf("responder user: create the decisions stream: %v", err)
+	}
+	shortCtx, shortCancel := context.WithTimeout(ctx, 2*time.Second)
+	defer shortCancel()
+	if _, err := sensor.Publish(shortCtx, "riposte.decisions.acted", []byte(`{}`)); err == nil {
+		t.Error("sensor user published a decision, which its permissions should forbid")
+	}
+	select {
+	case err := <-sensorErrs:
+		if !errors.Is(err, nats.ErrPermissionViolation) {
+			t.Errorf("sensor user got %v, want a permissions violation", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("the server reported no permissions violation for the sensor's decision")
+	}
+}
+
+func anyJetStreamLeader(servers []*server.Server) bool {
+	for _, s := range servers {
+		if s.JetStreamIsLeader() {
+			return true
+		}
+	}
+	return false
+}
+
+// withPasswords sets the user and route passwords in opts, so that all
+// servers of the test cluster share one set. Each render generates new ones.
+func withPasswords(t *testing.T, opts *server.Options, passwords map[string]string) *server.Options {
+	t.Helper()
+	for _, u := range opts.Users {
+		u.Password = passwords[u.Username]
+	}
+	opts.Cluster.Password = passwords["route"]
+	return opts
+}
+
+// connectJetStream connects as user and returns a JetStream context and a
+// channel that receives the asynchronous errors the server reports, such as
+// permission violations.
+func connectJetStream(t *testing.T, serverURL, user, password string) (jetstream.JetStream, <-chan error) {
+	t.Helper()
+	asyncErrs := make(chan error, 16)
+	nc, err := nats.Connect(serverURL, nats.UserInfo(user, password), nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+		select {
+		case asyncErrs <- err:
+		default:
+		}
+	}))
+	if err != nil {
+		t.Fatalf("connect as %s: %v", user, err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return js, asyncErrs
+}
