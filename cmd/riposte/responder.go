@@ -128,7 +128,7 @@ func runResponder(ctx context.Context, v *viper.Viper, logger *slog.Logger) erro
 		Registry: registry,
 		Guards: responder.GuardOptions{
 			Act:                 !v.GetBool("dry-run"),
-			ProtectedNamespaces: v.GetStringSlice("protected-namespaces"),
+			ProtectedNamespaces: protectedNamespaces(v),
 			OwnNamespace:        v.GetString("namespace"),
 		},
 		Node:       nodeName(v),
