@@ -313,10 +313,21 @@ func inheritCpuset(dir string) error {
 	return nil
 }
 
-// remove deletes the created directories, deepest first. A directory that
-// another test still uses stays.
+// remove deletes the created directories, deepest first, then the empty
+// kubepods parents up to the test's own cgroup. Two tests running at once
+// share those parents, and only the first one creates them, so the one that
+// finishes last removes them. A directory that is still in use stays,
+// because the kernel refuses to remove a cgroup with children or tasks.
 func (d *cgroupDirs) remove() {
 	for i := len(d.created) - 1; i >= 0; i-- {
 		_ = os.Remove(d.created[i])
+	}
+	for i, leaf := range d.leaves {
+		own := d.hierarchies[i].ownDir
+		for dir := filepath.Dir(leaf); dir != own && strings.HasPrefix(dir, own+"/"); dir = filepath.Dir(dir) {
+			if os.Remove(dir) != nil {
+				break
+			}
+		}
 	}
 }
