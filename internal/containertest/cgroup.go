@@ -248,8 +248,8 @@ func v1HierarchyName(superOptions string) string {
 	return strings.Join(names, ",")
 }
 
-// cgroupDirs creates path under the process's own cgroup in every
-// hierarchy and removes, in t.Cleanup, every directory it created.
+// cgroupDirs is a cgroup path under the process's own cgroup in every
+// hierarchy. In t.Cleanup it removes the path and its empty parents.
 type cgroupDirs struct {
 	hierarchies []hierarchy
 	// created lists the directories made here, parents first.
@@ -258,9 +258,10 @@ type cgroupDirs struct {
 	leaves []string
 }
 
-// makeCgroupDirs creates the parents of path (and path itself when leaf is
-// true) in every hierarchy. runc creates the leaf of a container itself.
-func makeCgroupDirs(t testing.TB, path string, leaf bool) *cgroupDirs {
+// makeCgroupDirs prepares path in every hierarchy and registers its removal.
+// With create set it makes the directories. Without it, it only records
+// them, because runc creates the whole path of a container itself.
+func makeCgroupDirs(t testing.TB, path string, create bool) *cgroupDirs {
 	t.Helper()
 	hs, err := hierarchies()
 	if err != nil {
@@ -269,32 +270,50 @@ func makeCgroupDirs(t testing.TB, path string, leaf bool) *cgroupDirs {
 	d := &cgroupDirs{hierarchies: hs}
 	t.Cleanup(d.remove)
 
-	create := filepath.Dir(path)
-	if leaf {
-		create = path
-	}
-	parts := strings.Split(create, "/")
 	for _, h := range hs {
-		dir := h.ownDir
-		for _, part := range parts {
-			dir = filepath.Join(dir, part)
-			err := os.Mkdir(dir, 0o755)
-			if errors.Is(err, os.ErrExist) {
-				continue
-			}
-			if err != nil {
-				t.Fatalf("create cgroup %s: %v", dir, err)
-			}
-			d.created = append(d.created, dir)
-			if h.name == "cpuset" {
-				if err := inheritCpuset(dir); err != nil {
-					t.Fatal(err)
-				}
+		d.leaves = append(d.leaves, filepath.Join(h.ownDir, path))
+		if create {
+			if err := d.mkdirs(h, path); err != nil {
+				t.Fatal(err)
 			}
 		}
-		d.leaves = append(d.leaves, filepath.Join(h.ownDir, path))
 	}
 	return d
+}
+
+// mkdirs creates path below h.ownDir one level at a time. Another test's
+// cleanup may remove an empty shared parent such as kubepods between two
+// levels, so a missing parent restarts the walk from the top.
+func (d *cgroupDirs) mkdirs(h hierarchy, path string) error {
+	parts := strings.Split(path, "/")
+	var err error
+	for range 10 {
+		if err = d.mkdirsOnce(h, parts); !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	return err
+}
+
+func (d *cgroupDirs) mkdirsOnce(h hierarchy, parts []string) error {
+	dir := h.ownDir
+	for _, part := range parts {
+		dir = filepath.Join(dir, part)
+		err := os.Mkdir(dir, 0o755)
+		if errors.Is(err, os.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("create cgroup %s: %w", dir, err)
+		}
+		d.created = append(d.created, dir)
+		if h.name == "cpuset" {
+			if err := inheritCpuset(dir); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // inheritCpuset copies cpuset.cpus and cpuset.mems from the parent of a new
