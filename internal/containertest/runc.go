@@ -34,7 +34,7 @@ type Options struct {
 	// before the container starts, keyed by absolute path in the container.
 	Files map[string]File
 	// UID and GID run the init process and every exec as that user. The
-	// rootfs knows 0 (root), 1000 (appuser) and 65534 (nobody).
+	// rootfs's /etc/passwd names 0 root, 1000 appuser and 65534 nobody.
 	UID, GID uint32
 	// HostNetwork keeps the container in the host's network namespace,
 	// for tests that connect to a host listener. By default the container
