@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/klog/v2"
 )
 
 // Client defaults. The rate limits are client-side and apply per Client; the
@@ -95,6 +96,13 @@ func loadRawConfig(opts ConfigOptions) (*rest.Config, error) {
 			clientcmd.RecommendedHomeFile, err)
 	}
 	return cfg, nil
+}
+
+// RouteKlog sends the logs of client-go and its streaming code, which log
+// through klog to stderr, to logger instead. It changes klog's global state,
+// so only a program's main function should call it.
+func RouteKlog(logger *slog.Logger) {
+	klog.SetSlogLogger(logger)
 }
 
 // Client is what the actionners use to reach the cluster.

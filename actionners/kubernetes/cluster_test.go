@@ -673,11 +673,21 @@ func BenchmarkClusterIsolate(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	durations := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
 	for i := range b.N {
+		start := time.Now()
 		res, err := act.Run(ctx, request(NameIsolate, nil, podAlert(ns, fmt.Sprintf("bench-%d", i))))
+		durations = append(durations, time.Since(start))
 		if err != nil || res.Outcome != actionners.OutcomeSucceeded {
 			b.Fatalf("isolate: %s (%s), error %v", res.Outcome, res.Message, err)
 		}
 	}
+	b.StopTimer()
+	slices.Sort(durations)
+	percentile := func(p float64) float64 {
+		return float64(durations[int(p*float64(len(durations)-1))].Microseconds()) / 1000
+	}
+	b.ReportMetric(percentile(0.50), "p50-ms")
+	b.ReportMetric(percentile(0.99), "p99-ms")
 }
