@@ -177,6 +177,23 @@ func componentConfig(t *testing.T, objs []*unstructured.Unstructured, file strin
 	return cfg
 }
 
+func TestLongReleaseNameFits(t *testing.T) {
+	// Helm accepts release names of up to 53 characters.
+	rel := release{name: strings.Repeat("a", 53), namespace: testRelease.namespace}
+	objs, err := renderErr(t, rel, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range objs {
+		if len(u.GetName()) > 63 {
+			t.Errorf("%s name %q is longer than 63 characters", u.GetKind(), u.GetName())
+		}
+		if u.GetKind() == "StatefulSet" && len(u.GetName()) > 52 {
+			t.Errorf("StatefulSet name %q is longer than 52 characters, so its controller-revision-hash label would exceed 63", u.GetName())
+		}
+	}
+}
+
 func TestDryRunValue(t *testing.T) {
 	for _, dryRun := range []bool{true, false} {
 		values := map[string]any{"dryRun": dryRun}

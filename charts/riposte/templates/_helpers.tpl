@@ -4,18 +4,20 @@
 {{- end }}
 
 {{/*
-Prefix of every resource name. It leaves room for the longest suffix the chart
-adds ("-nats-headless"), so names stay within 63 characters.
+Prefix of every resource name, at most 47 characters. The StatefulSet
+"<prefix>-nats" then stays within 52, because the StatefulSet controller
+labels its pods "controller-revision-hash: <name>-<10-character hash>", a
+label value of at most 63 characters. Other names stay within 63 too.
 */}}
 {{- define "riposte.fullname" -}}
 {{- if .Values.fullnameOverride }}
-{{- .Values.fullnameOverride | trunc 49 | trimSuffix "-" }}
+{{- .Values.fullnameOverride | trunc 47 | trimSuffix "-" }}
 {{- else }}
 {{- $name := default .Chart.Name .Values.nameOverride }}
 {{- if contains $name .Release.Name }}
-{{- .Release.Name | trunc 49 | trimSuffix "-" }}
+{{- .Release.Name | trunc 47 | trimSuffix "-" }}
 {{- else }}
-{{- printf "%s-%s" .Release.Name $name | trunc 49 | trimSuffix "-" }}
+{{- printf "%s-%s" .Release.Name $name | trunc 47 | trimSuffix "-" }}
 {{- end }}
 {{- end }}
 {{- end }}
