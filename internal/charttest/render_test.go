@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
@@ -420,7 +421,7 @@ func TestWebhookTokenValues(t *testing.T) {
 
 func TestExternalNATSConfig(t *testing.T) {
 	objs := render(t, externalNATS())
-	for _, kind := range []string{"StatefulSet", "Service"} {
+	for _, kind := range []string{"StatefulSet", "Service", "NetworkPolicy"} {
 		if u := lookup(objs, kind, "riposte-nats"); u != nil {
 			t.Errorf("external NATS still renders the bundled %s", kind)
 		}
@@ -494,6 +495,26 @@ func TestBundledNATSStatefulSet(t *testing.T) {
 	pdb := convert[policyv1.PodDisruptionBudget](t, find(t, objs, "PodDisruptionBudget", "riposte-nats"))
 	if pdb.Spec.MaxUnavailable == nil || pdb.Spec.MaxUnavailable.IntValue() != 1 {
 		t.Errorf("NATS PDB maxUnavailable = %v, want 1", pdb.Spec.MaxUnavailable)
+	}
+
+	np := convert[networkingv1.NetworkPolicy](t, find(t, objs, "NetworkPolicy", "riposte-nats"))
+	if diff := cmp.Diff(sts.Spec.Selector.MatchLabels, np.Spec.PodSelector.MatchLabels); diff != "" {
+		t.Errorf("NetworkPolicy selects other pods than the StatefulSet (-statefulset +policy):\n%s", diff)
+	}
+	allowed := map[string][]string{}
+	for _, rule := range np.Spec.Ingress {
+		for _, port := range rule.Ports {
+			for _, peer := range rule.From {
+				allowed[port.Port.String()] = append(allowed[port.Port.String()], peer.PodSelector.MatchLabels["app.kubernetes.io/component"])
+			}
+			if len(rule.From) == 0 {
+				allowed[port.Port.String()] = append(allowed[port.Port.String()], "any")
+			}
+		}
+	}
+	want := map[string][]string{"client": {"sensor", "responder"}, "cluster": {"nats"}, "monitor": {"any"}}
+	if diff := cmp.Diff(want, allowed); diff != "" {
+		t.Errorf("NATS NetworkPolicy ingress by port (-want +got):\n%s", diff)
 	}
 }
 
