@@ -217,7 +217,7 @@ func TestResponderConfig(t *testing.T) {
 		"protected-namespaces": []any{"kube-system", testRelease.namespace},
 		"webhook":              map[string]any{"addr": ":2803", "token-file": "/etc/riposte/webhook/token"},
 		"metrics":              map[string]any{"addr": ":9376"},
-		"nats":                 map[string]any{"replicas": float64(3)},
+		"nats":                 map[string]any{"replicas": float64(3), "tls": map[string]any{"ca": "/etc/riposte/nats/tls/ca.crt"}},
 		"log-level":            "info",
 		"log-format":           "json",
 	}
@@ -314,7 +314,7 @@ func TestSensorDaemonSet(t *testing.T) {
 		t.Errorf("RIPOSTE_NODE_NAME = %+v, want the downward API spec.nodeName", nodeName)
 	}
 	url := findEnv(t, c, "RIPOSTE_NATS_URL")
-	wantURL := "nats://sensor:$(RIPOSTE_NATS_PASSWORD)@riposte-nats." + testRelease.namespace + ".svc.cluster.local:4222"
+	wantURL := "tls://sensor:$(RIPOSTE_NATS_PASSWORD)@riposte-nats." + testRelease.namespace + ".svc.cluster.local:4222"
 	if url.Value != wantURL {
 		t.Errorf("RIPOSTE_NATS_URL = %q, want %q", url.Value, wantURL)
 	}
@@ -463,7 +463,7 @@ func TestExternalNATSConfig(t *testing.T) {
 func TestBundledNATSStatefulSet(t *testing.T) {
 	objs := render(t, nil)
 	for _, file := range []string{"sensor.yaml", "responder.yaml"} {
-		want := map[string]any{"replicas": float64(3)}
+		want := map[string]any{"replicas": float64(3), "tls": map[string]any{"ca": "/etc/riposte/nats/tls/ca.crt"}}
 		if diff := cmp.Diff(want, componentConfig(t, objs, file)["nats"]); diff != "" {
 			t.Errorf("%s nats (-want +got):\n%s", file, diff)
 		}
