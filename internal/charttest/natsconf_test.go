@@ -17,7 +17,7 @@ import (
 // renderedNATS is the bundled NATS configuration of one render, written to
 // files that nats-server can read.
 type renderedNATS struct {
-	// file is nats.conf with the certificate paths pointing at tlsDir.
+	// file is nats.conf, its certificate paths pointing at the files next to it.
 	file string
 	// auth is the Secret with the passwords and nats.conf.
 	auth *corev1.Secret
