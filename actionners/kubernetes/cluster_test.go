@@ -691,3 +691,19 @@ func BenchmarkClusterIsolate(b *testing.B) {
 	b.ReportMetric(percentile(0.50), "p50-ms")
 	b.ReportMetric(percentile(0.99), "p99-ms")
 }
+
+func TestClusterLoadConfigFromKubeconfig(t *testing.T) {
+	env := k8stest.Get(t)
+	t.Setenv("KUBECONFIG", env.KubeconfigPath())
+	cfg, err := LoadConfig(ConfigOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := NewClient(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Kubernetes.CoreV1().Namespaces().Get(context.Background(), "default", metav1.GetOptions{}); err != nil {
+		t.Errorf("get namespace default through $KUBECONFIG: %v", err)
+	}
+}
