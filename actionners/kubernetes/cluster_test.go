@@ -406,6 +406,15 @@ func TestClusterIsolate(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantOutcome(t, res, actionners.OutcomeSkipped)
+
+	// A pod without any label gets the quarantine label all the same.
+	env.RunPod(t, newPod(ns, "bare", nil, nil, ""))
+	wantOutcome(t, runAction(t, reg, NameIsolate, nil, podAlert(ns, "bare")), actionners.OutcomeSucceeded)
+	bare, _ := env.Client().CoreV1().Pods(ns).Get(ctx, "bare", metav1.GetOptions{})
+	if bare.Labels[QuarantineLabel] != string(bare.UID) {
+		t.Errorf("labels of unlabelled pod after isolation = %v, want %s=%s", bare.Labels, QuarantineLabel, bare.UID)
+	}
+	wantOutcome(t, runAction(t, reg, NameIsolate, nil, podAlert(ns, "gone")), actionners.OutcomeSkipped)
 }
 
 // clientFor returns the Client that the registry's actionners use.

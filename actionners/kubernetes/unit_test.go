@@ -136,6 +136,8 @@ func TestValidateAcceptsTalonParameters(t *testing.T) {
 func TestRunWithoutTarget(t *testing.T) {
 	c := fakeClient()
 	noPod := &alert.Alert{Rule: "Write below etc", Hostname: "", OutputFields: map[string]any{"container.id": "host"}}
+	// With neither pod fields nor a hostname, node actionners have no target
+	// either.
 	for _, name := range []string{NameTerminate, NameLabel, NameIsolate, NameExec, NameLogs, NameCordon, NameDelete} {
 		params := map[string]any{}
 		switch name {
@@ -404,5 +406,21 @@ func TestRetryOnConflict(t *testing.T) {
 	})
 	if !apierrors.IsForbidden(err) || calls != 1 {
 		t.Errorf("forbidden: error %v after %d calls, want Forbidden after 1", err, calls)
+	}
+}
+
+func TestCordonHostAlertUsesHostname(t *testing.T) {
+	c := fakeClient(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "worker-3"}})
+	hostAlert := &alert.Alert{Rule: "Write below etc", Hostname: "worker-3", OutputFields: map[string]any{"container.id": "host"}}
+	res, err := actionnerByName(t, c, NameCordon).Run(context.Background(), request(NameCordon, nil, hostAlert))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Outcome != actionners.OutcomeSucceeded {
+		t.Fatalf("outcome = %s (%s), want succeeded", res.Outcome, res.Message)
+	}
+	node, _ := c.Kubernetes.CoreV1().Nodes().Get(context.Background(), "worker-3", metav1.GetOptions{})
+	if !node.Spec.Unschedulable {
+		t.Error("node worker-3 not cordoned")
 	}
 }
