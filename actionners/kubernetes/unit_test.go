@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/riposte-sec/riposte/actionners"
 	"github.com/riposte-sec/riposte/alert"
@@ -90,6 +91,7 @@ func TestValidateRejectsBadParameters(t *testing.T) {
 		{NameExec, map[string]any{"command": "id", "script": "id"}, "give one of them"},
 		{NameExec, map[string]any{"command": "id", "timeout": "1h"}, `"timeout"`},
 		{NameExec, map[string]any{"command": "id", "max_output_bytes": 0}, "max_output_bytes"},
+		{NameExec, map[string]any{"file": "/nonexistent/script.sh"}, "cannot read script"},
 		{NameLogs, map[string]any{"tail_lines": 0}, "tail_lines"},
 		{NameCordon, map[string]any{"force": true}, "unknown parameter"},
 		{NameDrain, map[string]any{"timeout": "forever"}, "invalid duration"},
@@ -422,5 +424,40 @@ func TestCordonHostAlertUsesHostname(t *testing.T) {
 	node, _ := c.Kubernetes.CoreV1().Nodes().Get(context.Background(), "worker-3", metav1.GetOptions{})
 	if !node.Spec.Unschedulable {
 		t.Error("node worker-3 not cordoned")
+	}
+}
+
+func TestScriptFromFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "collect.sh")
+	if err := os.WriteFile(path, []byte("ps -ef\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := (&Exec{base{NameExec, nil}}).parse(map[string]any{"file": path, "shell": "/bin/bash"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.stdin != "ps -ef\n" || strings.Join(cfg.argv, " ") != "/bin/bash -s" {
+		t.Errorf("argv %v, stdin %q; want /bin/bash -s with the file's script", cfg.argv, cfg.stdin)
+	}
+}
+
+func TestEventFailureKeepsOutcome(t *testing.T) {
+	pod := runningPod("shop", "web", nil, nil)
+	cs := fake.NewClientset(pod)
+	cs.PrependReactor("create", "events", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, apierrors.NewForbidden(corev1.Resource("events"), "", errors.New("no events for you"))
+	})
+	c := NewClientFromClientset(cs, nil)
+	c.Backoff.Steps = 1
+	res, err := actionnerByName(t, c, NameLabel).Run(context.Background(),
+		request(NameLabel, map[string]any{"labels": map[string]any{"a": "b"}}, podAlert("shop", "web")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Outcome != actionners.OutcomeSucceeded {
+		t.Errorf("outcome = %s, want succeeded although the event failed", res.Outcome)
+	}
+	if msg, _ := res.Output["event_error"].(string); !strings.Contains(msg, "forbidden") {
+		t.Errorf("event_error = %q, want the forbidden error", msg)
 	}
 }
