@@ -122,7 +122,7 @@ func TestValidateAcceptsTalonParameters(t *testing.T) {
 		{"kubernetes:exec", map[string]any{"shell": "/bin/bash", "command": "ps awxuf"}},
 		{"kubernetes:script", map[string]any{"shell": "/bin/bash", "script": "ps awxuf\nnetstat -lpauten\n"}},
 		{"kubernetes:log", map[string]any{"tail_lines": 200}},
-		{"kubernetes:drain", map[string]any{"ignore_daemonsets": true, "max_wait_period": 60}},
+		{"kubernetes:drain", map[string]any{"ignore_daemonsets": true, "max_wait_period": 60, "min_healthy_replicas": "50%", "wait_period_excluded_namespaces": []any{"batch"}}},
 		{"kubernetes:cordon", nil},
 		{"kubernetes:delete", nil},
 	}
@@ -459,5 +459,31 @@ func TestEventFailureKeepsOutcome(t *testing.T) {
 	}
 	if msg, _ := res.Output["event_error"].(string); !strings.Contains(msg, "forbidden") {
 		t.Errorf("event_error = %q, want the forbidden error", msg)
+	}
+}
+
+func TestDrainKeepsMinHealthyReplicas(t *testing.T) {
+	replicas := int32(2)
+	rs := &appsv1.ReplicaSet{
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "shop", UID: "uid-web"},
+		Spec:       appsv1.ReplicaSetSpec{Replicas: &replicas, Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}},
+	}
+	owner := controllerRef("ReplicaSet", "web")
+	web := runningPod("shop", "web-a", owner, map[string]string{"app": "web"})
+	sibling := runningPod("shop", "web-b", owner, map[string]string{"app": "web"})
+	sibling.Spec.NodeName = "node-2"
+	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "node-1"}}
+	c := fakeClient(rs, web, sibling, node)
+
+	params := map[string]any{"min_healthy_replicas": 2, "timeout": "1s"}
+	res, _ := actionnerByName(t, c, NameDrain).Run(context.Background(), request(NameDrain, params, podAlert("shop", "web-a")))
+	if res.Outcome != actionners.OutcomeFailed {
+		t.Fatalf("outcome = %s (%s), want failed", res.Outcome, res.Message)
+	}
+	if !strings.Contains(res.Message, "min_healthy_replicas") {
+		t.Errorf("message = %q, want the min_healthy_replicas refusal", res.Message)
+	}
+	if _, err := c.Kubernetes.CoreV1().Pods("shop").Get(context.Background(), "web-a", metav1.GetOptions{}); err != nil {
+		t.Errorf("pod web-a: %v, want it kept", err)
 	}
 }
