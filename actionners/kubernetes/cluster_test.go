@@ -631,6 +631,11 @@ func TestClusterDelete(t *testing.T) {
 	wantEvent(t, env, ns, "backdoor", "RiposteDelete", "deleted ConfigMap")
 
 	wantOutcome(t, runAction(t, reg, NameDelete, nil, audit("configmaps", ns, "backdoor")), actionners.OutcomeSkipped)
+
+	env.RunPod(t, newPod(ns, "privileged", nil, nil, ""))
+	wantOutcome(t, runAction(t, reg, NameDelete, map[string]any{"grace_period_seconds": 0}, audit("pods", ns, "privileged")), actionners.OutcomeSucceeded)
+	waitPodGone(t, env, ns, "privileged")
+
 	wantOutcome(t, runAction(t, reg, NameDelete, nil, audit("namespaces", "", "kube-system")), actionners.OutcomeRejected)
 	wantOutcome(t, runAction(t, reg, NameDelete, nil, audit("clusterroles", "", "system:node")), actionners.OutcomeRejected)
 	wantOutcome(t, runAction(t, reg, NameDelete, nil, audit("nodes", "", k8stest.KwokNode)), actionners.OutcomeRejected)
