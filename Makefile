@@ -43,7 +43,9 @@ test-k8s: k8s-bin ## Run only the tests that start a Kubernetes control plane.
 
 .PHONY: image
 image: build ## Build the OCI image archive bin/riposte-image.tar without a container engine.
-	$(GO) run ./build/image -binary $(BIN)/riposte -out $(BIN)/riposte-image.tar -version $(VERSION)
+	SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct 2>/dev/null || echo 0) \
+		$(GO) run ./build/image -binary $(BIN)/riposte -out $(BIN)/riposte-image.tar \
+		-version $(VERSION) -revision "$$(git rev-parse HEAD 2>/dev/null)"
 
 .PHONY: generate
 generate: ## Rebuild the eBPF objects and their Go bindings (needs clang-16 and llvm-16).

@@ -173,6 +173,8 @@ func addEvaluatorFlags(cmd *cobra.Command) {
 	flags.String("node-name", "", "node name given to policies (default: $NODE_NAME, then the host name)")
 	flags.StringP("output", "o", "text", "output format: text or json")
 	flags.Bool("dry-run", false, "evaluate the guards as a responder in dry-run mode would; nothing runs either way")
+	flags.StringSlice("dry-run-policies", nil, "policies whose actions a responder would only record")
+	flags.StringSlice("dry-run-actionners", nil, "actionners whose actions a responder would only record")
 }
 
 // newEvaluator loads the policies for commands that decide without acting.
@@ -197,9 +199,11 @@ func newEvaluator(cmd *cobra.Command, v *viper.Viper) (*responder.Evaluator, err
 		Guards: responder.GuardOptions{
 			Act:                 !v.GetBool("dry-run"),
 			ProtectedNamespaces: protectedNamespaces(v),
+			DryRunPolicies:      v.GetStringSlice("dry-run-policies"),
+			DryRunActionners:    v.GetStringSlice("dry-run-actionners"),
 		},
-		Node:     nodeName(v),
-		Logger:   slog.New(slog.DiscardHandler),
+		Node:   nodeName(v),
+		Logger: slog.New(slog.DiscardHandler),
 	})
 }
 
@@ -210,4 +214,3 @@ func printDecision(w io.Writer, d responder.Decision, format string) error {
 	_, err := fmt.Fprintln(w, d.String())
 	return err
 }
-

@@ -112,3 +112,15 @@ func TestPolicyEvalProtectedNamespacesFlag(t *testing.T) {
 		t.Errorf("kube-system is protected although --protected-namespaces replaced the list:\n%s", out)
 	}
 }
+
+func TestPolicyEvalDryRunActionner(t *testing.T) {
+	shop := strings.Replace(kubeSystemShell, "kube-system", "shop", 1)
+	file := writeFile(t, "alert.json", shop)
+	out, err := runCommand(t, "policy", "eval", "--alert", file, "--dry-run-actionners", "process:kill", "-o", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, `"guard":"action-dry-run"`) {
+		t.Errorf("no dry-run guard for process:kill:\n%s", out)
+	}
+}

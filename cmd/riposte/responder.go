@@ -52,6 +52,8 @@ one durable consumer, so all replicas work at once.`,
 	flags.String("policies.dir", "", "directory of Rego policies that replaces the default policies; reloaded when its files change")
 	flags.StringSlice("protected-namespaces", nil, "Kubernetes namespaces where no action runs (default: kube-system and riposte)")
 	flags.String("namespace", "riposte", "Riposte's own namespace, protected from actions")
+	flags.StringSlice("dry-run-policies", nil, "policies whose actions are only recorded, even when --dry-run=false")
+	flags.StringSlice("dry-run-actionners", nil, "actionners, such as process:kill, whose actions are only recorded, even when --dry-run=false")
 	flags.String("node-name", "", "node name given to policies (default: $NODE_NAME, then the host name)")
 	flags.String("kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or the in-cluster service account); Kubernetes actionners are off without a cluster")
 	flags.String("webhook.addr", webhook.DefaultAddr, "listen address of the webhook; empty turns the webhook off")
@@ -130,6 +132,8 @@ func runResponder(ctx context.Context, v *viper.Viper, logger *slog.Logger) erro
 			Act:                 !v.GetBool("dry-run"),
 			ProtectedNamespaces: protectedNamespaces(v),
 			OwnNamespace:        v.GetString("namespace"),
+			DryRunPolicies:      v.GetStringSlice("dry-run-policies"),
+			DryRunActionners:    v.GetStringSlice("dry-run-actionners"),
 		},
 		Node:       nodeName(v),
 		Logger:     logger.With("component", "responder"),

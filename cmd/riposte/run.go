@@ -57,6 +57,8 @@ Needs root, or CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN.`,
 	flags.StringP("output", "o", "text", "output format of alerts and decisions: text or json")
 	flags.String("node-name", "", "node name given to policies (default: the host name)")
 	flags.StringSlice("protected-namespaces", nil, "Kubernetes namespaces where no action runs (default: kube-system and riposte)")
+	flags.StringSlice("dry-run-policies", nil, "policies whose actions are only recorded, even when --dry-run=false")
+	flags.StringSlice("dry-run-actionners", nil, "actionners, such as process:kill, whose actions are only recorded, even when --dry-run=false")
 	return cmd
 }
 
@@ -71,6 +73,8 @@ type hostConfig struct {
 	Output              string
 	NodeName            string
 	ProtectedNamespaces []string
+	DryRunPolicies      []string
+	DryRunActionners    []string
 }
 
 func hostConfigFrom(v *viper.Viper) (hostConfig, error) {
@@ -84,6 +88,8 @@ func hostConfigFrom(v *viper.Viper) (hostConfig, error) {
 		Output:              v.GetString("output"),
 		NodeName:            v.GetString("node-name"),
 		ProtectedNamespaces: protectedNamespaces(v),
+		DryRunPolicies:      v.GetStringSlice("dry-run-policies"),
+		DryRunActionners:    v.GetStringSlice("dry-run-actionners"),
 	}
 	if cfg.Output != "text" && cfg.Output != "json" {
 		return cfg, fmt.Errorf("invalid output format %q: use text or json", cfg.Output)
@@ -163,6 +169,8 @@ func startHost(ctx context.Context, cfg hostConfig, out io.Writer, logger *slog.
 		Guards: responder.GuardOptions{
 			Act:                 !cfg.DryRun,
 			ProtectedNamespaces: cfg.ProtectedNamespaces,
+			DryRunPolicies:      cfg.DryRunPolicies,
+			DryRunActionners:    cfg.DryRunActionners,
 		},
 		Node:       cfg.NodeName,
 		Logger:     logger.With("component", "responder"),
