@@ -51,11 +51,11 @@ func (s *Sensor) handleRecord(raw []byte) error {
 			}
 		}()
 	case bpf.RecordSyscall:
-		rec, err := bpf.DecodeSyscall(raw)
-		if err != nil {
+		rec := &s.syscallRec
+		if err := bpf.DecodeSyscallInto(raw, rec); err != nil {
 			return err
 		}
-		ev = s.syscallEvent(&rec)
+		ev = s.syscallEvent(rec)
 		if ev == nil {
 			return fmt.Errorf("syscall record for syscall %d: not in the syscall table", rec.Nr)
 		}

@@ -98,7 +98,9 @@ type Sensor struct {
 	bootOffset time.Duration
 	eventNum   uint64
 
-	// syscallEvt, syscall and addr are reused for every syscall event.
+	// syscallRec, syscallEvt, syscall and addr are reused for every
+	// syscall record.
+	syscallRec bpf.Syscall
 	syscallEvt event.Event
 	syscall    event.Syscall
 	addr       [bpf.SyscallAddrLen]byte
