@@ -64,6 +64,29 @@ func runHelper(action, arg string) error {
 			return err
 		}
 		return runLoop(action, n)
+	case "connect6":
+		addr, err := net.ResolveTCPAddr("tcp6", arg)
+		if err != nil {
+			return err
+		}
+		fd, err := unix.Socket(unix.AF_INET6, unix.SOCK_STREAM, 0)
+		if err != nil {
+			return err
+		}
+		sa := &unix.SockaddrInet6{Port: addr.Port, Addr: [16]byte(addr.IP.To16())}
+		if err := unix.Connect(fd, sa); err != nil {
+			return err
+		}
+		return unix.Close(fd)
+	case "connect-unix":
+		fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM, 0)
+		if err != nil {
+			return err
+		}
+		if err := unix.Connect(fd, &unix.SockaddrUnix{Name: arg}); err != nil {
+			return err
+		}
+		return unix.Close(fd)
 	case "unlink":
 		if err := os.WriteFile(arg, nil, 0o600); err != nil {
 			return err
