@@ -43,3 +43,21 @@ func runLoop(action string, n int) error {
 	}
 	return nil
 }
+
+// memfdExec copies the program at path into an anonymous memfd_create file
+// and execs it from there, the way fileless malware runs.
+func memfdExec(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	fd, err := unix.MemfdCreate("riposte-test", 0)
+	if err != nil {
+		return err
+	}
+	if _, err := unix.Write(fd, data); err != nil {
+		return err
+	}
+	argv := []string{"memfd-true"}
+	return unix.Exec(fmt.Sprintf("/proc/self/fd/%d", fd), argv, nil)
+}

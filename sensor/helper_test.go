@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -87,6 +88,37 @@ func runHelper(action, arg string) error {
 			return err
 		}
 		return unix.Close(fd)
+	case "open-read":
+		fd, err := unix.Openat(unix.AT_FDCWD, arg, unix.O_RDONLY, 0)
+		if err != nil {
+			return err
+		}
+		return unix.Close(fd)
+	case "open-trunc":
+		fd, err := unix.Openat(unix.AT_FDCWD, arg, unix.O_WRONLY|unix.O_TRUNC, 0)
+		if err != nil {
+			return err
+		}
+		return unix.Close(fd)
+	case "symlink":
+		target, link, _ := strings.Cut(arg, "|")
+		return unix.Symlinkat(target, unix.AT_FDCWD, link)
+	case "link":
+		oldpath, newpath, _ := strings.Cut(arg, "|")
+		return unix.Linkat(unix.AT_FDCWD, oldpath, unix.AT_FDCWD, newpath, 0)
+	case "socket-packet":
+		fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW, 0)
+		if err != nil {
+			return err
+		}
+		return unix.Close(fd)
+	case "ptrace-traceme":
+		if _, _, errno := unix.Syscall(unix.SYS_PTRACE, unix.PTRACE_TRACEME, 0, 0); errno != 0 {
+			return errno
+		}
+		return nil
+	case "memfd-exec":
+		return memfdExec(arg)
 	case "unlink":
 		if err := os.WriteFile(arg, nil, 0o600); err != nil {
 			return err

@@ -1,0 +1,212 @@
+package sensor
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/riposte-sec/riposte/alert"
+	"github.com/riposte-sec/riposte/rules"
+	"github.com/riposte-sec/riposte/sensor/event"
+	"github.com/riposte-sec/riposte/sensor/extract"
+	"github.com/riposte-sec/riposte/sensor/sensortest"
+)
+
+// ruleSensor runs the sensor with Falco's stable rules from
+// RIPOSTE_TEST_CORPUS, matching every event (all matches reported), and
+// returns the channel of alerts.
+func ruleSensor(t *testing.T) <-chan alert.Alert {
+	t.Helper()
+	dir := os.Getenv("RIPOSTE_TEST_CORPUS")
+	if dir == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("RIPOSTE_TEST_CORPUS is not set; set it to the directory of the upstream Falco rule files")
+		}
+		t.Skip("RIPOSTE_TEST_CORPUS is not set")
+	}
+	sensortest.RequireRoot(t)
+	eng, _, err := rules.LoadFiles(rules.Options{Matching: rules.MatchAll}, filepath.Join(dir, "falco_rules.yaml"))
+	if err != nil {
+		t.Fatalf("load stable rules: %v", err)
+	}
+	alerts := make(chan alert.Alert, 4096)
+	adapter := extract.New("test-node", extract.NewUsers("/proc"))
+	var matches []*rules.Rule
+	s, err := New(Config{
+		Syscalls: extract.SensorTypes(eng.EventTypes()),
+		Handler: func(ev *event.Event) {
+			adapter.Reset(ev)
+			matches = eng.Match(adapter, matches[:0])
+			for _, r := range matches {
+				select {
+				case alerts <- r.Alert(adapter, ev.Time, "test-node"):
+				default:
+				}
+			}
+		},
+	}, nil)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	<-s.Ready()
+	return alerts
+}
+
+// waitRule returns the first alert of rule whose output contains marker.
+func waitRule(t *testing.T, alerts <-chan alert.Alert, rule, marker string) alert.Alert {
+	t.Helper()
+	deadline := time.After(waitTimeout)
+	for {
+		select {
+		case a := <-alerts:
+			if a.Rule == rule && strings.Contains(a.Output, marker) {
+				return a
+			}
+		case <-deadline:
+			t.Fatalf("no %q alert containing %q within %v", rule, marker, waitTimeout)
+		}
+	}
+}
+
+// helperCmd returns the test binary as a helper child running action.
+func helperCmd(action, arg string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], "-test.run=^$", arg)
+	cmd.Env = append(os.Environ(), helperEnv+"="+action)
+	return cmd
+}
+
+// helperInCgroup runs a helper action inside a kubelet-like container
+// cgroup.
+func helperInCgroup(t *testing.T, action, arg string) {
+	t.Helper()
+	id := sensortest.RandomHex(t, 32)
+	cg := sensortest.KubeletCgroup(t, sensortest.Hierarchies(t)[0], id)
+	cmd := sensortest.CommandInCgroup(cg, "exec "+os.Args[0]+" -test.run=^$ "+arg)
+	cmd.Env = append(os.Environ(), helperEnv+"="+action)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("helper %s in cgroup: %v: %s", action, err, out)
+	}
+}
+
+// TestStableRuleCoverage triggers, in temporary files, child processes and
+// kubelet-like cgroups, the behaviour behind stable rules that can be
+// triggered safely, and expects each rule to fire with the right fields.
+// "Redirect STDOUT/STDIN to Network Connection in Container" has its own
+// test, TestStableRuleRedirectToNetwork.
+func TestStableRuleCoverage(t *testing.T) {
+	alerts := ruleSensor(t)
+	tmp := t.TempDir()
+	self := filepath.Base(os.Args[0])
+	if len(self) > 15 {
+		self = self[:15] // comm is 15 characters at most
+	}
+
+	t.Run("Read sensitive file untrusted", func(t *testing.T) {
+		if err := helperCmd("open-read", "/etc/shadow").Run(); err != nil {
+			t.Fatal(err)
+		}
+		a := waitRule(t, alerts, "Read sensitive file untrusted", "file=/etc/shadow")
+		if a.OutputFields["proc.name"] != self {
+			t.Errorf("proc.name = %v, want %s", a.OutputFields["proc.name"], self)
+		}
+	})
+
+	t.Run("Directory traversal monitored file read", func(t *testing.T) {
+		raw := "/tmp/../etc/../etc/shadow"
+		if err := helperCmd("open-read", raw).Run(); err != nil {
+			t.Fatal(err)
+		}
+		a := waitRule(t, alerts, "Directory traversal monitored file read", "fileraw="+raw)
+		if a.OutputFields["fd.name"] != "/etc/shadow" {
+			t.Errorf("fd.name = %v, want /etc/shadow", a.OutputFields["fd.name"])
+		}
+	})
+
+	t.Run("Create Symlink Over Sensitive Files", func(t *testing.T) {
+		link := filepath.Join(tmp, "shadow-link")
+		if err := helperCmd("symlink", "/etc/shadow|"+link).Run(); err != nil {
+			t.Fatal(err)
+		}
+		waitRule(t, alerts, "Create Symlink Over Sensitive Files", "linkpath="+link)
+	})
+
+	t.Run("Create Hardlink Over Sensitive Files", func(t *testing.T) {
+		// The link may fail across file systems; the rule fires on the
+		// attempt.
+		link := filepath.Join(tmp, "shadow-hardlink")
+		_ = helperCmd("link", "/etc/shadow|"+link).Run()
+		waitRule(t, alerts, "Create Hardlink Over Sensitive Files", "linkpath="+link)
+	})
+
+	t.Run("Clear Log Activities", func(t *testing.T) {
+		logFile := filepath.Join("/var/log", "riposte-test-"+sensortest.RandomHex(t, 4)+".log")
+		if err := os.WriteFile(logFile, []byte("entry\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.Remove(logFile) })
+		if err := helperCmd("open-trunc", logFile).Run(); err != nil {
+			t.Fatal(err)
+		}
+		waitRule(t, alerts, "Clear Log Activities", "file="+logFile)
+	})
+
+	t.Run("PTRACE anti-debug attempt", func(t *testing.T) {
+		cmd := helperCmd("ptrace-traceme", "")
+		if err := cmd.Run(); err != nil {
+			t.Fatal(err)
+		}
+		waitRule(t, alerts, "PTRACE anti-debug attempt", "process="+self)
+	})
+
+	t.Run("Execution from /dev/shm", func(t *testing.T) {
+		shm := filepath.Join("/dev/shm", "riposte-test-"+sensortest.RandomHex(t, 4))
+		data, err := os.ReadFile("/bin/true")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(shm, data, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.Remove(shm) })
+		if err := exec.Command(shm).Run(); err != nil {
+			t.Fatal(err)
+		}
+		waitRule(t, alerts, "Execution from /dev/shm", "proc_exepath="+shm)
+	})
+
+	t.Run("Fileless execution via memfd_create", func(t *testing.T) {
+		if err := helperCmd("memfd-exec", "/bin/true").Run(); err != nil {
+			t.Fatal(err)
+		}
+		a := waitRule(t, alerts, "Fileless execution via memfd_create", "proc_exepath=/memfd:riposte-test")
+		if !strings.Contains(a.Output, "EXE_FROM_MEMFD") {
+			t.Errorf("output %q lacks EXE_FROM_MEMFD in exe_flags", a.Output)
+		}
+	})
+
+	t.Run("Packet socket created in container", func(t *testing.T) {
+		helperInCgroup(t, "socket-packet", "")
+		a := waitRule(t, alerts, "Packet socket created in container", "process="+self)
+		if !strings.Contains(a.Output, "AF_PACKET") {
+			t.Errorf("output %q lacks the AF_PACKET domain", a.Output)
+		}
+	})
+
+	t.Run("Drop and execute new binary in container", func(t *testing.T) {
+		sensortest.RunContainer(t, "cp /bin/busybox /tmp/true && /tmp/true; sleep 1")
+		waitRule(t, alerts, "Drop and execute new binary in container", "proc_exepath=/tmp/true")
+	})
+}
