@@ -61,3 +61,24 @@ func memfdExec(path string) error {
 	argv := []string{"memfd-true"}
 	return unix.Exec(fmt.Sprintf("/proc/self/fd/%d", fd), argv, nil)
 }
+
+// ptraceAttach starts a sleeping child, attaches to it with PTRACE_ATTACH
+// as a debugger or an injector would, then detaches and ends it.
+func ptraceAttach() error {
+	child := exec.Command("/bin/sleep", "5")
+	if err := child.Start(); err != nil {
+		return err
+	}
+	defer func() {
+		child.Process.Kill()
+		child.Wait()
+	}()
+	if err := unix.PtraceAttach(child.Process.Pid); err != nil {
+		return fmt.Errorf("attach to %d: %w", child.Process.Pid, err)
+	}
+	var status unix.WaitStatus
+	if _, err := unix.Wait4(child.Process.Pid, &status, 0, nil); err != nil {
+		return err
+	}
+	return unix.PtraceDetach(child.Process.Pid)
+}

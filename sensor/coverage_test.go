@@ -205,6 +205,69 @@ func TestStableRuleCoverage(t *testing.T) {
 		}
 	})
 
+	t.Run("Search Private Keys or Passwords", func(t *testing.T) {
+		// find fails on the missing directory; the rule looks at the exec.
+		_ = exec.Command("find", filepath.Join(tmp, "missing"), "-name", "id_rsa").Run()
+		waitRule(t, alerts, "Search Private Keys or Passwords", "-name id_rsa")
+	})
+
+	t.Run("Find AWS Credentials", func(t *testing.T) {
+		_ = exec.Command("find", filepath.Join(tmp, "missing"), filepath.Join(tmp, ".aws/credentials")).Run()
+		waitRule(t, alerts, "Find AWS Credentials", ".aws/credentials")
+	})
+
+	t.Run("Remove Bulk Data from Disk", func(t *testing.T) {
+		victim := filepath.Join(tmp, "victim")
+		if err := os.WriteFile(victim, []byte("data"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := exec.Command("shred", "-u", victim).Run(); err != nil {
+			t.Fatal(err)
+		}
+		waitRule(t, alerts, "Remove Bulk Data from Disk", "shred -u "+victim)
+	})
+
+	t.Run("Netcat Remote Code Execution in Container", func(t *testing.T) {
+		busybox, err := exec.LookPath("busybox")
+		if err != nil {
+			t.Fatalf("busybox not found; install busybox-static: %v", err)
+		}
+		nc := filepath.Join(tmp, "nc")
+		if err := os.Symlink(busybox, nc); err != nil {
+			t.Fatal(err)
+		}
+		id := sensortest.RandomHex(t, 32)
+		cg := sensortest.KubeletCgroup(t, sensortest.Hierarchies(t)[0], id)
+		// Port 9 on localhost refuses the connection, so nc exits at once.
+		_ = sensortest.CommandInCgroup(cg, nc+" -e /bin/true 127.0.0.1 9").Run()
+		waitRule(t, alerts, "Netcat Remote Code Execution in Container", "command=nc -e /bin/true")
+	})
+
+	t.Run("PTRACE attached to process", func(t *testing.T) {
+		if err := helperCmd("ptrace-attach", "").Run(); err != nil {
+			t.Fatal(err)
+		}
+		waitRule(t, alerts, "PTRACE attached to process", "process="+self)
+	})
+
+	t.Run("Run shell untrusted", func(t *testing.T) {
+		// The helper runs under the name of a web server, which should
+		// never start a shell.
+		nginx := filepath.Join(tmp, "nginx")
+		if err := os.Symlink(os.Args[0], nginx); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(nginx, "-test.run=^$", "true riposte-untrusted-shell")
+		cmd.Env = append(os.Environ(), helperEnv+"=spawn-shell")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("spawn shell: %v: %s", err, out)
+		}
+		a := waitRule(t, alerts, "Run shell untrusted", "riposte-untrusted-shell")
+		if a.OutputFields["proc.pname"] != "nginx" {
+			t.Errorf("proc.pname = %v, want nginx", a.OutputFields["proc.pname"])
+		}
+	})
+
 	t.Run("Drop and execute new binary in container", func(t *testing.T) {
 		sensortest.RunContainer(t, "cp /bin/busybox /tmp/true && /tmp/true; sleep 1")
 		waitRule(t, alerts, "Drop and execute new binary in container", "proc_exepath=/tmp/true")

@@ -117,6 +117,10 @@ func runHelper(action, arg string) error {
 			return errno
 		}
 		return nil
+	case "ptrace-attach":
+		return ptraceAttach()
+	case "spawn-shell":
+		return exec.Command("/bin/sh", "-c", arg).Run()
 	case "memfd-exec":
 		return memfdExec(arg)
 	case "unlink":
