@@ -191,7 +191,7 @@ func TestStableRuleCoverage(t *testing.T) {
 		if err := helperCmd("memfd-exec", "/bin/true").Run(); err != nil {
 			t.Fatal(err)
 		}
-		a := waitRule(t, alerts, "Fileless execution via memfd_create", "proc_exepath=/memfd:riposte-test")
+		a := waitRule(t, alerts, "Fileless execution via memfd_create", "proc_exepath=memfd:riposte-test")
 		if !strings.Contains(a.Output, "EXE_FROM_MEMFD") {
 			t.Errorf("output %q lacks EXE_FROM_MEMFD in exe_flags", a.Output)
 		}
@@ -265,6 +265,17 @@ func TestStableRuleCoverage(t *testing.T) {
 		a := waitRule(t, alerts, "Run shell untrusted", "riposte-untrusted-shell")
 		if a.OutputFields["proc.pname"] != "nginx" {
 			t.Errorf("proc.pname = %v, want nginx", a.OutputFields["proc.pname"])
+		}
+	})
+
+	t.Run("Detect release_agent File Container Escapes", func(t *testing.T) {
+		// A root process in a container cgroup keeps CAP_SYS_ADMIN here, as
+		// a privileged container's would.
+		agent := filepath.Join(tmp, "release_agent")
+		helperInCgroup(t, "open-create", agent)
+		a := waitRule(t, alerts, "Detect release_agent File Container Escapes", "file="+agent)
+		if !strings.Contains(a.Output, "CAP_SYS_ADMIN") {
+			t.Errorf("output %q lacks CAP_SYS_ADMIN in cap_effective", a.Output)
 		}
 	})
 

@@ -94,6 +94,12 @@ func runHelper(action, arg string) error {
 			return err
 		}
 		return unix.Close(fd)
+	case "open-create":
+		fd, err := unix.Openat(unix.AT_FDCWD, arg, unix.O_WRONLY|unix.O_CREAT, 0o600)
+		if err != nil {
+			return err
+		}
+		return unix.Close(fd)
 	case "open-trunc":
 		fd, err := unix.Openat(unix.AT_FDCWD, arg, unix.O_WRONLY|unix.O_TRUNC, 0)
 		if err != nil {

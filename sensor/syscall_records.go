@@ -245,6 +245,7 @@ func fdFromRecord(rec *bpf.Syscall, sc *event.Syscall, p *event.Process) *event.
 		fd.Path = filePath(rec, sc)
 		if rec.Flags&bpf.SyscallFDDetached != 0 && strings.HasPrefix(fd.Path, "/memfd:") {
 			fd.Type = event.FDMemfd
+			fd.Path = strings.TrimPrefix(fd.Path, "/")
 		}
 	default:
 		// Anonymous inodes (eventfd, epoll, bpf ...) have no file type
