@@ -250,6 +250,27 @@ func TestStableRuleCoverage(t *testing.T) {
 		waitRule(t, alerts, "PTRACE attached to process", "process="+self)
 	})
 
+	t.Run("Read sensitive file trusted after startup", func(t *testing.T) {
+		// A server program, here the helper running as nginx, reads
+		// /etc/shadow six seconds after it started.
+		nginx := filepath.Join(tmp, "nginx-late", "nginx")
+		if err := os.MkdirAll(filepath.Dir(nginx), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(os.Args[0], nginx); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(nginx, "-test.run=^$", "/etc/shadow")
+		cmd.Env = append(os.Environ(), helperEnv+"=sleep-open")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("late open: %v: %s", err, out)
+		}
+		a := waitRule(t, alerts, "Read sensitive file trusted after startup", "file=/etc/shadow")
+		if a.OutputFields["proc.name"] != "nginx" {
+			t.Errorf("proc.name = %v, want nginx", a.OutputFields["proc.name"])
+		}
+	})
+
 	t.Run("Run shell untrusted", func(t *testing.T) {
 		// The helper runs under the name of a web server, which should
 		// never start a shell.
@@ -276,6 +297,22 @@ func TestStableRuleCoverage(t *testing.T) {
 		a := waitRule(t, alerts, "Detect release_agent File Container Escapes", "file="+agent)
 		if !strings.Contains(a.Output, "CAP_SYS_ADMIN") {
 			t.Errorf("output %q lacks CAP_SYS_ADMIN in cap_effective", a.Output)
+		}
+	})
+
+	t.Run("Disallowed SSH Connection Non Standard Port", func(t *testing.T) {
+		ssh, err := exec.LookPath("ssh")
+		if err != nil {
+			t.Fatalf("ssh not found; install openssh-client: %v", err)
+		}
+		peer := sensortest.NetnsPeer(t)
+		// Nothing listens in the namespace, so ssh fails at once; the rule
+		// looks at the connect.
+		_ = exec.Command(ssh, "-p", "4444", "-o", "BatchMode=yes", "-o", "ConnectTimeout=3",
+			"-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", peer, "true").Run()
+		a := waitRule(t, alerts, "Disallowed SSH Connection Non Standard Port", "->"+peer+":4444")
+		if a.OutputFields["fd.rport"] != uint64(4444) {
+			t.Errorf("fd.rport = %v, want 4444", a.OutputFields["fd.rport"])
 		}
 	})
 

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -89,6 +90,14 @@ func runHelper(action, arg string) error {
 		}
 		return unix.Close(fd)
 	case "open-read":
+		fd, err := unix.Openat(unix.AT_FDCWD, arg, unix.O_RDONLY, 0)
+		if err != nil {
+			return err
+		}
+		return unix.Close(fd)
+	case "sleep-open":
+		// Past proc_is_new, five seconds after the process started.
+		time.Sleep(6 * time.Second)
 		fd, err := unix.Openat(unix.AT_FDCWD, arg, unix.O_RDONLY, 0)
 		if err != nil {
 			return err
