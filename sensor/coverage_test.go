@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -313,6 +314,61 @@ func TestStableRuleCoverage(t *testing.T) {
 		a := waitRule(t, alerts, "Disallowed SSH Connection Non Standard Port", "->"+peer+":4444")
 		if a.OutputFields["fd.rport"] != uint64(4444) {
 			t.Errorf("fd.rport = %v, want 4444", a.OutputFields["fd.rport"])
+		}
+	})
+
+	t.Run("System user interactive", func(t *testing.T) {
+		// A program named login run as the system user bin (uid 2) looks
+		// like an interactive login of that account.
+		// The test's temporary directories are private to root, so bin
+		// gets a directory of its own.
+		dir, err := os.MkdirTemp("", "riposte-login-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.RemoveAll(dir) })
+		if err := os.Chmod(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		login := filepath.Join(dir, "login")
+		trueData, err := os.ReadFile("/bin/true")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(login, trueData, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(login, "riposte-system-login")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 2, Gid: 2}}
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("run login as bin: %v: %s", err, out)
+		}
+		a := waitRule(t, alerts, "System user interactive", "riposte-system-login")
+		if a.OutputFields["user.name"] != "bin" {
+			t.Errorf("user.name = %v, want bin", a.OutputFields["user.name"])
+		}
+	})
+
+	t.Run("Terminal shell in container", func(t *testing.T) {
+		// script gives the command a terminal; the helper, named like the
+		// container runtime, starts the shell in a kubelet-like cgroup.
+		runc := filepath.Join(tmp, "tty-runtime", "runc")
+		if err := os.MkdirAll(filepath.Dir(runc), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(os.Args[0], runc); err != nil {
+			t.Fatal(err)
+		}
+		id := sensortest.RandomHex(t, 32)
+		cg := sensortest.KubeletCgroup(t, sensortest.Hierarchies(t)[0], id)
+		cmd := sensortest.CommandInCgroup(cg, "script -qec \"exec "+runc+" -test.run=^$ riposte_tty=1\" /dev/null")
+		cmd.Env = append(os.Environ(), helperEnv+"=spawn-shell")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("shell with a terminal in cgroup: %v: %s", err, out)
+		}
+		a := waitRule(t, alerts, "Terminal shell in container", "riposte_tty=1")
+		if tty, ok := a.OutputFields["proc.tty"].(uint64); !ok || tty == 0 {
+			t.Errorf("proc.tty = %v, want a terminal", a.OutputFields["proc.tty"])
 		}
 	})
 
