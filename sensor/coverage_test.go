@@ -372,6 +372,17 @@ func TestStableRuleCoverage(t *testing.T) {
 		}
 	})
 
+	t.Run("Linux Kernel Module Injection Detected", func(t *testing.T) {
+		// finit_module with descriptor -1 from a root process, which has
+		// CAP_SYS_MODULE, in a kubelet-like cgroup: the call fails (EBADF,
+		// or ENOSYS on a kernel built without modules) and loads nothing.
+		helperInCgroup(t, "finit-module-badfd", "")
+		a := waitRule(t, alerts, "Linux Kernel Module Injection Detected", "process="+self)
+		if res, _ := a.OutputFields["evt.res"].(string); res != "EBADF" && res != "ENOSYS" {
+			t.Errorf("evt.res = %v, want EBADF or ENOSYS", a.OutputFields["evt.res"])
+		}
+	})
+
 	t.Run("Drop and execute new binary in container", func(t *testing.T) {
 		sensortest.RunContainer(t, "cp /bin/busybox /tmp/true && /tmp/true; sleep 1")
 		waitRule(t, alerts, "Drop and execute new binary in container", "proc_exepath=/tmp/true")

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -103,6 +104,15 @@ func runHelper(action, arg string) error {
 			return err
 		}
 		return unix.Close(fd)
+	case "finit-module-badfd":
+		// An invalid descriptor makes the call fail before any module is
+		// read, so nothing is loaded.
+		params, _ := unix.BytePtrFromString("")
+		_, _, errno := unix.Syscall(unix.SYS_FINIT_MODULE, ^uintptr(0), uintptr(unsafe.Pointer(params)), 0)
+		if errno == 0 {
+			return fmt.Errorf("finit_module with descriptor -1 succeeded")
+		}
+		return nil
 	case "open-create":
 		fd, err := unix.Openat(unix.AT_FDCWD, arg, unix.O_WRONLY|unix.O_CREAT, 0o600)
 		if err != nil {
