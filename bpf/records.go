@@ -401,8 +401,8 @@ func DecodeExit(raw []byte) (ExitEvent, error) {
 	return x, nil
 }
 
-// DecodeSyscall decodes a syscall record, whose data area is as long as
-// its four lengths say. Lengths that run past the record are an error.
+// DecodeSyscall decodes a syscall record, whose data area is the sum of its
+// four lengths long. Lengths that run past the record are an error.
 func DecodeSyscall(raw []byte) (Syscall, error) {
 	var s Syscall
 	err := DecodeSyscallInto(raw, &s)
