@@ -52,7 +52,7 @@ generate: ## Rebuild the eBPF objects and their Go bindings (needs clang-16 and 
 .PHONY: vet
 vet: ## Run go vet and staticcheck.
 	$(GO) vet $(PKGS)
-	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 $(PKGS)
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@latest $(PKGS)
 
 .PHONY: bench
 bench: ## Run the benchmarks once (needs root for the sensor benchmarks).

@@ -29,15 +29,15 @@ const MaxUUIDLength = 64
 // wireAlert is the JSON layout of an alert. Keys are in the order Falco
 // writes them, which is alphabetical, with the uuid last.
 type wireAlert struct {
-	Hostname     string          `json:"hostname"`
-	Output       string          `json:"output"`
-	OutputFields map[string]any  `json:"output_fields"`
-	Priority     json.RawMessage `json:"priority"`
-	Rule         string          `json:"rule"`
-	Source       string          `json:"source"`
-	Tags         []string        `json:"tags"`
-	Time         string          `json:"time"`
-	UUID         string          `json:"uuid,omitempty"`
+	Hostname     string         `json:"hostname"`
+	Output       string         `json:"output"`
+	OutputFields map[string]any `json:"output_fields"`
+	Priority     *string        `json:"priority"`
+	Rule         string         `json:"rule"`
+	Source       string         `json:"source"`
+	Tags         []string       `json:"tags"`
+	Time         string         `json:"time"`
+	UUID         string         `json:"uuid,omitempty"`
 }
 
 // MarshalJSON encodes the alert in Falco's JSON alert format: the time in UTC
@@ -48,11 +48,12 @@ func (a Alert) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode alert %s: %w", a.UUID, err)
 	}
+	prioName := string(prio)
 	w := wireAlert{
 		Hostname:     a.Hostname,
 		Output:       a.Output,
 		OutputFields: a.OutputFields,
-		Priority:     strconv.AppendQuote(nil, string(prio)),
+		Priority:     &prioName,
 		Rule:         a.Rule,
 		Source:       a.Source,
 		Tags:         a.Tags,
@@ -74,35 +75,39 @@ func (a Alert) MarshalJSON() ([]byte, error) {
 // output_fields become json.Number so that nanosecond times stay exact. Keys
 // that Falco may leave out (output, tags, uuid) may be missing; unknown keys are
 // ignored. Invalid UTF-8 in strings is replaced by U+FFFD, as encoding/json
-// does. UnmarshalJSON does not check for required fields: use Decode or
-// Validate for that.
+// does. UnmarshalJSON does not check for required fields, so a missing
+// priority leaves the zero value, PriorityEmergency: use Decode, which rejects
+// it, for input from outside.
 func (a *Alert) UnmarshalJSON(data []byte) error {
+	_, err := a.decode(data)
+	return err
+}
+
+// decode implements UnmarshalJSON and reports whether the priority was set,
+// since the zero Priority is a valid one.
+func (a *Alert) decode(data []byte) (hasPriority bool, err error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var w wireAlert
 	if err := dec.Decode(&w); err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalid, describeJSONError(err))
+		return false, fmt.Errorf("%w: %w", ErrInvalid, describeJSONError(err))
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return fmt.Errorf("%w: data after the first JSON object at byte %d: send one object per alert", ErrInvalid, dec.InputOffset())
+		return false, fmt.Errorf("%w: data after the first JSON object at byte %d: send one object per alert", ErrInvalid, dec.InputOffset())
 	}
 
 	var out Alert
-	if len(w.Priority) > 0 && string(w.Priority) != "null" {
-		var name string
-		if err := json.Unmarshal(w.Priority, &name); err != nil {
-			return fmt.Errorf("%w: priority %s is not a string: use a name such as \"Warning\"", ErrInvalid, w.Priority)
-		}
-		p, err := ParsePriority(name)
+	if w.Priority != nil {
+		p, err := ParsePriority(*w.Priority)
 		if err != nil {
-			return fmt.Errorf("%w: %w", ErrInvalid, err)
+			return false, fmt.Errorf("%w: %w", ErrInvalid, err)
 		}
 		out.Priority = p
 	}
 	if w.Time != "" {
 		t, err := time.Parse(time.RFC3339Nano, w.Time)
 		if err != nil {
-			return fmt.Errorf("%w: time %q is not RFC 3339: write it as 2006-01-02T15:04:05.999999999Z", ErrInvalid, w.Time)
+			return false, fmt.Errorf("%w: time %q is not RFC 3339: write it as 2006-01-02T15:04:05.999999999Z", ErrInvalid, w.Time)
 		}
 		out.Time = t.UTC()
 	}
@@ -117,11 +122,14 @@ func (a *Alert) UnmarshalJSON(data []byte) error {
 		slices.Sort(out.Tags)
 	}
 	*a = out
-	return nil
+	return w.Priority != nil, nil
 }
 
 func describeJSONError(err error) error {
 	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) && typeErr.Field == "priority" {
+		return fmt.Errorf("priority is a JSON %s, not a string: use a name such as \"Warning\"", typeErr.Value)
+	}
 	if errors.As(err, &typeErr) {
 		return fmt.Errorf("field %q has a JSON %s where a %s is expected", typeErr.Field, typeErr.Value, typeErr.Type)
 	}
@@ -140,11 +148,15 @@ func Decode(data []byte) (*Alert, error) {
 		return nil, fmt.Errorf("%w: input starts with %q: send one JSON object", ErrInvalid, truncate(data, 16))
 	}
 	var a Alert
-	if err := a.UnmarshalJSON(data); err != nil {
+	hasPriority, err := a.decode(data)
+	if err != nil {
 		return nil, err
 	}
 	if err := a.Validate(); err != nil {
 		return nil, err
+	}
+	if !hasPriority {
+		return nil, fmt.Errorf("%w: missing \"priority\" in alert for rule %q: use a name such as \"Warning\"", ErrInvalid, a.Rule)
 	}
 	return &a, nil
 }

@@ -155,9 +155,11 @@ func TestDecodeRejects(t *testing.T) {
 		{"no time", `{"rule":"r","priority":"Warning"}`, `missing "time"`},
 		{"bad time", `{"rule":"r","priority":"Warning","time":"yesterday"}`, `time "yesterday" is not RFC 3339`},
 		{"bad priority", `{"rule":"r","priority":"Loud","time":"2024-01-01T00:00:00Z"}`, `invalid priority "Loud"`},
-		{"numeric priority", `{"rule":"r","priority":4,"time":"2024-01-01T00:00:00Z"}`, "priority 4 is not a string"},
+		{"numeric priority", `{"rule":"r","priority":4,"time":"2024-01-01T00:00:00Z"}`, "priority is a JSON number, not a string"},
 		{"rule as number", `{"rule":5,"priority":"Warning","time":"2024-01-01T00:00:00Z"}`, `field "rule" has a JSON number`},
 		{"truncated", `{"rule":"r"`, "unexpected EOF"},
+		{"no priority", `{"rule":"r","time":"2024-01-01T00:00:00Z"}`, `missing "priority"`},
+		{"null priority", `{"rule":"r","priority":null,"time":"2024-01-01T00:00:00Z"}`, `missing "priority"`},
 		{"trailing data", `{"rule":"r","priority":"Warning","time":"2024-01-01T00:00:00Z"} {}`, "invalid"},
 		{"uuid with dot", `{"rule":"r","priority":"Warning","time":"2024-01-01T00:00:00Z","uuid":"a.b"}`, `uuid "a.b" contains '.'`},
 		{"long uuid", `{"rule":"r","priority":"Warning","time":"2024-01-01T00:00:00Z","uuid":"` + strings.Repeat("a", 65) + `"}`, "maximum is 64"},
@@ -237,7 +239,7 @@ func TestToInt64(t *testing.T) {
 func FuzzDecode(f *testing.F) {
 	f.Add([]byte(falcoAlert))
 	f.Add([]byte(`{"rule":"r","priority":"Warning","time":"2024-01-01T00:00:00Z"}`))
-	f.Add([]byte(`{"rule":"r","priority":null,"time":"2024-01-01T00:00:00.1+02:00","output_fields":{"a":[1,{"b":null}]}}`))
+	f.Add([]byte(`{"rule":"r","priority":"debug","time":"2024-01-01T00:00:00.1+02:00","output_fields":{"a":[1,{"b":null}]}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		a, err := Decode(data)
 		if err != nil {

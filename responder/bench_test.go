@@ -139,3 +139,52 @@ func cpuTime() time.Duration {
 func reportCPU(b *testing.B, cpu0 time.Duration) {
 	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/decision")
 }
+
+// BenchmarkDrain measures how fast one responder works through a backlog of
+// stored alerts: consume, decode, evaluate the default policies, apply the
+// guards, record dry-run actions, publish each decision to the decisions
+// stream (file storage) and acknowledge the alert. Publishing the backlog is
+// not timed.
+func BenchmarkDrain(b *testing.B) {
+	e := newEnv(b, false)
+	reg := defaultRegistry(b)
+	ctx := context.Background()
+	pub := transport.NewPublisher(e.conn.JS)
+	const batch = 500
+	for i := 0; i < b.N; i += batch {
+		alerts := shellAlerts(min(batch, b.N-i), 0)
+		for j, a := range alerts {
+			a.OutputFields["proc.pid"] = 1000 + i + j
+		}
+		for _, err := range pub.PublishBatch(ctx, alerts) {
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+
+	var decided atomic.Int64
+	done := make(chan struct{})
+	r, err := New(Options{JS: e.conn.JS, Policies: loadPolicies(b, reg, nil), Registry: reg, Logger: testLogger(b),
+		OnDecision: func(Decision) {
+			if decided.Add(1) == int64(b.N) {
+				close(done)
+			}
+		}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	start := time.Now()
+	cpu0 := cpuTime()
+	startResponderWith(b, r)
+	select {
+	case <-done:
+	case <-time.After(5 * time.Minute):
+		b.Fatalf("%d of %d decisions after 5 minutes", decided.Load(), b.N)
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "decisions/s")
+	reportCPU(b, cpu0)
+}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/riposte-sec/riposte/actionners"
+	"github.com/riposte-sec/riposte/alert"
+	"github.com/riposte-sec/riposte/policies"
 	"github.com/riposte-sec/riposte/transport"
 )
 
@@ -33,6 +35,19 @@ func TestEvaluatorNeverActs(t *testing.T) {
 	}
 	if len(act.Guards) != 1 || act.Guards[0].Guard != GuardEvaluationOnly {
 		t.Errorf("guards = %+v, want evaluation-only alone", act.Guards)
+	}
+}
+
+func TestEvaluatorAssignsUUID(t *testing.T) {
+	e := newEvaluator(t, GuardOptions{})
+	a := shellAlert(1)
+	a.UUID = ""
+	d := e.Evaluate(context.Background(), a)
+	if d.AlertUUID == "" {
+		t.Error("decision without alert uuid")
+	}
+	if a.UUID != "" {
+		t.Error("Evaluate changed the caller's alert")
 	}
 }
 
@@ -124,5 +139,20 @@ func TestReplayStream(t *testing.T) {
 	}
 	if none.Alerts != 0 {
 		t.Errorf("replay since the future decided %d alerts", none.Alerts)
+	}
+}
+
+func TestKubernetesContextHookFeedsGuards(t *testing.T) {
+	reg := defaultRegistry(t)
+	e, err := NewEvaluator(EvalOptions{Policies: loadPolicies(t, reg, nil), Registry: reg,
+		KubernetesContext: func(_ context.Context, a *alert.Alert) *policies.Kubernetes {
+			return &policies.Kubernetes{Namespace: "shop", Pod: "web-1", Labels: map[string]string{"riposte.io/protected": "true"}}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := e.Evaluate(context.Background(), shellAlert(4242))
+	if len(d.Actions) != 1 || d.Actions[0].Guards[0].Guard != GuardProtectedLabel {
+		t.Errorf("decision = %+v, want the kill blocked by the label from the hook", d)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -62,6 +63,10 @@ type Options struct {
 	OnDecision func(Decision)
 	// Metrics, when set, count alerts, decisions, actions and guard hits.
 	Metrics *Metrics
+	// KubernetesContext, when set, returns the Kubernetes context of an alert,
+	// for example pod labels from an informer cache. A nil result, or no
+	// function, means the context derived from the alert's output fields.
+	KubernetesContext func(ctx context.Context, a *alert.Alert) *policies.Kubernetes
 }
 
 // Responder consumes alerts, evaluates policies, applies guards, runs
@@ -164,6 +169,20 @@ func (r *Responder) Run(ctx context.Context) error {
 		return fmt.Errorf("open key-value bucket %s: %w", transport.ActionsBucket, err)
 	}
 	r.ledger = &ledger{kv: kv, responder: r.name}
+	if r.opts.Guards.SharedCooldown && r.guards.cooldown > 0 {
+		// NOTE: the bucket has one replica; in a NATS cluster, create it
+		// beforehand with more if the cooldowns must survive a server loss.
+		shared, err := r.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket:      transport.CooldownBucket,
+			Description: "Cooldowns shared by all responders",
+			History:     1,
+			TTL:         r.guards.cooldown,
+		})
+		if err != nil {
+			return fmt.Errorf("create key-value bucket %s: %w", transport.CooldownBucket, err)
+		}
+		r.guards.shared = shared
+	}
 
 	cons, err := r.js.CreateOrUpdateConsumer(ctx, transport.AlertsStream, r.consumerConfig())
 	if err != nil {
@@ -370,7 +389,13 @@ func (r *Responder) decide(ctx context.Context, a *alert.Alert, delivery int, st
 		d.Timings.Queue = received.Sub(stored)
 	}
 
-	k8s := policies.KubernetesFromAlert(a)
+	var k8s *policies.Kubernetes
+	if r.opts.KubernetesContext != nil {
+		k8s = r.opts.KubernetesContext(ctx, a)
+	}
+	if k8s == nil {
+		k8s = policies.KubernetesFromAlert(a)
+	}
 	t0 := time.Now()
 	choices, err := set.Eval(ctx, policies.Input{Alert: a, Kubernetes: k8s, Node: policies.Node{Name: r.node}})
 	t1 := time.Now()
@@ -429,7 +454,10 @@ func (r *Responder) act(ctx context.Context, a *alert.Alert, c policies.Choice, 
 	if guardTime.IsZero() {
 		guardTime = time.Now()
 	}
-	v := r.guards.apply(c, k8s, guardTime)
+	v, err := r.guards.apply(ctx, c, k8s, guardTime)
+	if err != nil {
+		return rec, err
+	}
 	rec.Guards = v.hits
 	if v.block {
 		last := v.hits[len(v.hits)-1]
@@ -490,33 +518,55 @@ func (r *Responder) record(ctx context.Context, d *Decision) error {
 }
 
 func (r *Responder) logDecision(d *Decision) {
-	attrs := []slog.Attr{
-		slog.String("alert_uuid", d.AlertUUID),
-		slog.String("rule", d.Rule),
-		slog.String("outcome", d.Outcome),
-		slog.Bool("dry_run", d.DryRun),
-		slog.Int("actions", len(d.Actions)),
-		slog.String("policy_revision", d.PolicyRevision),
-		slog.Int("delivery", d.Delivery),
-		slog.Duration("total", d.Timings.Total),
-	}
-	for i, a := range d.Actions {
-		attrs = append(attrs, slog.Group(fmt.Sprintf("action%d", i),
-			slog.String("policy", a.Policy),
-			slog.String("actionner", a.Actionner),
-			slog.String("target", a.Target.String()),
-			slog.String("outcome", string(a.Result.Outcome)),
-			slog.String("message", a.Result.Message),
-		))
-	}
 	level := slog.LevelInfo
 	if d.Outcome == OutcomeError || d.Outcome == OutcomeFailed {
 		level = slog.LevelWarn
 	}
+	ctx := context.Background()
+	if !r.log.Enabled(ctx, level) {
+		return
+	}
+	attrs := make([]slog.Attr, 0, 11)
+	attrs = append(attrs,
+		slog.String("alert_uuid", d.AlertUUID),
+		slog.String("rule", d.Rule),
+		slog.String("outcome", d.Outcome),
+		slog.Bool("dry_run", d.DryRun),
+		slog.String("policy_revision", d.PolicyRevision),
+		slog.Int("delivery", d.Delivery),
+		slog.Duration("total", d.Timings.Total),
+	)
+	if len(d.Actions) > 0 {
+		attrs = append(attrs, slog.String("actions", actionsSummary(d.Actions)))
+	}
 	if d.Error != "" {
 		attrs = append(attrs, slog.String("error", d.Error))
 	}
-	r.log.LogAttrs(context.Background(), level, "decision", attrs...)
+	r.log.LogAttrs(ctx, level, "decision", attrs...)
+}
+
+// actionsSummary formats actions for the log, such as
+// "kill_container_shell: process:kill on process 4242: dry-run".
+func actionsSummary(actions []ActionRecord) string {
+	var b strings.Builder
+	for i, a := range actions {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(a.Policy)
+		b.WriteString(": ")
+		b.WriteString(a.Actionner)
+		b.WriteString(" on ")
+		b.WriteString(a.Target.String())
+		b.WriteString(": ")
+		b.WriteString(string(a.Result.Outcome))
+		if a.Result.Outcome != actionners.OutcomeDryRun && a.Result.Message != "" {
+			b.WriteString(" (")
+			b.WriteString(a.Result.Message)
+			b.WriteString(")")
+		}
+	}
+	return b.String()
 }
 
 // deadLetter stores an alert that cannot be decided on the dead-letter

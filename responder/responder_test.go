@@ -191,3 +191,43 @@ func TestNewRejectsMissingOptions(t *testing.T) {
 		t.Errorf("New without JetStream: %v", err)
 	}
 }
+
+func TestPolicyErrorRecorded(t *testing.T) {
+	e := newEnv(t, true)
+	reg := defaultRegistry(t)
+	decisions := e.decisions(t)
+	// Built in the rule body, the malformed action escapes the load-time check.
+	bad := "package riposte.policies.bad\n\nactions contains a if {\n\ta := {\"target\": {\"kind\": \"node\"}}\n}\n"
+	startResponder(t, Options{JS: e.conn.JS, Registry: reg, Policies: loadPolicies(t, reg, map[string]string{"bad.rego": bad})})
+
+	a := shellAlert(1)
+	publish(t, e, a)
+	d := waitDecision(t, decisions, a.UUID)
+	if d.Outcome != OutcomeError {
+		t.Errorf("outcome = %q, want error", d.Outcome)
+	}
+	if !strings.Contains(d.Error, "policy bad") || !strings.Contains(d.Error, "actionner null") {
+		t.Errorf("error = %q, want it to name the policy and the problem", d.Error)
+	}
+	waitAcked(t, e)
+}
+
+func TestUnknownActionnerRejected(t *testing.T) {
+	e := newEnv(t, true)
+	reg := defaultRegistry(t)
+	decisions := e.decisions(t)
+	// Built in the rule body, the actionner name escapes the load-time check.
+	policy := "package riposte.policies.p\n\nactions contains a if {\n\tname := concat(\":\", [\"kubernetes\", \"terminate\"])\n\ta := {\"actionner\": name, \"target\": {\"kind\": \"pod\", \"namespace\": \"shop\", \"name\": \"web\"}}\n}\n"
+	startResponder(t, Options{JS: e.conn.JS, Registry: reg, Guards: GuardOptions{Act: true}, Policies: loadPolicies(t, reg, map[string]string{"p.rego": policy})})
+
+	a := shellAlert(1)
+	publish(t, e, a)
+	d := waitDecision(t, decisions, a.UUID)
+	if d.Outcome != OutcomeSkipped || len(d.Actions) != 1 {
+		t.Fatalf("decision = %+v, want one skipped action", d)
+	}
+	res := d.Actions[0].Result
+	if res.Outcome != actionners.OutcomeRejected || !strings.Contains(res.Message, `unknown actionner "kubernetes:terminate"`) {
+		t.Errorf("result = %+v", res)
+	}
+}

@@ -28,6 +28,9 @@ type StreamOptions struct {
 	DecisionsMaxBytes int64
 	// DuplicateWindow is how long JetStream remembers message ids to drop
 	// duplicates of an alert or a decision. Zero means 10 minutes.
+	// NOTE: an alert redelivered after this window, for example when every
+	// responder was down for longer, can get a second decision in the audit
+	// trail. Its actions still run at most once, through the actions bucket.
 	DuplicateWindow time.Duration
 	// ActionsTTL is how long the idempotency record of an action is kept. It
 	// must exceed the time an alert can spend being redelivered. Zero means 24

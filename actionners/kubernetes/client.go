@@ -13,11 +13,12 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/klog/v2"
 )
 
-// Client defaults. The rate limits are client-side and apply per Client; the
-// client-go defaults of 5 requests per second, burst 10, are too low for a
-// drain that evicts every pod of a node.
+// Client defaults. The rate limits are client-side and apply per Client. They
+// are above the client-go defaults of 5 requests per second and burst 10,
+// because those are too low for a drain that evicts every pod of a node.
 const (
 	DefaultQPS     = 20
 	DefaultBurst   = 40
@@ -97,7 +98,14 @@ func loadRawConfig(opts ConfigOptions) (*rest.Config, error) {
 	return cfg, nil
 }
 
-// Client is what the actionners use to reach the cluster.
+// RouteKlog sends the logs of client-go and its streaming code, which log
+// through klog to stderr, to logger instead. It changes klog's global state,
+// so only a program's main function should call it.
+func RouteKlog(logger *slog.Logger) {
+	klog.SetSlogLogger(logger)
+}
+
+// Client is the connection to the cluster that the actionners share.
 type Client struct {
 	// Kubernetes is the typed clientset.
 	Kubernetes kubernetes.Interface

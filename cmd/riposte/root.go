@@ -86,3 +86,13 @@ func newLogger(v *viper.Viper, w io.Writer) (*slog.Logger, error) {
 		return nil, fmt.Errorf("invalid log format %q: use text or json", format)
 	}
 }
+
+// protectedNamespaces returns the protected-namespaces key, or nil when it is
+// not set, which lets the responder protect kube-system and its own namespace.
+// An empty list set on purpose protects no namespace.
+func protectedNamespaces(v *viper.Viper) []string {
+	if !v.IsSet("protected-namespaces") {
+		return nil
+	}
+	return v.GetStringSlice("protected-namespaces")
+}

@@ -83,7 +83,7 @@ func hostConfigFrom(v *viper.Viper) (hostConfig, error) {
 		NATSStoreDir:        v.GetString("nats.store-dir"),
 		Output:              v.GetString("output"),
 		NodeName:            v.GetString("node-name"),
-		ProtectedNamespaces: v.GetStringSlice("protected-namespaces"),
+		ProtectedNamespaces: protectedNamespaces(v),
 	}
 	if cfg.Output != "text" && cfg.Output != "json" {
 		return cfg, fmt.Errorf("invalid output format %q: use text or json", cfg.Output)

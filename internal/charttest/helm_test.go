@@ -95,7 +95,14 @@ func writeValues(t testing.TB, values map[string]any) string {
 	if err != nil {
 		t.Fatalf("encode values: %v", err)
 	}
-	file := filepath.Join(t.TempDir(), "values.yaml")
+	// Not under t.TempDir: helm splits --values on commas, which test names
+	// may contain.
+	dir, err := os.MkdirTemp("", "riposte-chart-values-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	file := filepath.Join(dir, "values.yaml")
 	if err := os.WriteFile(file, data, 0o644); err != nil {
 		t.Fatal(err)
 	}

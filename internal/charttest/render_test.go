@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
@@ -177,6 +178,23 @@ func componentConfig(t *testing.T, objs []*unstructured.Unstructured, file strin
 	return cfg
 }
 
+func TestLongReleaseNameFits(t *testing.T) {
+	// Helm accepts release names of up to 53 characters.
+	rel := release{name: strings.Repeat("a", 53), namespace: testRelease.namespace}
+	objs, err := renderErr(t, rel, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range objs {
+		if len(u.GetName()) > 63 {
+			t.Errorf("%s name %q is longer than 63 characters", u.GetKind(), u.GetName())
+		}
+		if u.GetKind() == "StatefulSet" && len(u.GetName()) > 52 {
+			t.Errorf("StatefulSet name %q is longer than 52 characters, so its controller-revision-hash label would exceed 63", u.GetName())
+		}
+	}
+}
+
 func TestDryRunValue(t *testing.T) {
 	for _, dryRun := range []bool{true, false} {
 		values := map[string]any{"dryRun": dryRun}
@@ -199,6 +217,7 @@ func TestResponderConfig(t *testing.T) {
 		"protected-namespaces": []any{"kube-system", testRelease.namespace},
 		"webhook":              map[string]any{"addr": ":2803", "token-file": "/etc/riposte/webhook/token"},
 		"metrics":              map[string]any{"addr": ":9376"},
+		"nats":                 map[string]any{"replicas": float64(3), "tls": map[string]any{"ca": "/etc/riposte/nats/tls/ca.crt"}},
 		"log-level":            "info",
 		"log-format":           "json",
 	}
@@ -295,7 +314,7 @@ func TestSensorDaemonSet(t *testing.T) {
 		t.Errorf("RIPOSTE_NODE_NAME = %+v, want the downward API spec.nodeName", nodeName)
 	}
 	url := findEnv(t, c, "RIPOSTE_NATS_URL")
-	wantURL := "nats://sensor:$(RIPOSTE_NATS_PASSWORD)@riposte-nats." + testRelease.namespace + ".svc.cluster.local:4222"
+	wantURL := "tls://sensor:$(RIPOSTE_NATS_PASSWORD)@riposte-nats." + testRelease.namespace + ".svc.cluster.local:4222"
 	if url.Value != wantURL {
 		t.Errorf("RIPOSTE_NATS_URL = %q, want %q", url.Value, wantURL)
 	}
@@ -310,7 +329,7 @@ func TestSensorLegacyKernelUsesSysAdmin(t *testing.T) {
 		t.Errorf("sensor capabilities (-want +got):\n%s", diff)
 	}
 	if sc.AllowPrivilegeEscalation == nil || !*sc.AllowPrivilegeEscalation {
-		t.Error("allowPrivilegeEscalation is false with CAP_SYS_ADMIN, which the API server rejects")
+		t.Error("allowPrivilegeEscalation is false with CAP_SYS_ADMIN, which Kubernetes documents as always allowing escalation")
 	}
 }
 
@@ -402,7 +421,7 @@ func TestWebhookTokenValues(t *testing.T) {
 
 func TestExternalNATSConfig(t *testing.T) {
 	objs := render(t, externalNATS())
-	for _, kind := range []string{"StatefulSet", "Service"} {
+	for _, kind := range []string{"StatefulSet", "Service", "NetworkPolicy"} {
 		if u := lookup(objs, kind, "riposte-nats"); u != nil {
 			t.Errorf("external NATS still renders the bundled %s", kind)
 		}
@@ -410,9 +429,10 @@ func TestExternalNATSConfig(t *testing.T) {
 	for _, file := range []string{"sensor.yaml", "responder.yaml"} {
 		cfg := componentConfig(t, objs, file)
 		want := map[string]any{
-			"url":   "tls://nats-0.nats.nats.svc:4222,tls://nats-1.nats.nats.svc:4222",
-			"creds": "/etc/riposte/nats/credentials/nats.creds",
-			"nkey":  "/etc/riposte/nats/nkey/nkey.seed",
+			"replicas": float64(3),
+			"url":      "tls://nats-0.nats.nats.svc:4222,tls://nats-1.nats.nats.svc:4222",
+			"creds":    "/etc/riposte/nats/credentials/nats.creds",
+			"nkey":     "/etc/riposte/nats/nkey/nkey.seed",
 			"tls": map[string]any{
 				"ca":   "/etc/riposte/nats/tls/ca.crt",
 				"cert": "/etc/riposte/nats/tls/tls.crt",
@@ -442,6 +462,12 @@ func TestExternalNATSConfig(t *testing.T) {
 
 func TestBundledNATSStatefulSet(t *testing.T) {
 	objs := render(t, nil)
+	for _, file := range []string{"sensor.yaml", "responder.yaml"} {
+		want := map[string]any{"replicas": float64(3), "tls": map[string]any{"ca": "/etc/riposte/nats/tls/ca.crt"}}
+		if diff := cmp.Diff(want, componentConfig(t, objs, file)["nats"]); diff != "" {
+			t.Errorf("%s nats (-want +got):\n%s", file, diff)
+		}
+	}
 	sts := convert[appsv1.StatefulSet](t, find(t, objs, "StatefulSet", "riposte-nats"))
 	if sts.Spec.Replicas == nil || *sts.Spec.Replicas != 3 {
 		t.Errorf("NATS replicas = %v, want 3", sts.Spec.Replicas)
@@ -469,6 +495,26 @@ func TestBundledNATSStatefulSet(t *testing.T) {
 	pdb := convert[policyv1.PodDisruptionBudget](t, find(t, objs, "PodDisruptionBudget", "riposte-nats"))
 	if pdb.Spec.MaxUnavailable == nil || pdb.Spec.MaxUnavailable.IntValue() != 1 {
 		t.Errorf("NATS PDB maxUnavailable = %v, want 1", pdb.Spec.MaxUnavailable)
+	}
+
+	np := convert[networkingv1.NetworkPolicy](t, find(t, objs, "NetworkPolicy", "riposte-nats"))
+	if diff := cmp.Diff(sts.Spec.Selector.MatchLabels, np.Spec.PodSelector.MatchLabels); diff != "" {
+		t.Errorf("NetworkPolicy selects other pods than the StatefulSet (-statefulset +policy):\n%s", diff)
+	}
+	allowed := map[string][]string{}
+	for _, rule := range np.Spec.Ingress {
+		for _, port := range rule.Ports {
+			for _, peer := range rule.From {
+				allowed[port.Port.String()] = append(allowed[port.Port.String()], peer.PodSelector.MatchLabels["app.kubernetes.io/component"])
+			}
+			if len(rule.From) == 0 {
+				allowed[port.Port.String()] = append(allowed[port.Port.String()], "any")
+			}
+		}
+	}
+	want := map[string][]string{"client": {"sensor", "responder"}, "cluster": {"nats"}, "monitor": {"any"}}
+	if diff := cmp.Diff(want, allowed); diff != "" {
+		t.Errorf("NATS NetworkPolicy ingress by port (-want +got):\n%s", diff)
 	}
 }
 
@@ -523,6 +569,12 @@ func TestChartRejectsBadValues(t *testing.T) {
 			values: mergeValues(externalNATS(), map[string]any{"nats": map[string]any{"external": map[string]any{"tls": map[string]any{"keyKey": ""}}}}),
 			want:   "set both nats.external.tls.certKey and nats.external.tls.keyKey",
 		},
+		{
+			name:   "more stream replicas than servers",
+			values: map[string]any{"nats": map[string]any{"streamReplicas": 5}},
+			want:   "nats.streamReplicas=5 exceeds the 3 bundled NATS servers",
+		},
+		{name: "stream replicas of 2", values: map[string]any{"nats": map[string]any{"streamReplicas": 2}}, want: "streamReplicas"},
 		{name: "misspelled value", values: map[string]any{"dryrun": false}, want: "dryrun"},
 		{name: "dry-run not a boolean", values: map[string]any{"dryRun": "no"}, want: "dryRun"},
 		{name: "policy without .rego", values: map[string]any{"policies": map[string]any{"files": map[string]any{"a.txt": "package a"}}}, want: "a.txt"},

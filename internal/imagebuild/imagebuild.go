@@ -8,9 +8,9 @@
 // image digest.
 //
 // The archive is a tar file of an OCI image layout (index.json, oci-layout and
-// blobs/sha256/...) that also contains a Docker-style manifest.json, so
-// `podman load`, `skopeo copy oci-archive:`, `ctr images import` and
-// `docker load` all read it.
+// blobs/sha256/...) that also contains a Docker-style manifest.json: the
+// formats of `skopeo copy oci-archive:`, `ctr images import` and `docker
+// load`. The tests read it with go-containerregistry and run it with runc.
 package imagebuild
 
 import (

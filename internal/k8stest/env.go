@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"k8s.io/klog/v2"
 )
 
 // Node names the harness registers.
@@ -64,6 +66,10 @@ var (
 // Main runs the tests of a package and stops the control plane if a test
 // started it. Call it from TestMain and pass its result to os.Exit.
 func Main(m *testing.M) int {
+	// client-go and the exec server report closed streams through klog,
+	// which would bury test output; tests check outcomes instead.
+	klog.SetOutput(io.Discard)
+	klog.LogToStderr(false)
 	code := m.Run()
 	if shared != nil {
 		shared.Stop()

@@ -41,6 +41,14 @@ func (e *Env) Namespace(t testing.TB) string {
 	return name
 }
 
+// randomContainerID returns 64 hex digits, the form of containerd and
+// CRI-O container IDs.
+func randomContainerID() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
 func randomSuffix() string {
 	b := make([]byte, 3)
 	_, _ = rand.Read(b)
@@ -48,9 +56,10 @@ func randomSuffix() string {
 }
 
 // RunPod creates the pod and waits until it is Running. A pod without
-// spec.nodeName is bound to KwokNode, where kwok runs it; a pod bound to
-// ExecNode is marked Running by RunPod itself. The pod's containers default to
-// one container "app" with image "busybox".
+// spec.nodeName is bound to KwokNode, where kwok runs it. A pod bound to
+// ExecNode is marked Running by RunPod itself, with a random 64-digit
+// containerd ID per container in its status. The pod's containers default
+// to one container "app" with image "busybox".
 func (e *Env) RunPod(t testing.TB, pod *corev1.Pod) *corev1.Pod {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
@@ -100,7 +109,7 @@ func (e *Env) markRunning(ctx context.Context, pod *corev1.Pod) (*corev1.Pod, er
 	for _, c := range pod.Spec.Containers {
 		pod.Status.ContainerStatuses = append(pod.Status.ContainerStatuses, corev1.ContainerStatus{
 			Name: c.Name, Image: c.Image, ImageID: c.Image, Ready: true, Started: new(true),
-			ContainerID: "containerd://" + strings.Repeat("0", 48) + randomSuffix() + randomSuffix(),
+			ContainerID: "containerd://" + randomContainerID(),
 			State:       corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: now}},
 		})
 	}

@@ -29,7 +29,7 @@ type Sink interface {
 }
 
 // ErrPermanent marks a send error that a retry cannot cure, such as an HTTP
-// 400 answer.
+// 400 response.
 var ErrPermanent = errors.New("permanent failure")
 
 // Route sends the decisions that match it to one sink.
@@ -127,8 +127,8 @@ func NewDispatcher(opts Options) *Dispatcher {
 	return d
 }
 
-// Notify queues the decision for every matching route and returns at once.
-// It never blocks: when the queue is full the notification is dropped,
+// Notify queues the decision for every matching route and returns without
+// waiting for any send. When the queue is full, the notification is dropped,
 // counted and logged.
 func (d *Dispatcher) Notify(dec responder.Decision) {
 	d.mu.Lock()

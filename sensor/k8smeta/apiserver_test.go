@@ -82,9 +82,18 @@ func TestWatcherAgainstAPIServer(t *testing.T) {
 	pod.Spec.NodeName = nodeName
 	status := pod.Status
 	pod.Status = corev1.PodStatus{}
+	// The API server accepts ephemeral containers only through their own
+	// subresource, as kubectl debug adds them.
+	ephemeral := pod.Spec.EphemeralContainers
+	pod.Spec.EphemeralContainers = nil
 	created, err := admin.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{})
 	if err != nil {
 		t.Fatalf("create pod: %v", err)
+	}
+	created.Spec.EphemeralContainers = ephemeral
+	created, err = admin.CoreV1().Pods(ns).UpdateEphemeralContainers(ctx, pod.Name, created, metav1.UpdateOptions{})
+	if err != nil {
+		t.Fatalf("add ephemeral container: %v", err)
 	}
 	uid := string(created.UID)
 	waitFor(t, "pod on create", func() bool { _, ok := w.Pod(uid); return ok })
