@@ -50,7 +50,13 @@ func newPolicyCommand(v *viper.Viper) *cobra.Command {
 				return err
 			}
 			d := evaluator.Evaluate(cmd.Context(), a)
-			return printDecision(cmd.OutOrStdout(), d, v.GetString("output"))
+			if err := printDecision(cmd.OutOrStdout(), d, v.GetString("output")); err != nil {
+				return err
+			}
+			if d.Error != "" {
+				return &exitError{code: 1}
+			}
+			return nil
 		},
 	}
 	eval.Flags().String("alert", "", "file holding one alert in Falco's JSON alert format")
@@ -114,6 +120,9 @@ Falco alert per line) or from the JetStream alerts stream of a NATS deployment
 				}
 			}
 			var stats responder.ReplayStats
+			if v.GetString("file") != "" && (v.GetDuration("since") != 0 || v.GetString("subject") != "") {
+				return errors.New("--since and --subject select alerts of the stream: drop them when replaying a --file")
+			}
 			if file := v.GetString("file"); file != "" {
 				f, err := os.Open(file)
 				if err != nil {

@@ -82,6 +82,9 @@ type notificationConfig struct {
 }
 
 func runResponder(ctx context.Context, v *viper.Viper, logger *slog.Logger) error {
+	if err := checkWebhookAuth(v); err != nil {
+		return err
+	}
 	registry, err := hostRegistry()
 	if err != nil {
 		return err
@@ -304,4 +307,27 @@ func serveHTTP(ctx context.Context, addr string, handlers map[string]http.Handle
 		defer cancel()
 		return srv.Shutdown(shutdown)
 	}
+}
+
+// checkWebhookAuth fails before anything starts when the webhook would accept
+// requests from anyone without being told to, or when its token file is
+// unusable.
+func checkWebhookAuth(v *viper.Viper) error {
+	if v.GetString("webhook.addr") == "" || v.GetBool("webhook.no-auth") {
+		return nil
+	}
+	tokenFile, clientCA := v.GetString("webhook.token-file"), v.GetString("webhook.tls.client-ca")
+	if tokenFile == "" && clientCA == "" {
+		return errors.New("the webhook has no authentication: set --webhook.token-file, or --webhook.tls.cert, --webhook.tls.key and --webhook.tls.client-ca for mutual TLS, or --webhook.no-auth to accept anyone; --webhook.addr= turns the webhook off")
+	}
+	if tokenFile != "" {
+		data, err := os.ReadFile(tokenFile)
+		if err != nil {
+			return fmt.Errorf("read webhook token: %w", err)
+		}
+		if strings.TrimSpace(string(data)) == "" {
+			return fmt.Errorf("webhook token file %s is empty: write the token into it", tokenFile)
+		}
+	}
+	return nil
 }

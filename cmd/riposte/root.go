@@ -26,7 +26,10 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			return loadConfig(v, cmd)
+			if err := loadConfig(v, cmd); err != nil {
+				return err
+			}
+			return validateConfig(v, cmd)
 		},
 	}
 	flags := root.PersistentFlags()

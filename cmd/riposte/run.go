@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
@@ -172,7 +171,10 @@ func startHost(ctx context.Context, cfg hostConfig, out io.Writer, logger *slog.
 			DryRunPolicies:      cfg.DryRunPolicies,
 			DryRunActionners:    cfg.DryRunActionners,
 		},
-		Node:       cfg.NodeName,
+		Node: cfg.NodeName,
+		// A responder pointed at this embedded server keeps its own
+		// durable consumer instead of sharing this one.
+		Consumer:   "riposte-run",
 		Logger:     logger.With("component", "responder"),
 		OnDecision: p.printer.decision,
 	})
@@ -250,7 +252,7 @@ func (p *printer) decision(d responder.Decision) {
 		actions = append(actions, "no action")
 	}
 	p.writeLine(fmt.Sprintf("%s: Decision %s for rule %q (alert %s): %s",
-		d.Time.UTC().Format(time.RFC3339Nano), d.Outcome, d.Rule, d.AlertUUID, strings.Join(actions, "; ")))
+		d.Time.UTC().Format(alert.TimeLayout), d.Outcome, d.Rule, d.AlertUUID, strings.Join(actions, "; ")))
 }
 
 func (p *printer) writeJSON(v any) {
