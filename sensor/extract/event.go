@@ -18,6 +18,7 @@ type Event struct {
 	typ      evttype.Type
 	hostname string
 	users    *Users
+	k8s      kubeContext
 }
 
 // New returns an adapter whose evt.hostname is hostname and whose user.name
@@ -294,7 +295,7 @@ func (e *Event) extractProcess(ref *fields.Ref, p *event.Process, dst []fields.V
 		}
 		return str(dst, p.ContainerRuntime)
 	}
-	return dst
+	return e.extractKubernetes(ref, p, dst)
 }
 
 func parentField(id fields.ID, parent *event.Process) string {
