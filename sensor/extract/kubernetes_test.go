@@ -14,8 +14,8 @@ import (
 )
 
 const (
-	testPodUID     = "4f6b2a1e-1b2c-4d5e-8f90-0123456789ab"
-	reportedID     = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
+	testPodUID        = "4f6b2a1e-1b2c-4d5e-8f90-0123456789ab"
+	reportedID        = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
 	testPodUIDSystemd = "4f6b2a1e_1b2c_4d5e_8f90_0123456789ab"
 )
 
