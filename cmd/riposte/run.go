@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/riposte-sec/riposte/actionners"
+	"github.com/riposte-sec/riposte/actionners/kubernetes"
 	"github.com/riposte-sec/riposte/actionners/process"
 	"github.com/riposte-sec/riposte/alert"
 	"github.com/riposte-sec/riposte/policies"
@@ -33,6 +34,8 @@ func newRunCommand(v *viper.Viper) *cobra.Command {
 		Long: `Run the eBPF sensor, an embedded NATS server with JetStream and the
 responder in one process. Alerts and decisions are printed on standard output.
 The responder only records what it would do unless --dry-run=false is given.
+With a cluster (--kubeconfig, $KUBECONFIG or running in a pod), alerts carry
+the pod metadata of this node and policies may act through the Kubernetes API.
 Needs root, or CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -44,6 +47,7 @@ Needs root, or CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN.`,
 			if err != nil {
 				return err
 			}
+			kubernetes.RouteKlog(logger.With("component", "client-go"))
 			return runHost(cmd.Context(), cfg, cmd.OutOrStdout(), logger)
 		},
 	}
@@ -55,7 +59,7 @@ Needs root, or CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN.`,
 	flags.Int("nats.port", 0, "client port of the embedded NATS server on 127.0.0.1 (0 picks a free port)")
 	flags.String("nats.store-dir", "", "JetStream storage directory (default: a temporary directory removed on exit)")
 	flags.StringP("output", "o", "text", "output format of alerts and decisions: text or json")
-	flags.String("node-name", "", "node name given to policies (default: the host name)")
+	addClusterFlags(flags)
 	flags.StringSlice("protected-namespaces", nil, "Kubernetes namespaces where no action runs (default: kube-system and riposte)")
 	return cmd
 }
@@ -70,7 +74,12 @@ type hostConfig struct {
 	NATSStoreDir        string
 	Output              string
 	NodeName            string
+	Kubeconfig          string
 	ProtectedNamespaces []string
+
+	// tuneGuards, when set, changes the responder's guards; benchmarks use
+	// it to lift the rate limit.
+	tuneGuards func(*responder.GuardOptions)
 }
 
 func hostConfigFrom(v *viper.Viper) (hostConfig, error) {
@@ -82,7 +91,8 @@ func hostConfigFrom(v *viper.Viper) (hostConfig, error) {
 		NATSPort:            v.GetInt("nats.port"),
 		NATSStoreDir:        v.GetString("nats.store-dir"),
 		Output:              v.GetString("output"),
-		NodeName:            v.GetString("node-name"),
+		NodeName:            nodeName(v.GetString("node-name")),
+		Kubeconfig:          v.GetString("kubeconfig"),
 		ProtectedNamespaces: v.GetStringSlice("protected-namespaces"),
 	}
 	if cfg.Output != "text" && cfg.Output != "json" {
@@ -123,7 +133,14 @@ func startHost(ctx context.Context, cfg hostConfig, out io.Writer, logger *slog.
 		return nil, err
 	}
 
-	registry, err := hostRegistry()
+	if cfg.NodeName == "" {
+		cfg.NodeName = nodeName("")
+	}
+	kube, err := connectCluster(cfg.Kubeconfig, cfg.NodeName, logger)
+	if err != nil {
+		return nil, err
+	}
+	registry, err := runRegistry(kube.actionClient())
 	if err != nil {
 		return nil, err
 	}
@@ -156,14 +173,18 @@ func startHost(ctx context.Context, cfg hostConfig, out io.Writer, logger *slog.
 	}
 	logger.Info("NATS started", "url", p.server.ClientURL())
 
+	guards := responder.GuardOptions{
+		Act:                 !cfg.DryRun,
+		ProtectedNamespaces: cfg.ProtectedNamespaces,
+	}
+	if cfg.tuneGuards != nil {
+		cfg.tuneGuards(&guards)
+	}
 	resp, err := responder.New(responder.Options{
-		JS:       p.conn.JS,
-		Policies: policySet,
-		Registry: registry,
-		Guards: responder.GuardOptions{
-			Act:                 !cfg.DryRun,
-			ProtectedNamespaces: cfg.ProtectedNamespaces,
-		},
+		JS:         p.conn.JS,
+		Policies:   policySet,
+		Registry:   registry,
+		Guards:     guards,
 		Node:       cfg.NodeName,
 		Logger:     logger.With("component", "responder"),
 		OnDecision: p.printer.decision,
@@ -182,11 +203,14 @@ func startHost(ctx context.Context, cfg hostConfig, out io.Writer, logger *slog.
 	if err != nil {
 		return nil, err
 	}
+	if kube != nil {
+		p.sensor.usePods(kube.pods)
+	}
 
 	p.sup = newSupervisor(ctx)
 	p.sup.Go("responder", resp.Run)
 	p.sensor.start(p.sup)
-	logger.Info("riposte running", "dry_run", cfg.DryRun, "rules", len(engine.Rules()), "policy_revision", policySet.Revision())
+	logger.Info("riposte running", "dry_run", cfg.DryRun, "kubernetes", kube != nil, "rules", len(engine.Rules()), "policy_revision", policySet.Revision())
 	return p, nil
 }
 
