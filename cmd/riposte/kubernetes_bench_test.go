@@ -84,20 +84,20 @@ func (r *execTimes) wait(shortID string, timeout time.Duration) (alertTimes, boo
 }
 
 // pauseBetweenIncidents lets the actionners' client-side rate limiter
-// refill between iterations. One iteration sends about eight requests (get,
-// patch and Event for the label; get, create, patch and Event for the
-// isolation), which take 400 ms of the budget of kubernetes.DefaultQPS
-// (20 per second) once the burst of kubernetes.DefaultBurst is spent.
+// refill between iterations. One iteration sends about eight requests: two
+// gets, a patch and an Event for the label, and a get, a create, a patch and
+// an Event for the isolation. Once the burst of kubernetes.DefaultBurst is
+// spent, eight requests take 400 ms at kubernetes.DefaultQPS (20 per second).
 const pauseBetweenIncidents = 500 * time.Millisecond
 
 // BenchmarkExecToNetworkPolicy runs the pipeline of `riposte run`, acting,
 // against a real kube-apiserver. Each iteration runs a new pod on the kwok
 // node, execs a shell in the cgroup of its container and waits until a
 // watch on NetworkPolicies reports the pod's isolation policy. Pod set-up
-// is not timed. It reports the p50 and p99, in milliseconds, of the time
-// from the exec (the kernel's event time in the alert) to the watch event,
-// of the same span measured from just before the shell is started, and of
-// the time from the exec to the alert's publication.
+// is not timed. It reports p50 and p99 in milliseconds of three spans. The
+// first runs from the exec (the kernel's event time in the alert) to the
+// watch event, and the second from just before the shell is started to the
+// watch event. The third runs from the exec to the alert's publication.
 //
 // The paced case leaves the client-side rate limiter time to refill, as
 // between separate incidents. The back-to-back case starts the next shell
