@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/riposte-sec/riposte/actionners"
+	"github.com/riposte-sec/riposte/actionners/kubernetes"
 	"github.com/riposte-sec/riposte/alert"
 )
 
@@ -41,6 +42,11 @@ func testRegistry(t testing.TB) *actionners.Registry {
 	t.Helper()
 	r, err := actionners.NewRegistry(signalActionner{})
 	if err != nil {
+		t.Fatal(err)
+	}
+	// The default policies name the Kubernetes actionners; without a client
+	// they validate parameters but never run.
+	if err := kubernetes.Register(r, nil); err != nil {
 		t.Fatal(err)
 	}
 	return r

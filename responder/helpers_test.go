@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/riposte-sec/riposte/actionners"
+	"github.com/riposte-sec/riposte/actionners/kubernetes"
 	"github.com/riposte-sec/riposte/actionners/process"
 	"github.com/riposte-sec/riposte/alert"
 	"github.com/riposte-sec/riposte/policies"
@@ -84,6 +85,11 @@ func defaultRegistry(t testing.TB, extra ...actionners.Actionner) *actionners.Re
 	list := append([]actionners.Actionner{process.NewKill(process.KillOptions{})}, extra...)
 	reg, err := actionners.NewRegistry(list...)
 	if err != nil {
+		t.Fatal(err)
+	}
+	// The default policies name the Kubernetes actionners; without a client
+	// they validate parameters but never run.
+	if err := kubernetes.Register(reg, nil); err != nil {
 		t.Fatal(err)
 	}
 	return reg

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/riposte-sec/riposte/actionners"
+	"github.com/riposte-sec/riposte/actionners/kubernetes"
 	"github.com/riposte-sec/riposte/transport"
 )
 
@@ -135,6 +136,9 @@ func TestKillRealProcessWhenActing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := kubernetes.Register(kill, nil); err != nil {
+		t.Fatal(err)
+	}
 	startResponder(t, Options{JS: e.conn.JS, Policies: loadPolicies(t, kill, nil), Registry: kill,
 		Guards: GuardOptions{Act: true}})
 
@@ -217,7 +221,7 @@ func TestUnknownActionnerRejected(t *testing.T) {
 	reg := defaultRegistry(t)
 	decisions := e.decisions(t)
 	// Built in the rule body, the actionner name escapes the load-time check.
-	policy := "package riposte.policies.p\n\nactions contains a if {\n\tname := concat(\":\", [\"kubernetes\", \"terminate\"])\n\ta := {\"actionner\": name, \"target\": {\"kind\": \"pod\", \"namespace\": \"shop\", \"name\": \"web\"}}\n}\n"
+	policy := "package riposte.policies.p\n\nactions contains a if {\n\tname := concat(\":\", [\"cloud\", \"terminate\"])\n\ta := {\"actionner\": name, \"target\": {\"kind\": \"pod\", \"namespace\": \"shop\", \"name\": \"web\"}}\n}\n"
 	startResponder(t, Options{JS: e.conn.JS, Registry: reg, Guards: GuardOptions{Act: true}, Policies: loadPolicies(t, reg, map[string]string{"p.rego": policy})})
 
 	a := shellAlert(1)
@@ -227,7 +231,7 @@ func TestUnknownActionnerRejected(t *testing.T) {
 		t.Fatalf("decision = %+v, want one skipped action", d)
 	}
 	res := d.Actions[0].Result
-	if res.Outcome != actionners.OutcomeRejected || !strings.Contains(res.Message, `unknown actionner "kubernetes:terminate"`) {
+	if res.Outcome != actionners.OutcomeRejected || !strings.Contains(res.Message, `unknown actionner "cloud:terminate"`) {
 		t.Errorf("result = %+v", res)
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/riposte-sec/riposte/responder"
 	"github.com/riposte-sec/riposte/responder/notify"
 	"github.com/riposte-sec/riposte/responder/webhook"
+	"github.com/riposte-sec/riposte/sensor/k8smeta"
 	"github.com/riposte-sec/riposte/transport"
 )
 
@@ -138,7 +139,7 @@ func runResponder(ctx context.Context, v *viper.Viper, logger *slog.Logger) erro
 			DryRunPolicies:      v.GetStringSlice("dry-run-policies"),
 			DryRunActionners:    v.GetStringSlice("dry-run-actionners"),
 		},
-		Node:       nodeName(v),
+		Node:       nodeName(v.GetString("node-name")),
 		Logger:     logger.With("component", "responder"),
 		Metrics:    metrics,
 		OnDecision: onDecision,
@@ -196,34 +197,23 @@ func runResponder(ctx context.Context, v *viper.Viper, logger *slog.Logger) erro
 	return sup.Wait()
 }
 
-// registerKubernetes adds the Kubernetes actionners when a cluster is
-// configured. Without one, the responder runs with the host actionners only.
+// registerKubernetes adds the Kubernetes actionners. Without a configured
+// cluster they are registered without a client, so that policies naming them
+// load, and each of their actions fails with a clear outcome.
 func registerKubernetes(v *viper.Viper, registry *actionners.Registry, logger *slog.Logger) error {
-	cfg, err := kubernetes.LoadConfig(kubernetes.ConfigOptions{Kubeconfig: v.GetString("kubeconfig")})
-	if err != nil {
-		if v.GetString("kubeconfig") != "" {
+	var client *kubernetes.Client
+	cfg, err := clusterConfig(v.GetString("kubeconfig"))
+	switch {
+	case errors.Is(err, k8smeta.ErrNoCluster):
+		logger.Info("no Kubernetes cluster configured: Kubernetes actions fail; pass --kubeconfig or run in a pod to use one")
+	case err != nil:
+		return err
+	default:
+		if client, err = kubernetes.NewClient(cfg, logger.With("component", "kubernetes")); err != nil {
 			return err
 		}
-		logger.Info("no Kubernetes cluster configured: Kubernetes actionners are off", "reason", err)
-		return nil
-	}
-	client, err := kubernetes.NewClient(cfg, logger.With("component", "kubernetes"))
-	if err != nil {
-		return err
 	}
 	return kubernetes.Register(registry, client)
-}
-
-// nodeName returns the node-name key, then $NODE_NAME, then the host name.
-func nodeName(v *viper.Viper) string {
-	if name := v.GetString("node-name"); name != "" {
-		return name
-	}
-	if name := os.Getenv("NODE_NAME"); name != "" {
-		return name
-	}
-	name, _ := os.Hostname()
-	return name
 }
 
 func newReceiver(v *viper.Viper, addr string, pub webhook.Publisher, metrics *responder.Metrics, logger *slog.Logger) (*webhook.Receiver, error) {

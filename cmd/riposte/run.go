@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/riposte-sec/riposte/actionners"
+	"github.com/riposte-sec/riposte/actionners/kubernetes"
 	"github.com/riposte-sec/riposte/actionners/process"
 	"github.com/riposte-sec/riposte/alert"
 	"github.com/riposte-sec/riposte/policies"
@@ -32,6 +33,8 @@ func newRunCommand(v *viper.Viper) *cobra.Command {
 		Long: `Run the eBPF sensor, an embedded NATS server with JetStream and the
 responder in one process. Alerts and decisions are printed on standard output.
 The responder only records what it would do unless --dry-run=false is given.
+With a cluster (--kubeconfig, $KUBECONFIG or running in a pod), alerts carry
+the pod metadata of this node and policies may act through the Kubernetes API.
 Needs root, or CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -43,6 +46,7 @@ Needs root, or CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN.`,
 			if err != nil {
 				return err
 			}
+			kubernetes.RouteKlog(logger.With("component", "client-go"))
 			return runHost(cmd.Context(), cfg, cmd.OutOrStdout(), logger)
 		},
 	}
@@ -54,7 +58,7 @@ Needs root, or CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN.`,
 	flags.Int("nats.port", 0, "client port of the embedded NATS server on 127.0.0.1 (0 picks a free port)")
 	flags.String("nats.store-dir", "", "JetStream storage directory (default: a temporary directory removed on exit)")
 	flags.StringP("output", "o", "text", "output format of alerts and decisions: text or json")
-	flags.String("node-name", "", "node name given to policies (default: the host name)")
+	addClusterFlags(flags)
 	flags.StringSlice("protected-namespaces", nil, "Kubernetes namespaces where no action runs (default: kube-system and riposte)")
 	flags.StringSlice("dry-run-policies", nil, "policies whose actions are only recorded, even when --dry-run=false")
 	flags.StringSlice("dry-run-actionners", nil, "actionners, such as process:kill, whose actions are only recorded, even when --dry-run=false")
@@ -71,9 +75,14 @@ type hostConfig struct {
 	NATSStoreDir        string
 	Output              string
 	NodeName            string
+	Kubeconfig          string
 	ProtectedNamespaces []string
 	DryRunPolicies      []string
 	DryRunActionners    []string
+
+	// tuneGuards, when set, changes the responder's guards; benchmarks use
+	// it to lift the rate limit.
+	tuneGuards func(*responder.GuardOptions)
 }
 
 func hostConfigFrom(v *viper.Viper) (hostConfig, error) {
@@ -85,7 +94,8 @@ func hostConfigFrom(v *viper.Viper) (hostConfig, error) {
 		NATSPort:            v.GetInt("nats.port"),
 		NATSStoreDir:        v.GetString("nats.store-dir"),
 		Output:              v.GetString("output"),
-		NodeName:            v.GetString("node-name"),
+		NodeName:            nodeName(v.GetString("node-name")),
+		Kubeconfig:          v.GetString("kubeconfig"),
 		ProtectedNamespaces: protectedNamespaces(v),
 		DryRunPolicies:      v.GetStringSlice("dry-run-policies"),
 		DryRunActionners:    v.GetStringSlice("dry-run-actionners"),
@@ -128,7 +138,14 @@ func startHost(ctx context.Context, cfg hostConfig, out io.Writer, logger *slog.
 		return nil, err
 	}
 
-	registry, err := hostRegistry()
+	if cfg.NodeName == "" {
+		cfg.NodeName = nodeName("")
+	}
+	kube, err := connectCluster(cfg.Kubeconfig, cfg.NodeName, logger)
+	if err != nil {
+		return nil, err
+	}
+	registry, err := runRegistry(kube.actionClient())
 	if err != nil {
 		return nil, err
 	}
@@ -161,17 +178,21 @@ func startHost(ctx context.Context, cfg hostConfig, out io.Writer, logger *slog.
 	}
 	logger.Info("NATS started", "url", p.server.ClientURL())
 
+	guards := responder.GuardOptions{
+		Act:                 !cfg.DryRun,
+		ProtectedNamespaces: cfg.ProtectedNamespaces,
+		DryRunPolicies:      cfg.DryRunPolicies,
+		DryRunActionners:    cfg.DryRunActionners,
+	}
+	if cfg.tuneGuards != nil {
+		cfg.tuneGuards(&guards)
+	}
 	resp, err := responder.New(responder.Options{
 		JS:       p.conn.JS,
 		Policies: policySet,
 		Registry: registry,
-		Guards: responder.GuardOptions{
-			Act:                 !cfg.DryRun,
-			ProtectedNamespaces: cfg.ProtectedNamespaces,
-			DryRunPolicies:      cfg.DryRunPolicies,
-			DryRunActionners:    cfg.DryRunActionners,
-		},
-		Node: cfg.NodeName,
+		Guards:   guards,
+		Node:     cfg.NodeName,
 		// A responder pointed at this embedded server keeps its own
 		// durable consumer instead of sharing this one.
 		Consumer:   "riposte-run",
@@ -192,11 +213,14 @@ func startHost(ctx context.Context, cfg hostConfig, out io.Writer, logger *slog.
 	if err != nil {
 		return nil, err
 	}
+	if kube != nil {
+		p.sensor.usePods(kube.pods)
+	}
 
 	p.sup = newSupervisor(ctx)
 	p.sup.Go("responder", resp.Run)
 	p.sensor.start(p.sup)
-	logger.Info("riposte running", "dry_run", cfg.DryRun, "rules", len(engine.Rules()), "policy_revision", policySet.Revision())
+	logger.Info("riposte running", "dry_run", cfg.DryRun, "kubernetes", kube != nil, "rules", len(engine.Rules()), "policy_revision", policySet.Revision())
 	return p, nil
 }
 

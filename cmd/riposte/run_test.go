@@ -58,7 +58,7 @@ func (w *lineWriter) Write(p []byte) (int, error) { return w.pw.Write(p) }
 
 // cgroupHierarchies returns the cgroup hierarchies a kubelet would place a
 // container in that the sensor reads: the v1 pids hierarchy and the v2 one.
-func cgroupHierarchies(t *testing.T) []string {
+func cgroupHierarchies(t testing.TB) []string {
 	t.Helper()
 	var roots []string
 	for _, root := range []string{"/sys/fs/cgroup/pids", "/sys/fs/cgroup/unified", "/sys/fs/cgroup"} {
@@ -76,11 +76,17 @@ func cgroupHierarchies(t *testing.T) []string {
 }
 
 // makeKubeletCgroups creates, in every hierarchy, the cgroup a kubelet with the
-// systemd driver makes for a containerd container, and returns their
-// directories. They are removed when the test ends.
-func makeKubeletCgroups(t *testing.T, containerID string) []string {
+// systemd driver makes for a containerd container of a pod with a random UID,
+// and returns their directories. They are removed when the test ends.
+func makeKubeletCgroups(t testing.TB, containerID string) []string {
 	t.Helper()
-	pod := "kubepods-besteffort-pod" + randomHex(t, 4) + "_1b2c_4d5e_8f90_" + randomHex(t, 6) + ".slice"
+	return makePodCgroups(t, randomHex(t, 4)+"-1b2c-4d5e-8f90-"+randomHex(t, 6), containerID)
+}
+
+// makePodCgroups is makeKubeletCgroups for the pod with the given UID.
+func makePodCgroups(t testing.TB, podUID, containerID string) []string {
+	t.Helper()
+	pod := "kubepods-besteffort-pod" + strings.ReplaceAll(podUID, "-", "_") + ".slice"
 	rel := []string{
 		"kubepods.slice",
 		"kubepods.slice/kubepods-besteffort.slice",

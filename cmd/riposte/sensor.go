@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 
+	"github.com/riposte-sec/riposte/actionners/kubernetes"
 	"github.com/riposte-sec/riposte/alert"
 	"github.com/riposte-sec/riposte/sensor/detector"
 	"github.com/riposte-sec/riposte/transport"
@@ -25,7 +26,9 @@ func newSensorCommand(v *viper.Viper) *cobra.Command {
 		Long: `Run the eBPF sensor and the rules engine, and publish every alert to the
 JetStream alerts stream of an existing NATS deployment, for responders to
 consume. While NATS is unreachable, alerts wait in a bounded queue; alerts
-that do not fit are dropped and counted in the log.
+that do not fit are dropped and counted in the log. With a cluster
+(--kubeconfig, $KUBECONFIG or running in a pod), alerts carry the pod
+metadata of this node; the sensor then needs get, list and watch on pods.
 Needs root, or CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -33,6 +36,7 @@ Needs root, or CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN.`,
 			if err != nil {
 				return err
 			}
+			kubernetes.RouteKlog(logger.With("component", "client-go"))
 			return runSensor(cmd.Context(), v, logger)
 		},
 	}
@@ -41,6 +45,7 @@ Needs root, or CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN.`,
 	flags.StringSlice("rules.files", nil, "Falco rules files to load, in order, after the default rules")
 	flags.Bool("rules.defaults", true, "load Riposte's default rules")
 	flags.StringP("output", "o", "none", "also print alerts on standard output: none, text or json")
+	addClusterFlags(flags)
 	return cmd
 }
 
@@ -52,6 +57,12 @@ func runSensor(ctx context.Context, v *viper.Viper, logger *slog.Logger) error {
 	format := v.GetString("output")
 	if format != "none" && format != "text" && format != "json" {
 		return fmt.Errorf("invalid output format %q: use none, text or json", format)
+	}
+
+	node := nodeName(v.GetString("node-name"))
+	kube, err := connectCluster(v.GetString("kubeconfig"), node, logger)
+	if err != nil {
+		return err
 	}
 
 	connOpts, err := natsConnectOptions(v, "riposte-sensor", logger)
@@ -86,8 +97,11 @@ func runSensor(ctx context.Context, v *viper.Viper, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	if kube != nil {
+		side.usePods(kube.pods)
+	}
 	sup := newSupervisor(ctx)
 	side.start(sup)
-	logger.Info("sensor running", "rules", len(engine.Rules()), "nats", conn.NC.ConnectedUrlRedacted())
+	logger.Info("sensor running", "node", node, "kubernetes", kube != nil, "rules", len(engine.Rules()), "nats", conn.NC.ConnectedUrlRedacted())
 	return sup.Wait()
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/riposte-sec/riposte/sensor/detector"
 	"github.com/riposte-sec/riposte/sensor/event"
 	"github.com/riposte-sec/riposte/sensor/extract"
+	"github.com/riposte-sec/riposte/sensor/k8smeta"
 )
 
 // sensorSide is the eBPF sensor with the detector that matches its events
@@ -20,6 +21,8 @@ type sensorSide struct {
 	// adapter is reused for every event; only the sensor's reading
 	// goroutine touches it.
 	adapter *extract.Event
+	// pods, when set, gives alerts their pod metadata.
+	pods *k8smeta.Watcher
 }
 
 func newSensorSide(engine *rules.Engine, sink detector.Sink, logger *slog.Logger) (*sensorSide, error) {
@@ -56,8 +59,17 @@ func (s *sensorSide) handle(e *event.Event) {
 	s.detector.Handle(s.adapter, e.Time)
 }
 
-// start runs the detector and the sensor under sup.
+// usePods makes alerts carry the pod metadata of w, which start runs.
+func (s *sensorSide) usePods(w *k8smeta.Watcher) {
+	s.pods = w
+	s.adapter.SetContainerMetadata(w)
+}
+
+// start runs the pod watcher, the detector and the sensor under sup.
 func (s *sensorSide) start(sup *supervisor) {
+	if s.pods != nil {
+		sup.Go("pod watcher", s.pods.Run)
+	}
 	sup.Go("detector", s.detector.Run)
 	sup.Go("sensor", func(ctx context.Context) error { return s.sensor.Run(ctx) })
 }

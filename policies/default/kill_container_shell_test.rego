@@ -46,3 +46,11 @@ test_reverse_shell_in_container_is_killed if {
 	reverse := json.patch(shell_alert, [{"op": "replace", "path": "/rule", "value": "Redirect STDOUT/STDIN to Network Connection in Container"}])
 	count(kill_container_shell.actions) == 1 with input as {"alert": reverse}
 }
+
+test_shell_in_pod_is_killed_too if {
+	in_pod := json.patch(shell_alert, [
+		{"op": "add", "path": "/output_fields/k8s.ns.name", "value": "shop"},
+		{"op": "add", "path": "/output_fields/k8s.pod.name", "value": "cart-7d9f"},
+	])
+	count(kill_container_shell.actions) == 1 with input as {"alert": in_pod}
+}
