@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/riposte-sec/riposte/internal/natstest"
 	"github.com/riposte-sec/riposte/responder"
 	"github.com/riposte-sec/riposte/transport"
@@ -99,8 +101,19 @@ func BenchmarkClusterLoad(b *testing.B) {
 	b.ReportMetric(at(0.99), "p99-ms")
 	b.ReportMetric(connBytes/1024, "KiB/sensor-conn")
 	b.ReportMetric(float64(peakRSS())/(1<<20), "peak-RSS-MiB")
-	if got := streamMsgs(b, streams.Decisions); got < uint64(b.N) {
-		b.Errorf("decisions stream has %d decisions, want %d", got, b.N)
+	infoCtx, cancelInfo := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancelInfo()
+	for name, s := range map[string]jetstream.Stream{"alert": streams.Alerts, "decision": streams.Decisions} {
+		info, err := s.Info(infoCtx)
+		if err != nil {
+			b.Fatalf("%s stream info: %v", name, err)
+		}
+		if info.State.Msgs < uint64(b.N) {
+			b.Errorf("%s stream has %d messages, want %d", name, info.State.Msgs, b.N)
+		}
+		if info.State.Msgs > 0 {
+			b.ReportMetric(float64(info.State.Bytes)/float64(info.State.Msgs), "B/stored-"+name)
+		}
 	}
 }
 
