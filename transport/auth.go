@@ -7,8 +7,8 @@ import (
 	"github.com/nats-io/nats.go"
 )
 
-// defaultReconnectBufSize is the reconnect buffer of nats.go v1.56.0, 8 MiB,
-// which holds roughly 4,000 to 8,000 alerts of 1 to 2 KiB.
+// defaultReconnectBufSize is the default reconnect buffer of nats.go v1.56.0,
+// 8 MiB, which holds about 8,000 alerts of 1 KiB.
 const defaultReconnectBufSize = 8 << 20
 
 // clusterOptions returns the nats.go options for NKey authentication and the

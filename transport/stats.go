@@ -21,9 +21,9 @@ type Stats struct {
 	// included.
 	PublishFailures uint64
 	// Buffered counts publishes made while the client was disconnected, which
-	// nats.go keeps in its reconnect buffer and sends after reconnecting. A
-	// buffered publish still fails when its acknowledgement does not arrive
-	// before the publish times out.
+	// nats.go keeps in its reconnect buffer and sends after reconnecting,
+	// Dropped included. A buffered publish still fails when its
+	// acknowledgement does not arrive before the publish times out.
 	Buffered uint64
 	// Dropped counts publishes rejected because the reconnect buffer was full.
 	Dropped uint64

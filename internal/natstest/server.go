@@ -9,7 +9,7 @@ import (
 )
 
 // StartServer starts a nats-server with opts on a free port of 127.0.0.1,
-// whatever opts.Host and opts.Port say, and shuts it down when the test ends.
+// ignoring opts.Host and opts.Port, and shuts it down when the test ends.
 // With opts.JetStream set and no StoreDir, it stores data in a temporary
 // directory of t.
 func StartServer(t testing.TB, opts server.Options) *server.Server {

@@ -36,8 +36,6 @@ actions contains {"actionner": "test:record", "target": {"kind": "process", "pid
 type recorder struct {
 	mu   sync.Mutex
 	runs map[string]int
-	// onRun, when set, is called with the alert of every run.
-	onRun func(*alert.Alert)
 }
 
 func newRecorder() *recorder { return &recorder{runs: map[string]int{}} }
@@ -49,9 +47,6 @@ func (r *recorder) Run(_ context.Context, req actionners.Request) (actionners.Re
 	r.mu.Lock()
 	r.runs[req.Alert.UUID]++
 	r.mu.Unlock()
-	if r.onRun != nil {
-		r.onRun(req.Alert)
-	}
 	return actionners.Result{Outcome: actionners.OutcomeSucceeded, Message: "recorded"}, nil
 }
 
@@ -234,6 +229,7 @@ func readDecisions(t testing.TB, s jetstream.Stream, total uint64) (perAlert map
 		t.Fatal(err)
 	}
 	defer it.Stop()
+
 	perAlert = map[string]int{}
 	outcomes = map[string]int{}
 	var d responder.Decision
@@ -251,6 +247,7 @@ func readDecisions(t testing.TB, s jetstream.Stream, total uint64) (perAlert map
 			}
 			time.Sleep(time.Second)
 		}
+
 		d = responder.Decision{}
 		if err := json.Unmarshal(msg.Data(), &d); err != nil {
 			t.Fatalf("decode decision %d: %v", i+1, err)
