@@ -15,12 +15,14 @@ import (
 // Publisher publishes alerts to the alerts stream. It is safe for concurrent
 // use.
 type Publisher struct {
-	js jetstream.JetStream
+	js    jetstream.JetStream
+	stats *publishStats
 }
 
-// NewPublisher returns a publisher that uses js.
+// NewPublisher returns a publisher that uses js. When js belongs to a
+// connection that Connect opened, the publisher counts into its Stats.
 func NewPublisher(js jetstream.JetStream) *Publisher {
-	return &Publisher{js: js}
+	return &Publisher{js: js, stats: statsFor(js.Conn())}
 }
 
 // Publish stores one alert in the alerts stream and returns once JetStream has
@@ -31,7 +33,9 @@ func (p *Publisher) Publish(ctx context.Context, a *alert.Alert) (*jetstream.Pub
 	if err != nil {
 		return nil, err
 	}
+	p.stats.start()
 	ack, err := p.js.PublishMsg(ctx, msg, jetstream.WithMsgID(a.UUID), jetstream.WithExpectStream(AlertsStream))
+	p.stats.done(err)
 	if err != nil {
 		return nil, fmt.Errorf("publish alert %s to %s: %w", a.UUID, msg.Subject, err)
 	}
@@ -50,8 +54,10 @@ func (p *Publisher) PublishBatch(ctx context.Context, alerts []*alert.Alert) []e
 			errs[i] = err
 			continue
 		}
+		p.stats.start()
 		f, err := p.js.PublishMsgAsync(msg, jetstream.WithMsgID(a.UUID), jetstream.WithExpectStream(AlertsStream))
 		if err != nil {
+			p.stats.done(err)
 			errs[i] = fmt.Errorf("publish alert %s to %s: %w", a.UUID, msg.Subject, err)
 			continue
 		}
@@ -68,6 +74,7 @@ func (p *Publisher) PublishBatch(ctx context.Context, alerts []*alert.Alert) []e
 		case <-ctx.Done():
 			errs[i] = fmt.Errorf("publish alert %s: %w", alerts[i].UUID, ctx.Err())
 		}
+		p.stats.done(errs[i])
 	}
 	return errs
 }
