@@ -2,7 +2,6 @@ package transport
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -77,7 +76,9 @@ func alertMsg(a *alert.Alert) (*nats.Msg, error) {
 		return nil, errors.New("publish alert: nil alert")
 	}
 	a.EnsureUUID()
-	data, err := json.Marshal(a)
+	// Calling MarshalJSON directly skips the validation and compaction pass
+	// that json.Marshal makes over a Marshaler's output.
+	data, err := a.MarshalJSON()
 	if err != nil {
 		return nil, fmt.Errorf("publish alert %s: %w", a.UUID, err)
 	}
