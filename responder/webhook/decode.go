@@ -23,6 +23,12 @@ func DecodeBody(body []byte, maxAlerts int) ([]*alert.Alert, error) {
 	if a, ok := decodeSingle(body); ok {
 		return []*alert.Alert{a}, nil
 	}
+	return decodeEach(body, maxAlerts)
+}
+
+// decodeEach decodes the alerts of a body one by one. It returns no alerts
+// and no error for a body of JSON whitespace alone.
+func decodeEach(body []byte, maxAlerts int) ([]*alert.Alert, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	var alerts []*alert.Alert
 	for n := 1; ; n++ {
@@ -54,13 +60,13 @@ func DecodeBody(body []byte, maxAlerts int) ([]*alert.Alert, error) {
 
 // decodeSingle decodes a body that holds exactly one valid alert, as Falco's
 // http_output and Falcosidekick send them, in one pass. It reports false for
-// anything else, which DecodeBody then parses alert by alert to name the
+// anything else, which decodeEach then parses alert by alert to name the
 // alert at fault. The uuid derives from the same bytes as in that path: the
 // object without the JSON whitespace around it.
 func decodeSingle(body []byte) (*alert.Alert, bool) {
 	raw := bytes.Trim(body, " \t\r\n")
-	// alert.Decode also trims Unicode white space, which DecodeBody would
-	// reject after the object, so such bodies take the slow path.
+	// alert.Decode also trims Unicode white space, which decodeEach would
+	// reject after the object, so such bodies go to decodeEach.
 	if len(bytes.TrimSpace(raw)) != len(raw) {
 		return nil, false
 	}
