@@ -4,12 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/riposte-sec/riposte/alert"
 )
+
+// publishStallWait bounds the wait for room among the JetStream context's
+// pending asynchronous publishes before Publish fails.
+const publishStallWait = 5 * time.Second
 
 // Publisher publishes alerts to the alerts stream. It is safe for concurrent
 // use.
@@ -30,11 +35,21 @@ func (p *Publisher) Publish(ctx context.Context, a *alert.Alert) (*jetstream.Pub
 	if err != nil {
 		return nil, err
 	}
-	ack, err := p.js.PublishMsg(ctx, msg, jetstream.WithMsgID(a.UUID), jetstream.WithExpectStream(AlertsStream))
+	// An asynchronous publish shares one reply subscription between all
+	// callers, where a synchronous one sets up a request per alert.
+	future, err := p.js.PublishMsgAsync(msg, jetstream.WithMsgID(a.UUID), jetstream.WithExpectStream(AlertsStream),
+		jetstream.WithStallWait(publishStallWait))
 	if err != nil {
 		return nil, fmt.Errorf("publish alert %s to %s: %w", a.UUID, msg.Subject, err)
 	}
-	return ack, nil
+	select {
+	case ack := <-future.Ok():
+		return ack, nil
+	case err := <-future.Err():
+		return nil, fmt.Errorf("publish alert %s to %s: %w", a.UUID, msg.Subject, err)
+	case <-ctx.Done():
+		return nil, fmt.Errorf("publish alert %s to %s: no acknowledgement from JetStream: %w", a.UUID, msg.Subject, ctx.Err())
+	}
 }
 
 // PublishBatch stores alerts with asynchronous publishes and waits for every
