@@ -16,6 +16,11 @@ import (
 // pending asynchronous publishes before Publish fails.
 const publishStallWait = 5 * time.Second
 
+// defaultPublishTimeout bounds the wait for JetStream's acknowledgement when
+// the caller's context has no deadline. It is the bound that a synchronous
+// PublishMsg of nats.go v1.56.0's jetstream package applies in that case.
+const defaultPublishTimeout = 5 * time.Second
+
 // Publisher publishes alerts to the alerts stream. It is safe for concurrent
 // use.
 type Publisher struct {
@@ -34,6 +39,11 @@ func (p *Publisher) Publish(ctx context.Context, a *alert.Alert) (*jetstream.Pub
 	msg, err := alertMsg(a)
 	if err != nil {
 		return nil, err
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, defaultPublishTimeout)
+		defer cancel()
 	}
 	// An asynchronous publish shares one reply subscription between all
 	// callers, where a synchronous one sets up a request per alert.
