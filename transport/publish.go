@@ -2,15 +2,24 @@ package transport
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/riposte-sec/riposte/alert"
 )
+
+// publishStallWait bounds the wait for room among the JetStream context's
+// pending asynchronous publishes before Publish fails.
+const publishStallWait = 5 * time.Second
+
+// defaultPublishTimeout bounds the wait for JetStream's acknowledgement when
+// the caller's context has no deadline. It is the bound that a synchronous
+// PublishMsg of nats.go v1.56.0's jetstream package applies in that case.
+const defaultPublishTimeout = 5 * time.Second
 
 // Publisher publishes alerts to the alerts stream. It is safe for concurrent
 // use.
@@ -33,13 +42,31 @@ func (p *Publisher) Publish(ctx context.Context, a *alert.Alert) (*jetstream.Pub
 	if err != nil {
 		return nil, err
 	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, defaultPublishTimeout)
+		defer cancel()
+	}
+	// An asynchronous publish shares one reply subscription between all
+	// callers, where a synchronous one sets up a request per alert.
 	p.stats.start()
-	ack, err := p.js.PublishMsg(ctx, msg, jetstream.WithMsgID(a.UUID), jetstream.WithExpectStream(AlertsStream))
-	p.stats.done(err)
+	future, err := p.js.PublishMsgAsync(msg, jetstream.WithMsgID(a.UUID), jetstream.WithExpectStream(AlertsStream),
+		jetstream.WithStallWait(publishStallWait))
 	if err != nil {
+		p.stats.done(err)
 		return nil, fmt.Errorf("publish alert %s to %s: %w", a.UUID, msg.Subject, err)
 	}
-	return ack, nil
+	select {
+	case ack := <-future.Ok():
+		p.stats.done(nil)
+		return ack, nil
+	case err := <-future.Err():
+		p.stats.done(err)
+		return nil, fmt.Errorf("publish alert %s to %s: %w", a.UUID, msg.Subject, err)
+	case <-ctx.Done():
+		p.stats.done(ctx.Err())
+		return nil, fmt.Errorf("publish alert %s to %s: no acknowledgement from JetStream: %w", a.UUID, msg.Subject, ctx.Err())
+	}
 }
 
 // PublishBatch stores alerts with asynchronous publishes and waits for every
@@ -84,7 +111,9 @@ func alertMsg(a *alert.Alert) (*nats.Msg, error) {
 		return nil, errors.New("publish alert: nil alert")
 	}
 	a.EnsureUUID()
-	data, err := json.Marshal(a)
+	// Calling MarshalJSON directly skips the validation and compaction pass
+	// that json.Marshal makes over a Marshaler's output.
+	data, err := a.MarshalJSON()
 	if err != nil {
 		return nil, fmt.Errorf("publish alert %s: %w", a.UUID, err)
 	}
