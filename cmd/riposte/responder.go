@@ -300,8 +300,8 @@ func serveHTTP(ctx context.Context, addr string, handlers map[string]http.Handle
 }
 
 // checkWebhookAuth fails before anything starts when the webhook would accept
-// requests from anyone without being told to, or when its token file is
-// unusable.
+// requests from anyone without --webhook.no-auth, or when its token file is
+// unreadable or empty.
 func checkWebhookAuth(v *viper.Viper) error {
 	if v.GetString("webhook.addr") == "" || v.GetBool("webhook.no-auth") {
 		return nil
