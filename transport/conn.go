@@ -33,8 +33,9 @@ type ConnectOptions struct {
 	NKeyFile string
 	// ReconnectBufSize bounds, in bytes, the publishes that the client holds
 	// while disconnected and sends after reconnecting. Once the buffer holds
-	// this many bytes, further publishes fail and are counted in Stats. Zero means 8 MiB; negative disables
-	// the buffer, so publishes fail at once while disconnected.
+	// this many bytes, further publishes fail and are counted in Stats. Zero
+	// means 8 MiB. A negative size disables the buffer, so publishes fail at
+	// once while disconnected.
 	ReconnectBufSize int
 	// TLS configures TLS, and client certificates for mutual TLS.
 	TLS *tls.Config
@@ -143,10 +144,13 @@ func Connect(ctx context.Context, opts ConnectOptions) (*Conn, error) {
 // Close drains pending messages, closes the connection and waits until it is
 // closed. Draining gives up after the client's drain timeout, 30 seconds.
 func (c *Conn) Close() {
-	if c.NC == nil || c.NC.IsClosed() {
+	if c.NC == nil {
 		return
 	}
-	defer statsByConn.Delete(c.NC)
+	statsByConn.Delete(c.NC) // Stats keeps working through c.stats.
+	if c.NC.IsClosed() {
+		return
+	}
 	if err := c.NC.Drain(); err != nil {
 		c.NC.Close()
 	}

@@ -74,6 +74,8 @@ func statsFor(nc *nats.Conn) *publishStats {
 
 // start counts a publish that goes into the reconnect buffer because the
 // client is reconnecting.
+// NOTE: the state is read before nats.go takes its lock, so a publish that
+// races a disconnect or a reconnect may be counted on the wrong side.
 func (s *publishStats) start() {
 	if s == nil {
 		return

@@ -3,6 +3,8 @@ package natstest_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"runtime"
 	"slices"
@@ -14,10 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/riposte-sec/riposte/internal/natstest"
-	"github.com/riposte-sec/riposte/responder"
 	"github.com/riposte-sec/riposte/transport"
 )
 
@@ -29,11 +31,13 @@ const loadSensors = 200
 // start of an alert's publish to its recorded decision, on a three-node
 // JetStream cluster with replicated file-stored streams. 200 simulated
 // sensors, each on its own connection, publish alerts one at a time and wait
-// for each acknowledgement, while two responders act on every alert with a
-// recording actionner, claim its idempotency key and record the decision.
-// The cluster, the sensors and the responders share this process, so the CPU
-// and memory figures cover all of them. Run it with a fixed count, such as
-// -benchtime=10000x, because each round starts a new cluster.
+// for each acknowledgement. Two responder processes act on every alert with
+// a recording actionner, claim its idempotency key and record the decision.
+// The latency ends when the decision message reaches a subscriber in this
+// process. The cluster and the sensors run in this process, so its CPU and
+// memory figures cover both; each responder's figures are its own process's.
+// Run it with a fixed count, such as -benchtime=5000x, because each round
+// starts a new cluster.
 //
 // In "saturated", every sensor publishes its next alert as soon as the last
 // one is acknowledged, so the rate is the cluster's capacity and the latency
@@ -60,11 +64,28 @@ func benchClusterLoad(b *testing.B, rate float64) {
 
 	var started sync.Map // alert uuid to publish start time
 	latencies := make(chan time.Duration, b.N)
-	startResponders(b, cluster, 2, newRecorder(), func(d responder.Decision) {
+	sub, err := admin.NC.Subscribe(transport.DecisionsSubjectPrefix+".>", func(m *nats.Msg) {
+		var d struct {
+			AlertUUID string `json:"alert_uuid"`
+		}
+		if err := json.Unmarshal(m.Data, &d); err != nil {
+			b.Errorf("decode decision: %v", err)
+			return
+		}
 		if t0, ok := started.LoadAndDelete(d.AlertUUID); ok {
 			latencies <- time.Since(t0.(time.Time))
 		}
 	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	// Decisions arrive faster than the default limit of 65,536 pending
+	// messages can absorb while a backlog is worked off.
+	if err := sub.SetPendingLimits(-1, -1); err != nil {
+		b.Fatal(err)
+	}
+	responders := startChildResponders(b, cluster.URLs(), 2)
 
 	heap0 := heapInUse()
 	pubs := make([]*transport.Publisher, loadSensors)
@@ -77,6 +98,12 @@ func benchClusterLoad(b *testing.B, rate float64) {
 	defer cancel()
 	var next atomic.Int64
 	var wg sync.WaitGroup
+	responderCPU0 := make([]time.Duration, len(responders))
+	for i, r := range responders {
+		if responderCPU0[i], err = r.cpuTime(); err != nil {
+			b.Fatal(err)
+		}
+	}
 	b.ResetTimer()
 	start := time.Now()
 	cpu0 := cpuTime()
@@ -116,16 +143,36 @@ func benchClusterLoad(b *testing.B, rate float64) {
 		select {
 		case l := <-latencies:
 			all = append(all, l)
+		case <-responders[0].exited:
+			b.Fatalf("responder process 1 ended: %v", responders[0].err)
+		case <-responders[1].exited:
+			b.Fatalf("responder process 2 ended: %v", responders[1].err)
 		case <-ctx.Done():
 			b.Fatalf("%d of %d decisions after 20 minutes", len(all), b.N)
 		}
 	}
 	elapsed := time.Since(start)
 	cpu := cpuTime() - cpu0
+	var responderCPU time.Duration
+	var responderRSS uint64
+	for i, r := range responders {
+		c, err := r.cpuTime()
+		if err != nil {
+			b.Fatal(err)
+		}
+		responderCPU += c - responderCPU0[i]
+		rss, err := r.peakRSS()
+		if err != nil {
+			b.Fatal(err)
+		}
+		responderRSS = max(responderRSS, rss)
+	}
 	b.StopTimer()
 
+	perAlert := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(b.N) }
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "alerts/s")
-	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/alert")
+	b.ReportMetric(perAlert(cpu), "cluster+sensors-cpu-µs/alert")
+	b.ReportMetric(perAlert(responderCPU), "responders-cpu-µs/alert")
 	slices.Sort(all)
 	at := func(q float64) float64 {
 		return float64(all[int(q*float64(len(all)-1))].Microseconds()) / 1000
@@ -133,7 +180,11 @@ func benchClusterLoad(b *testing.B, rate float64) {
 	b.ReportMetric(at(0.50), "p50-ms")
 	b.ReportMetric(at(0.99), "p99-ms")
 	b.ReportMetric(connBytes/1024, "KiB/sensor-conn")
-	b.ReportMetric(float64(peakRSS())/(1<<20), "peak-RSS-MiB")
+	if rss, err := statusKiB("/proc/self/status", "VmHWM:"); err == nil {
+		b.ReportMetric(float64(rss)/(1<<20), "cluster+sensors-peak-RSS-MiB")
+	}
+	b.ReportMetric(float64(responderRSS)/(1<<20), "responder-peak-RSS-MiB")
+
 	infoCtx, cancelInfo := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancelInfo()
 	for name, s := range map[string]jetstream.Stream{"alert": streams.Alerts, "decision": streams.Decisions} {
@@ -168,25 +219,28 @@ func heapInUse() uint64 {
 	return m.HeapInuse
 }
 
-// peakRSS returns the peak resident set size of this process in bytes, from
-// VmHWM in /proc/self/status, or 0 when it cannot be read.
-func peakRSS() uint64 {
-	f, err := os.Open("/proc/self/status")
+// statusKiB returns the value of a "kB" line of a /proc status file, such as
+// VmHWM, the peak resident set size, in bytes.
+func statusKiB(path, key string) (uint64, error) {
+	f, err := os.Open(path)
 	if err != nil {
-		return 0
+		return 0, err
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:")
+		rest, ok := strings.CutPrefix(sc.Text(), key)
 		if !ok {
 			continue
 		}
 		kb, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
 		if err != nil {
-			return 0
+			return 0, fmt.Errorf("%s: invalid %s line %q: %w", path, key, sc.Text(), err)
 		}
-		return kb << 10
+		return kb << 10, nil
 	}
-	return 0
+	if err := sc.Err(); err != nil {
+		return 0, err
+	}
+	return 0, fmt.Errorf("%s: no %s line", path, key)
 }

@@ -113,20 +113,9 @@ func startResponders(t testing.TB, c *natstest.Cluster, n int, rec *recorder, on
 	for i := range n {
 		name := "responder-" + strconv.Itoa(i+1)
 		conn := connectCluster(t, c, name)
-		r, err := responder.New(responder.Options{
-			JS:       conn.JS,
-			Policies: set,
-			Registry: reg,
-			Name:     name,
-			Node:     "test-node",
-			Logger:   testLogger().With("responder", name),
-			Guards:   responder.GuardOptions{Act: true, Cooldown: -1, RateLimit: -1},
-			AckWait:  15 * time.Second,
-			// Deliveries are not bounded lower, so that no alert reaches
-			// the dead-letter stream while a node is down.
-			MaxDeliver: 1000,
-			OnDecision: onDecision,
-		})
+		opts := responderOptions(conn, set, reg, name, onDecision)
+		opts.Logger = testLogger().With("responder", name)
+		r, err := responder.New(opts)
 		if err != nil {
 			t.Fatalf("new responder: %v", err)
 		}
@@ -144,6 +133,25 @@ func startResponders(t testing.TB, c *natstest.Cluster, n int, rec *recorder, on
 				t.Errorf("%s did not stop within 60s", name)
 			}
 		})
+	}
+}
+
+// responderOptions are the options of every responder replica in these
+// tests: act on every alert, with no cooldown or rate limit. The caller sets
+// the logger.
+func responderOptions(conn *transport.Conn, set *policies.Set, reg *actionners.Registry, name string, onDecision func(responder.Decision)) responder.Options {
+	return responder.Options{
+		JS:       conn.JS,
+		Policies: set,
+		Registry: reg,
+		Name:     name,
+		Node:     "test-node",
+		Guards:   responder.GuardOptions{Act: true, Cooldown: -1, RateLimit: -1},
+		AckWait:  15 * time.Second,
+		// Deliveries are not bounded lower, so that no alert reaches the
+		// dead-letter stream while a node is down.
+		MaxDeliver: 1000,
+		OnDecision: onDecision,
 	}
 }
 
