@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os/exec"
 	"slices"
 	"sync"
 	"testing"
@@ -151,7 +152,7 @@ func benchmarkExecToNetworkPolicy(b *testing.B, pause time.Duration) {
 		b.StopTimer()
 		pod, containerID := runKwokPod(b, env, ns, fmt.Sprintf("web-%d", i), map[string]string{"app": "web"})
 		waitPodMetadata(b, p, containerID)
-		cmd := shellInPodCommand(b, string(pod.UID), containerID)
+		cmd := exec.Command("/bin/sh", "-c", shellInPodScript(b, string(pod.UID), containerID))
 		want := kubernetes.IsolationPolicyName(pod.Name)
 		time.Sleep(pause)
 		b.StartTimer()
