@@ -3,7 +3,8 @@
 GO        ?= go
 BIN       ?= bin
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS   := -s -w -X main.version=$(VERSION)
+COMMIT    ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 PKGS      ?= ./...
 # Tests run with a generous timeout because the end-to-end and Kubernetes suites
 # start real servers; speed targets live in the benchmarks, not here.
@@ -43,7 +44,9 @@ test-k8s: k8s-bin ## Run only the tests that start a Kubernetes control plane.
 
 .PHONY: image
 image: build ## Build the OCI image archive bin/riposte-image.tar without a container engine.
-	$(GO) run ./build/image -binary $(BIN)/riposte -out $(BIN)/riposte-image.tar -version $(VERSION)
+	SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct 2>/dev/null || echo 0) \
+		$(GO) run ./build/image -binary $(BIN)/riposte -out $(BIN)/riposte-image.tar \
+		-version $(VERSION) -revision "$$(git rev-parse HEAD 2>/dev/null)"
 
 .PHONY: generate
 generate: ## Rebuild the eBPF objects and their Go bindings (needs clang-16 and llvm-16).
@@ -52,7 +55,7 @@ generate: ## Rebuild the eBPF objects and their Go bindings (needs clang-16 and 
 .PHONY: vet
 vet: ## Run go vet and staticcheck.
 	$(GO) vet $(PKGS)
-	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 $(PKGS)
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@latest $(PKGS)
 
 .PHONY: bench
 bench: ## Run the benchmarks once (needs root for the sensor benchmarks).

@@ -101,9 +101,9 @@ func (o *Objects) Attach() error {
 	return nil
 }
 
-// SyscallSpec tells the kernel programs how to capture one syscall
-// (struct syscall_spec). Argument indexes count from 0; ArgNone means none
-// and ArgRet selects the return value.
+// SyscallSpec is how the kernel programs capture one syscall (struct
+// syscall_spec). Argument indexes count from 0, ArgNone selects nothing and
+// ArgRet selects the return value.
 type SyscallSpec struct {
 	Enabled    uint8
 	FDArg      uint8
@@ -128,9 +128,9 @@ const (
 // SyscallNrMax bounds the syscall numbers that SetSyscalls accepts.
 const SyscallNrMax = 512
 
-// SetSyscalls replaces the set of syscalls that produce records: every
-// number in specs is captured as its spec says, every other number is
-// dropped in the kernel. The programs keep running, so records of syscalls
+// SetSyscalls replaces the set of syscalls that produce records. Every
+// number in specs is captured as its spec describes, and every other number
+// is dropped in the kernel. The programs keep running, so records of syscalls
 // that return while the map is rewritten follow either the old or the new
 // set.
 func (o *Objects) SetSyscalls(specs map[uint32]SyscallSpec) error {

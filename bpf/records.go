@@ -401,14 +401,22 @@ func DecodeExit(raw []byte) (ExitEvent, error) {
 	return x, nil
 }
 
-// DecodeSyscall decodes a syscall record, whose data area is as long as
-// its four lengths say. Lengths that run past the record are an error.
+// DecodeSyscall decodes a syscall record, whose data area is the sum of its
+// four lengths long. Lengths that run past the record are an error.
 func DecodeSyscall(raw []byte) (Syscall, error) {
+	var s Syscall
+	err := DecodeSyscallInto(raw, &s)
+	return s, err
+}
+
+// DecodeSyscallInto is DecodeSyscall writing into s, which saves copying
+// the result in a loop that reuses one Syscall.
+func DecodeSyscallInto(raw []byte, s *Syscall) error {
 	if len(raw) < syscallFixedSize {
-		return Syscall{}, fmt.Errorf("%w: syscall record has %d bytes, want at least %d", ErrShortRecord, len(raw), syscallFixedSize)
+		return fmt.Errorf("%w: syscall record has %d bytes, want at least %d", ErrShortRecord, len(raw), syscallFixedSize)
 	}
 	var m SyscallEvent
-	s := Syscall{
+	*s = Syscall{
 		Header:     decodeHeader(raw),
 		Ret:        int64(le.Uint64(raw[unsafe.Offsetof(m.Ret):])),
 		Nr:         le.Uint32(raw[unsafe.Offsetof(m.Nr):]),
@@ -444,7 +452,8 @@ func DecodeSyscall(raw []byte) (Syscall, error) {
 	off := syscallFixedSize
 	for _, l := range lengths {
 		if l.n > l.max || off+l.n > len(raw) {
-			return Syscall{}, fmt.Errorf("%w: syscall record data length %d at offset %d exceeds its %d-byte record or its %d-byte field",
+			*s = Syscall{}
+			return fmt.Errorf("%w: syscall record data length %d at offset %d exceeds its %d-byte record or its %d-byte field",
 				ErrShortRecord, l.n, off, len(raw), l.max)
 		}
 		*l.dst = raw[off : off+l.n]
@@ -452,7 +461,7 @@ func DecodeSyscall(raw []byte) (Syscall, error) {
 	}
 	s.Path = trimNUL(s.Path)
 	s.Path2 = trimNUL(s.Path2)
-	return s, nil
+	return nil
 }
 
 func trimNUL(b []byte) []byte {

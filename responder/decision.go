@@ -1,6 +1,8 @@
 package responder
 
 import (
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/riposte-sec/riposte/actionners"
@@ -123,4 +125,29 @@ func (d *Decision) summarize() {
 	default:
 		d.Outcome = OutcomeSkipped
 	}
+}
+
+// String formats the decision as one line for people, such as
+// `dry-run: rule "Shell spawned in a container" (alert 1f2e...) on node-1:
+// process:kill on process 4242 dry-run`.
+func (d Decision) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: rule %q (alert %s)", d.Outcome, d.Rule, d.AlertUUID)
+	if d.Hostname != "" {
+		fmt.Fprintf(&b, " on %s", d.Hostname)
+	}
+	for i, a := range d.Actions {
+		sep := ", "
+		if i == 0 {
+			sep = ": "
+		}
+		fmt.Fprintf(&b, "%s%s on %s %s", sep, a.Actionner, a.Target, a.Result.Outcome)
+		if a.Result.Message != "" && a.Result.Outcome != actionners.OutcomeDryRun {
+			fmt.Fprintf(&b, " (%s)", a.Result.Message)
+		}
+	}
+	if d.Error != "" {
+		fmt.Fprintf(&b, ": %s", d.Error)
+	}
+	return b.String()
 }

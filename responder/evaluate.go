@@ -60,8 +60,14 @@ func NewEvaluator(opts EvalOptions) (*Evaluator, error) {
 
 // Evaluate decides on one alert. Guards see the alert's time as the current
 // time, so that a replay of stored alerts applies cooldowns as they would
-// have applied when the alerts arrived.
+// have applied when the alerts arrived. An alert without a uuid, as Falco
+// writes them, is evaluated as a copy with a new uuid.
 func (e *Evaluator) Evaluate(ctx context.Context, a *alert.Alert) Decision {
+	if a.UUID == "" {
+		withUUID := *a
+		withUUID.EnsureUUID()
+		a = &withUUID
+	}
 	now := time.Now()
 	guardTime := a.Time
 	if guardTime.IsZero() {

@@ -38,6 +38,19 @@ func TestEvaluatorNeverActs(t *testing.T) {
 	}
 }
 
+func TestEvaluatorAssignsUUID(t *testing.T) {
+	e := newEvaluator(t, GuardOptions{})
+	a := shellAlert(1)
+	a.UUID = ""
+	d := e.Evaluate(context.Background(), a)
+	if d.AlertUUID == "" {
+		t.Error("decision without alert uuid")
+	}
+	if a.UUID != "" {
+		t.Error("Evaluate changed the caller's alert")
+	}
+}
+
 func TestEvaluatorShowsGuards(t *testing.T) {
 	e := newEvaluator(t, GuardOptions{})
 	a := shellAlert(4242)

@@ -1,11 +1,16 @@
 package responder
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"golang.org/x/time/rate"
 
 	"github.com/riposte-sec/riposte/policies"
@@ -60,6 +65,11 @@ type GuardOptions struct {
 	// BreakerDuration is how long every action stays a dry run after the rate
 	// limit was exceeded. Zero means five minutes.
 	BreakerDuration time.Duration
+	// SharedCooldown keeps cooldowns in the JetStream key-value bucket
+	// riposte_cooldowns as well, so that replicas sharing the consumer also
+	// share cooldowns. Set it when more than one responder runs. The rate
+	// limit and circuit breaker stay per replica.
+	SharedCooldown bool
 }
 
 // guards applies GuardOptions. It is safe for concurrent use.
@@ -72,6 +82,10 @@ type guards struct {
 	cooldown         time.Duration
 	limiter          *rate.Limiter
 	breakerDuration  time.Duration
+
+	// shared is the shared cooldown bucket, nil unless SharedCooldown is set
+	// and the responder runs.
+	shared jetstream.KeyValue
 
 	mu           sync.Mutex
 	lastAction   map[string]time.Time
@@ -139,7 +153,7 @@ type verdict struct {
 // namespaces and labels, cooldown, rate limit and circuit breaker (all
 // blocking or switching to dry run whatever the policy requests), then the
 // dry-run settings. A blocked action is not checked further.
-func (g *guards) apply(c policies.Choice, k8s *policies.Kubernetes, now time.Time) verdict {
+func (g *guards) apply(ctx context.Context, c policies.Choice, k8s *policies.Kubernetes, now time.Time) (verdict, error) {
 	var v verdict
 	block := func(guard, reason string) verdict {
 		v.hits = append(v.hits, GuardHit{Guard: guard, Effect: EffectBlock, Reason: reason})
@@ -152,30 +166,44 @@ func (g *guards) apply(c policies.Choice, k8s *policies.Kubernetes, now time.Tim
 	}
 
 	if ns := c.Target.Namespace; ns != "" && g.protectedNS[ns] {
-		return block(GuardProtectedNamespace, fmt.Sprintf("target namespace %s is protected", ns))
+		return block(GuardProtectedNamespace, fmt.Sprintf("target namespace %s is protected", ns)), nil
 	}
 	if k8s != nil {
 		if g.protectedNS[k8s.Namespace] {
-			return block(GuardProtectedNamespace, fmt.Sprintf("the alert's pod is in protected namespace %s", k8s.Namespace))
+			return block(GuardProtectedNamespace, fmt.Sprintf("the alert's pod is in protected namespace %s", k8s.Namespace)), nil
 		}
 		for _, key := range sortedKeys(g.protectedLabels) {
 			want := g.protectedLabels[key]
 			if got, ok := k8s.Labels[key]; ok && (want == "*" || got == want) {
-				return block(GuardProtectedLabel, fmt.Sprintf("pod %s/%s has protected label %s=%s", k8s.Namespace, k8s.Pod, key, got))
+				return block(GuardProtectedLabel, fmt.Sprintf("pod %s/%s has protected label %s=%s", k8s.Namespace, k8s.Pod, key, got)), nil
 			}
 		}
 	}
 
 	key := c.Actionner + " " + c.Target.String()
-	g.mu.Lock()
 	if g.cooldown > 0 {
+		g.mu.Lock()
 		g.sweep(now)
-		if last, ok := g.lastAction[key]; ok && now.Sub(last) < g.cooldown {
+		last, ok := g.lastAction[key]
+		if ok && now.Sub(last) < g.cooldown {
 			g.mu.Unlock()
-			return block(GuardCooldown, fmt.Sprintf("%s on %s ran %s ago, cooldown %s", c.Actionner, c.Target, now.Sub(last).Round(time.Millisecond), g.cooldown))
+			return block(GuardCooldown, fmt.Sprintf("%s on %s ran %s ago, cooldown %s", c.Actionner, c.Target, now.Sub(last).Round(time.Millisecond), g.cooldown)), nil
 		}
 		g.lastAction[key] = now
+		g.mu.Unlock()
+
+		if g.shared != nil {
+			claimed, err := g.claimShared(ctx, key, now)
+			if err != nil {
+				return v, err
+			}
+			if !claimed {
+				return block(GuardCooldown, fmt.Sprintf("%s on %s ran on another replica within the cooldown of %s", c.Actionner, c.Target, g.cooldown)), nil
+			}
+		}
 	}
+
+	g.mu.Lock()
 	if now.Before(g.breakerUntil) {
 		dry(GuardCircuitBreaker, fmt.Sprintf("action rate limit exceeded, circuit breaker open until %s", g.breakerUntil.Format(time.RFC3339)))
 	} else if g.limiter != nil && !g.limiter.AllowN(now, 1) {
@@ -196,7 +224,23 @@ func (g *guards) apply(c policies.Choice, k8s *policies.Kubernetes, now time.Tim
 	if !g.act {
 		dry(GuardDryRun, "global dry run is on")
 	}
-	return v
+	return v, nil
+}
+
+// claimShared records an action in the shared cooldown bucket. It returns
+// false when another replica, or this one before a restart, recorded the same
+// action on the same target within the cooldown, which is the bucket's TTL.
+func (g *guards) claimShared(ctx context.Context, key string, now time.Time) (bool, error) {
+	sum := sha256.Sum256([]byte(key))
+	kvKey := "cooldown." + hex.EncodeToString(sum[:16])
+	_, err := g.shared.Create(ctx, kvKey, []byte(now.UTC().Format(time.RFC3339Nano)))
+	if errors.Is(err, jetstream.ErrKeyExists) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("claim shared cooldown for %s: %w", key, err)
+	}
+	return true, nil
 }
 
 // sweep drops cooldown entries that expired, at most once per cooldown, so

@@ -62,7 +62,7 @@ func TestGuardOrderAndEffects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v := newGuards(tt.opts).apply(tt.choice, tt.k8s, now)
+			v := mustApply(t, newGuards(tt.opts), tt.choice, tt.k8s, now)
 			if v.block != tt.wantBlock {
 				t.Errorf("block = %v, want %v (hits %+v)", v.block, tt.wantBlock, v.hits)
 			}
@@ -82,22 +82,31 @@ func TestGuardOrderAndEffects(t *testing.T) {
 	}
 }
 
+func mustApply(t *testing.T, g *guards, c policies.Choice, k8s *policies.Kubernetes, now time.Time) verdict {
+	t.Helper()
+	v, err := g.apply(context.Background(), c, k8s, now)
+	if err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	return v
+}
+
 func TestGuardCooldown(t *testing.T) {
 	g := newGuards(GuardOptions{Act: true, Cooldown: time.Minute})
 	now := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	c := choice("p", "a", actionners.Target{Kind: "process", PID: 42})
-	if v := g.apply(c, nil, now); v.block {
+	if v := mustApply(t, g, c, nil, now); v.block {
 		t.Fatalf("first action blocked: %+v", v.hits)
 	}
-	v := g.apply(c, nil, now.Add(30*time.Second))
+	v := mustApply(t, g, c, nil, now.Add(30*time.Second))
 	if !v.block || v.hits[0].Guard != GuardCooldown {
 		t.Errorf("second action within cooldown: %+v", v)
 	}
 	other := choice("p", "a", actionners.Target{Kind: "process", PID: 43})
-	if v := g.apply(other, nil, now.Add(30*time.Second)); v.block {
+	if v := mustApply(t, g, other, nil, now.Add(30*time.Second)); v.block {
 		t.Errorf("other target blocked: %+v", v.hits)
 	}
-	if v := g.apply(c, nil, now.Add(61*time.Second)); v.block {
+	if v := mustApply(t, g, c, nil, now.Add(61*time.Second)); v.block {
 		t.Errorf("action after cooldown blocked: %+v", v.hits)
 	}
 }
@@ -106,20 +115,20 @@ func TestGuardCircuitBreaker(t *testing.T) {
 	g := newGuards(GuardOptions{Act: true, Cooldown: -1, RateLimit: 1, RateBurst: 3, BreakerDuration: time.Minute})
 	now := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range 3 {
-		if v := g.apply(choice("p", "a", actionners.Target{Kind: "process", PID: 100 + i}), nil, now); v.dryRun {
+		if v := mustApply(t, g, choice("p", "a", actionners.Target{Kind: "process", PID: 100 + i}), nil, now); v.dryRun {
 			t.Fatalf("action %d within burst made dry run: %+v", i, v.hits)
 		}
 	}
-	v := g.apply(choice("p", "a", actionners.Target{Kind: "process", PID: 200}), nil, now)
+	v := mustApply(t, g, choice("p", "a", actionners.Target{Kind: "process", PID: 200}), nil, now)
 	if !v.dryRun || v.hits[0].Guard != GuardCircuitBreaker {
 		t.Fatalf("action over the limit: %+v", v)
 	}
 	// Tokens refill, but the breaker stays open for its duration.
-	v = g.apply(choice("p", "a", actionners.Target{Kind: "process", PID: 201}), nil, now.Add(30*time.Second))
+	v = mustApply(t, g, choice("p", "a", actionners.Target{Kind: "process", PID: 201}), nil, now.Add(30*time.Second))
 	if !v.dryRun || !strings.Contains(v.hits[0].Reason, "open until") {
 		t.Errorf("action while breaker open: %+v", v)
 	}
-	if v := g.apply(choice("p", "a", actionners.Target{Kind: "process", PID: 202}), nil, now.Add(61*time.Second)); v.dryRun {
+	if v := mustApply(t, g, choice("p", "a", actionners.Target{Kind: "process", PID: 202}), nil, now.Add(61*time.Second)); v.dryRun {
 		t.Errorf("action after breaker closed made dry run: %+v", v.hits)
 	}
 }
@@ -231,4 +240,47 @@ func TestPolicyAskedDryRunRecorded(t *testing.T) {
 	if got := rec.count(); got != 1 {
 		t.Errorf("recorder ran %d times, want 1", got)
 	}
+}
+
+func TestSharedCooldownAcrossReplicas(t *testing.T) {
+	e := newEnv(t, true)
+	rec := &recorder{name: "test:record"}
+	reg := defaultRegistry(t, rec)
+	decisions := e.decisions(t)
+	set := loadPolicies(t, reg, map[string]string{"record.rego": recordPolicy})
+	for _, name := range []string{"replica-a", "replica-b"} {
+		startResponder(t, Options{JS: e.conn.JS, Registry: reg, Policies: set, Name: name, Concurrency: 4,
+			Guards: GuardOptions{Act: true, SharedCooldown: true}})
+	}
+
+	const n = 300
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for i, err := range newPublisher(e).PublishBatch(ctx, shellAlerts(n, 4242)) {
+		if err != nil {
+			t.Fatalf("publish alert %d: %v", i, err)
+		}
+	}
+
+	replicas := map[string]int{}
+	acted := 0
+	timeout := time.After(60 * time.Second)
+	for range n {
+		select {
+		case d := <-decisions:
+			replicas[d.Responder]++
+			if d.Outcome == OutcomeActed {
+				acted++
+			}
+		case <-timeout:
+			t.Fatalf("decisions by replica %v, want %d in all", replicas, n)
+		}
+	}
+	if acted != 1 {
+		t.Errorf("%d acted decisions, want 1", acted)
+	}
+	if got := rec.count(); got != 1 {
+		t.Errorf("recorder ran %d times across two replicas, want 1", got)
+	}
+	t.Logf("decisions by replica: %v", replicas)
 }

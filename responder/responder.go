@@ -169,6 +169,20 @@ func (r *Responder) Run(ctx context.Context) error {
 		return fmt.Errorf("open key-value bucket %s: %w", transport.ActionsBucket, err)
 	}
 	r.ledger = &ledger{kv: kv, responder: r.name}
+	if r.opts.Guards.SharedCooldown && r.guards.cooldown > 0 {
+		// NOTE: the bucket has one replica; in a NATS cluster, create it
+		// beforehand with more if the cooldowns must survive a server loss.
+		shared, err := r.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket:      transport.CooldownBucket,
+			Description: "Cooldowns shared by all responders",
+			History:     1,
+			TTL:         r.guards.cooldown,
+		})
+		if err != nil {
+			return fmt.Errorf("create key-value bucket %s: %w", transport.CooldownBucket, err)
+		}
+		r.guards.shared = shared
+	}
 
 	cons, err := r.js.CreateOrUpdateConsumer(ctx, transport.AlertsStream, r.consumerConfig())
 	if err != nil {
@@ -440,7 +454,10 @@ func (r *Responder) act(ctx context.Context, a *alert.Alert, c policies.Choice, 
 	if guardTime.IsZero() {
 		guardTime = time.Now()
 	}
-	v := r.guards.apply(c, k8s, guardTime)
+	v, err := r.guards.apply(ctx, c, k8s, guardTime)
+	if err != nil {
+		return rec, err
+	}
 	rec.Guards = v.hits
 	if v.block {
 		last := v.hits[len(v.hits)-1]

@@ -43,3 +43,42 @@ func runLoop(action string, n int) error {
 	}
 	return nil
 }
+
+// memfdExec copies the program at path into an anonymous memfd_create file
+// and execs it from there, the way fileless malware runs.
+func memfdExec(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	fd, err := unix.MemfdCreate("riposte-test", 0)
+	if err != nil {
+		return err
+	}
+	if _, err := unix.Write(fd, data); err != nil {
+		return err
+	}
+	argv := []string{"memfd-true"}
+	return unix.Exec(fmt.Sprintf("/proc/self/fd/%d", fd), argv, nil)
+}
+
+// ptraceAttach starts a sleeping child, attaches to it with PTRACE_ATTACH
+// as a debugger or an injector would, then detaches and ends it.
+func ptraceAttach() error {
+	child := exec.Command("/bin/sleep", "5")
+	if err := child.Start(); err != nil {
+		return err
+	}
+	defer func() {
+		child.Process.Kill()
+		child.Wait()
+	}()
+	if err := unix.PtraceAttach(child.Process.Pid); err != nil {
+		return fmt.Errorf("attach to %d: %w", child.Process.Pid, err)
+	}
+	var status unix.WaitStatus
+	if _, err := unix.Wait4(child.Process.Pid, &status, 0, nil); err != nil {
+		return err
+	}
+	return unix.PtraceDetach(child.Process.Pid)
+}

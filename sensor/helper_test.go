@@ -6,7 +6,10 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -64,6 +67,87 @@ func runHelper(action, arg string) error {
 			return err
 		}
 		return runLoop(action, n)
+	case "connect6":
+		addr, err := net.ResolveTCPAddr("tcp6", arg)
+		if err != nil {
+			return err
+		}
+		fd, err := unix.Socket(unix.AF_INET6, unix.SOCK_STREAM, 0)
+		if err != nil {
+			return err
+		}
+		sa := &unix.SockaddrInet6{Port: addr.Port, Addr: [16]byte(addr.IP.To16())}
+		if err := unix.Connect(fd, sa); err != nil {
+			return err
+		}
+		return unix.Close(fd)
+	case "connect-unix":
+		fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM, 0)
+		if err != nil {
+			return err
+		}
+		if err := unix.Connect(fd, &unix.SockaddrUnix{Name: arg}); err != nil {
+			return err
+		}
+		return unix.Close(fd)
+	case "open-read":
+		fd, err := unix.Openat(unix.AT_FDCWD, arg, unix.O_RDONLY, 0)
+		if err != nil {
+			return err
+		}
+		return unix.Close(fd)
+	case "sleep-open":
+		// Past proc_is_new, five seconds after the process started.
+		time.Sleep(6 * time.Second)
+		fd, err := unix.Openat(unix.AT_FDCWD, arg, unix.O_RDONLY, 0)
+		if err != nil {
+			return err
+		}
+		return unix.Close(fd)
+	case "finit-module-badfd":
+		// An invalid descriptor makes the call fail before any module is
+		// read, so nothing is loaded.
+		params, _ := unix.BytePtrFromString("")
+		_, _, errno := unix.Syscall(unix.SYS_FINIT_MODULE, ^uintptr(0), uintptr(unsafe.Pointer(params)), 0)
+		if errno == 0 {
+			return fmt.Errorf("finit_module with descriptor -1 succeeded")
+		}
+		return nil
+	case "open-create":
+		fd, err := unix.Openat(unix.AT_FDCWD, arg, unix.O_WRONLY|unix.O_CREAT, 0o600)
+		if err != nil {
+			return err
+		}
+		return unix.Close(fd)
+	case "open-trunc":
+		fd, err := unix.Openat(unix.AT_FDCWD, arg, unix.O_WRONLY|unix.O_TRUNC, 0)
+		if err != nil {
+			return err
+		}
+		return unix.Close(fd)
+	case "symlink":
+		target, link, _ := strings.Cut(arg, "|")
+		return unix.Symlinkat(target, unix.AT_FDCWD, link)
+	case "link":
+		oldpath, newpath, _ := strings.Cut(arg, "|")
+		return unix.Linkat(unix.AT_FDCWD, oldpath, unix.AT_FDCWD, newpath, 0)
+	case "socket-packet":
+		fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW, 0)
+		if err != nil {
+			return err
+		}
+		return unix.Close(fd)
+	case "ptrace-traceme":
+		if _, _, errno := unix.Syscall(unix.SYS_PTRACE, unix.PTRACE_TRACEME, 0, 0); errno != 0 {
+			return errno
+		}
+		return nil
+	case "ptrace-attach":
+		return ptraceAttach()
+	case "spawn-shell":
+		return exec.Command("/bin/sh", "-c", arg).Run()
+	case "memfd-exec":
+		return memfdExec(arg)
 	case "unlink":
 		if err := os.WriteFile(arg, nil, 0o600); err != nil {
 			return err

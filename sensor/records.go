@@ -51,11 +51,11 @@ func (s *Sensor) handleRecord(raw []byte) error {
 			}
 		}()
 	case bpf.RecordSyscall:
-		rec, err := bpf.DecodeSyscall(raw)
-		if err != nil {
+		rec := &s.syscallRec
+		if err := bpf.DecodeSyscallInto(raw, rec); err != nil {
 			return err
 		}
-		ev = s.syscallEvent(&rec)
+		ev = s.syscallEvent(rec)
 		if ev == nil {
 			return fmt.Errorf("syscall record for syscall %d: not in the syscall table", rec.Nr)
 		}
@@ -154,8 +154,12 @@ func processFromExec(rec *bpf.Exec, args []string) *event.Process {
 	}
 	if rec.Flags&bpf.ExecExeResolved != 0 {
 		p.ExePath = bpf.SplitPath(rec.Exe)
-		if rec.Flags&bpf.ExecExeDetached != 0 && strings.HasPrefix(p.ExePath, "/memfd:") {
-			p.ExeFromMemfd = true
+		if rec.Flags&bpf.ExecExeDetached != 0 {
+			// A file outside any mount's tree (memfd, deleted pseudo file)
+			// has no path, only a name. Falco prints memfd executables as
+			// "memfd:<name>", and its rules compare with that form.
+			p.ExePath = strings.TrimPrefix(p.ExePath, "/")
+			p.ExeFromMemfd = strings.HasPrefix(p.ExePath, "memfd:")
 		}
 	} else if rec.Retval == 0 {
 		p.ExePath = string(rec.Filename)

@@ -210,3 +210,35 @@ func BenchmarkHandleSyscallRecord(b *testing.B) {
 		}
 	}
 }
+
+// openatRecord returns an openat record of pid 100 that opened
+// /etc/hostname as descriptor 3, as the kernel sends it.
+func openatRecord(t testing.TB) []byte {
+	var s bpf.SyscallEvent
+	s.Header = bpf.EventHeader{Kind: uint32(bpf.RecordSyscall), PID: 100, TID: 100}
+	s.Nr = 257
+	s.Ret = 3
+	s.Args = [6]uint64{0xffffff9c, 0, 0o2000000}
+	s.Flags = bpf.SyscallFDResolved
+	s.FD = 3
+	s.FDMode = 0o100644
+	path := "/etc/hostname\x00"
+	copy(s.Data[:], path)
+	s.PathLen = uint16(len(path))
+	raw := encodeRecord(t, s)
+	return raw[:len(raw)-bpf.SyscallDataLen+len(path)]
+}
+
+func BenchmarkHandleOpenatRecord(b *testing.B) {
+	raw := openatRecord(b)
+	s := offlineSensor(b, func(*event.Event) {})
+	if err := s.handleRecord(encodeRecord(b, execRecord())); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := s.handleRecord(raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

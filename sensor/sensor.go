@@ -48,8 +48,9 @@ type Config struct {
 	DisableFDState bool
 	// OnDrops is called, at most once per DropCheckInterval, when the share
 	// of records lost in the kernel during the interval exceeds
-	// DropThreshold (a fraction; default DefaultDropThreshold, 0.1%). The
-	// sensor also logs a warning then. It runs on its own goroutine.
+	// DropThreshold. DropThreshold is a fraction, DefaultDropThreshold
+	// (0.1%) when zero. The sensor also logs a warning then, and calls
+	// OnDrops from its own goroutine.
 	OnDrops           func(DropReport)
 	DropCheckInterval time.Duration
 	DropThreshold     float64
@@ -98,7 +99,9 @@ type Sensor struct {
 	bootOffset time.Duration
 	eventNum   uint64
 
-	// syscallEvt, syscall and addr are reused for every syscall event.
+	// syscallRec, syscallEvt, syscall and addr are reused for every
+	// syscall record.
+	syscallRec bpf.Syscall
 	syscallEvt event.Event
 	syscall    event.Syscall
 	addr       [bpf.SyscallAddrLen]byte

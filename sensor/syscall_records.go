@@ -191,8 +191,21 @@ func resolvePath(p *event.Process, rec *bpf.Syscall, dirArg int, pathArg string)
 	return absolute(p.Cwd, pathArg)
 }
 
+// isClean reports whether an absolute path is already in the form
+// path.Clean returns, so the common case skips the rewrite.
+func isClean(p string) bool {
+	if len(p) > 1 && p[len(p)-1] == '/' {
+		return false
+	}
+	return !strings.Contains(p, "//") && !strings.Contains(p, "/./") && !strings.Contains(p, "/../") &&
+		!strings.HasSuffix(p, "/.") && !strings.HasSuffix(p, "/..")
+}
+
 // absolute resolves a path argument against the working directory.
 func absolute(cwd, p string) string {
+	if strings.HasPrefix(p, "/") && isClean(p) {
+		return p
+	}
 	if p == "" || strings.HasPrefix(p, "/") || cwd == "" {
 		return path.Clean(p)
 	}
@@ -232,6 +245,7 @@ func fdFromRecord(rec *bpf.Syscall, sc *event.Syscall, p *event.Process) *event.
 		fd.Path = filePath(rec, sc)
 		if rec.Flags&bpf.SyscallFDDetached != 0 && strings.HasPrefix(fd.Path, "/memfd:") {
 			fd.Type = event.FDMemfd
+			fd.Path = strings.TrimPrefix(fd.Path, "/")
 		}
 	default:
 		// Anonymous inodes (eventfd, epoll, bpf ...) have no file type

@@ -225,3 +225,57 @@ drainLoop:
 		t.Errorf("unlinkat path %q res %d, want %q 0", e.path, e.res, file)
 	}
 }
+
+func TestSyscallConnectIPv6AndUnix(t *testing.T) {
+	_, events := startSyscallSensor(t, Config{Syscalls: []event.Type{event.TypeConnect}})
+
+	ln6, err := net.Listen("tcp6", "[::1]:0")
+	if err != nil {
+		t.Fatalf("listen on ::1: %v", err)
+	}
+	defer ln6.Close()
+	sockPath := filepath.Join(t.TempDir(), "s.sock")
+	lnUnix, err := net.Listen("unix", sockPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lnUnix.Close()
+	for _, ln := range []net.Listener{ln6, lnUnix} {
+		go func(ln net.Listener) {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				c.Close()
+			}
+		}(ln)
+	}
+
+	pid := runHelperChild(t, "connect6", ln6.Addr().String())
+	c := waitSyscall(t, events, "IPv6 connect", func(e syscallSnapshot) bool {
+		return e.typ == event.TypeConnect && e.pid == pid
+	})
+	if c.fd == nil || c.fd.Type != event.FDIPv6 {
+		t.Fatalf("descriptor = %+v, want ipv6", c.fd)
+	}
+	port := ln6.Addr().(*net.TCPAddr).Port
+	if c.fd.RemoteAddr.String() != "::1" || c.fd.RemotePort != uint16(port) {
+		t.Errorf("remote = %v:%d, want ::1:%d", c.fd.RemoteAddr, c.fd.RemotePort, port)
+	}
+	wantName := "::1:" + strconv.Itoa(int(c.fd.LocalPort)) + "->::1:" + strconv.Itoa(port)
+	if c.fd.Name() != wantName {
+		t.Errorf("fd.name = %q, want %q", c.fd.Name(), wantName)
+	}
+
+	pid = runHelperChild(t, "connect-unix", sockPath)
+	u := waitSyscall(t, events, "unix connect", func(e syscallSnapshot) bool {
+		return e.typ == event.TypeConnect && e.pid == pid
+	})
+	if u.fd == nil || u.fd.Type != event.FDUnix {
+		t.Fatalf("descriptor = %+v, want unix", u.fd)
+	}
+	if u.fd.Name() != sockPath {
+		t.Errorf("fd.name = %q, want %q", u.fd.Name(), sockPath)
+	}
+}

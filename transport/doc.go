@@ -37,5 +37,7 @@
 // arrives within the stream's duplicate window.
 //
 // The key-value bucket riposte_actions stores one record per alert and action,
-// so that a redelivered alert does not run a destructive action twice.
+// so that a redelivered alert does not run a destructive action twice. The
+// bucket riposte_cooldowns, created by responders that share cooldowns, holds
+// one entry per recent action and target.
 package transport

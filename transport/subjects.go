@@ -18,6 +18,9 @@ const (
 	DeadLetterStream = "RIPOSTE_DEADLETTER"
 
 	ActionsBucket = "riposte_actions"
+	// CooldownBucket holds cooldowns shared by responders, created by a
+	// responder whose guards set SharedCooldown.
+	CooldownBucket = "riposte_cooldowns"
 
 	// ErrorHeader carries the reason a message was dead-lettered.
 	ErrorHeader = "Riposte-Error"

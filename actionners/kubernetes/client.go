@@ -16,9 +16,9 @@ import (
 	"k8s.io/klog/v2"
 )
 
-// Client defaults. The rate limits are client-side and apply per Client; the
-// client-go defaults of 5 requests per second, burst 10, are too low for a
-// drain that evicts every pod of a node.
+// Client defaults. The rate limits are client-side and apply per Client. They
+// are above the client-go defaults of 5 requests per second and burst 10,
+// because those are too low for a drain that evicts every pod of a node.
 const (
 	DefaultQPS     = 20
 	DefaultBurst   = 40
@@ -105,7 +105,7 @@ func RouteKlog(logger *slog.Logger) {
 	klog.SetSlogLogger(logger)
 }
 
-// Client is what the actionners use to reach the cluster.
+// Client is the connection to the cluster that the actionners share.
 type Client struct {
 	// Kubernetes is the typed clientset.
 	Kubernetes kubernetes.Interface

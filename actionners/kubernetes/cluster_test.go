@@ -406,6 +406,15 @@ func TestClusterIsolate(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantOutcome(t, res, actionners.OutcomeSkipped)
+
+	// A pod without any label gets the quarantine label all the same.
+	env.RunPod(t, newPod(ns, "bare", nil, nil, ""))
+	wantOutcome(t, runAction(t, reg, NameIsolate, nil, podAlert(ns, "bare")), actionners.OutcomeSucceeded)
+	bare, _ := env.Client().CoreV1().Pods(ns).Get(ctx, "bare", metav1.GetOptions{})
+	if bare.Labels[QuarantineLabel] != string(bare.UID) {
+		t.Errorf("labels of unlabelled pod after isolation = %v, want %s=%s", bare.Labels, QuarantineLabel, bare.UID)
+	}
+	wantOutcome(t, runAction(t, reg, NameIsolate, nil, podAlert(ns, "gone")), actionners.OutcomeSkipped)
 }
 
 // clientFor returns the Client that the registry's actionners use.
@@ -622,6 +631,11 @@ func TestClusterDelete(t *testing.T) {
 	wantEvent(t, env, ns, "backdoor", "RiposteDelete", "deleted ConfigMap")
 
 	wantOutcome(t, runAction(t, reg, NameDelete, nil, audit("configmaps", ns, "backdoor")), actionners.OutcomeSkipped)
+
+	env.RunPod(t, newPod(ns, "privileged", nil, nil, ""))
+	wantOutcome(t, runAction(t, reg, NameDelete, map[string]any{"grace_period_seconds": 0}, audit("pods", ns, "privileged")), actionners.OutcomeSucceeded)
+	waitPodGone(t, env, ns, "privileged")
+
 	wantOutcome(t, runAction(t, reg, NameDelete, nil, audit("namespaces", "", "kube-system")), actionners.OutcomeRejected)
 	wantOutcome(t, runAction(t, reg, NameDelete, nil, audit("clusterroles", "", "system:node")), actionners.OutcomeRejected)
 	wantOutcome(t, runAction(t, reg, NameDelete, nil, audit("nodes", "", k8stest.KwokNode)), actionners.OutcomeRejected)
@@ -690,4 +704,20 @@ func BenchmarkClusterIsolate(b *testing.B) {
 	}
 	b.ReportMetric(percentile(0.50), "p50-ms")
 	b.ReportMetric(percentile(0.99), "p99-ms")
+}
+
+func TestClusterLoadConfigFromKubeconfig(t *testing.T) {
+	env := k8stest.Get(t)
+	t.Setenv("KUBECONFIG", env.KubeconfigPath())
+	cfg, err := LoadConfig(ConfigOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := NewClient(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Kubernetes.CoreV1().Namespaces().Get(context.Background(), "default", metav1.GetOptions{}); err != nil {
+		t.Errorf("get namespace default through $KUBECONFIG: %v", err)
+	}
 }

@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -26,6 +28,7 @@ const (
 	maxExecTimeout       = 10 * time.Minute
 	defaultExecMaxOutput = 64 << 10
 	maxExecMaxOutput     = 16 << 20
+	maxScriptFileBytes   = 1 << 20
 )
 
 // Exec is kubernetes:exec: it runs a command or a script in a container of
@@ -46,6 +49,12 @@ func (a *Exec) parse(values map[string]any) (execConfig, error) {
 	var cfg execConfig
 	name, command, hasCommand := p.lookup("command")
 	script := p.string("", "script")
+	if file := p.string("", "file"); file != "" {
+		if script != "" {
+			p.fail("file", "set together with script: give one of them")
+		}
+		script = p.readScript("file", file)
+	}
 	switch {
 	case hasCommand && script != "":
 		p.fail("script", "set together with command: give one of them")
@@ -93,6 +102,7 @@ func (a *Exec) Describe() (string, map[string]string) {
 	return "Run a forensic command or script in a container of the pod through pods/exec and record its output and exit code.", map[string]string{
 		"command":          "shell command run with shell -c, or a list of arguments run without a shell",
 		"script":           "script sent to shell -s on stdin; give command or script",
+		"file":             fmt.Sprintf("path of a script on the responder's host, read when policies load and on each run, used as script (at most %d bytes)", maxScriptFileBytes),
 		"shell":            "shell for command and script (default /bin/sh)",
 		"container":        "container to run in (default: the alert's container, else the pod's default or only container)",
 		"timeout":          fmt.Sprintf("time limit, a duration such as 30s or a number of seconds (default %s, at most %s)", defaultExecTimeout, maxExecTimeout),
@@ -288,3 +298,27 @@ func (b *limitedBuffer) Write(p []byte) (int, error) {
 }
 
 func (b *limitedBuffer) String() string { return b.buf.String() }
+
+// readScript reads a script file for the file parameter.
+func (p *params) readScript(name, path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		p.fail(name, "cannot read script: %v", err)
+		return ""
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxScriptFileBytes+1))
+	if err != nil {
+		p.fail(name, "cannot read script %s: %v", path, err)
+		return ""
+	}
+	if len(data) > maxScriptFileBytes {
+		p.fail(name, "script %s is larger than %d bytes", path, maxScriptFileBytes)
+		return ""
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		p.fail(name, "script %s is empty", path)
+		return ""
+	}
+	return string(data)
+}

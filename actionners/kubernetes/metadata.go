@@ -154,8 +154,9 @@ func (a *Metadata) runNode(ctx context.Context, r *run, cfg metadataConfig) (act
 	return r.finish(ctx, changes.result(a.field, "node "+nodeName), nil)
 }
 
-// nodeOf returns the node an action applies to: the node target, or the node
-// the target pod is bound to.
+// nodeOf returns the node an action applies to: the node target, the node
+// the target pod is bound to, or for an alert without pod fields, such as one
+// about a process outside containers, the node that raised it.
 func (b base) nodeOf(ctx context.Context, req actionners.Request) (string, *actionners.Result, error) {
 	if req.Action.Target.Kind == target.KindNode {
 		if req.Action.Target.Node == "" {
@@ -166,6 +167,11 @@ func (b base) nodeOf(ctx context.Context, req actionners.Request) (string, *acti
 	}
 	t, err := podTarget(req)
 	if err != nil {
+		if req.Action.Target.Kind == "" {
+			if node, nodeErr := target.Node(req.Alert); nodeErr == nil {
+				return node.Node, nil, nil
+			}
+		}
 		res := noTarget(err)
 		return "", &res, nil
 	}

@@ -107,6 +107,8 @@ type drainConfig struct {
 	skipStatefulSets bool
 	timeout          time.Duration
 	gracePeriod      *int64
+	minHealthy       *minHealthy
+	noWait           map[string]bool
 }
 
 func (a *Drain) parse(values map[string]any) (drainConfig, error) {
@@ -127,6 +129,17 @@ func (a *Drain) parse(values map[string]any) (drainConfig, error) {
 			cfg.gracePeriod = &n
 		}
 	}
+	if name, v, ok := p.lookup("min_healthy_replicas"); ok {
+		m, err := parseMinHealthy(v)
+		if err != nil {
+			p.fail(name, "%v", err)
+		}
+		cfg.minHealthy = m
+	}
+	cfg.noWait = map[string]bool{}
+	for _, ns := range p.strings("wait_period_excluded_namespaces") {
+		cfg.noWait[ns] = true
+	}
 	return cfg, p.err()
 }
 
@@ -139,10 +152,12 @@ func (a *Drain) Validate(values map[string]any) error {
 // Describe documents the parameters.
 func (a *Drain) Describe() (string, map[string]string) {
 	return "Cordon the node of the pod, or the alert's node, and evict its pods, respecting PodDisruptionBudgets, within a time limit.", map[string]string{
-		"ignore_daemonsets":    "leave pods of DaemonSets, which would come back at once, in place (default true)",
-		"ignore_statefulsets":  "leave pods of StatefulSets in place (default false)",
-		"timeout":              fmt.Sprintf("time limit for evictions and for the pods to end, a duration or a number of seconds (default %s); Talon's max_wait_period is accepted", defaultDrainTimeout),
-		"grace_period_seconds": "grace period of the evicted pods (default: each pod's own)",
+		"ignore_daemonsets":               "leave pods of DaemonSets, which would come back at once, in place (default true)",
+		"ignore_statefulsets":             "leave pods of StatefulSets in place (default false)",
+		"timeout":                         fmt.Sprintf("time limit for evictions and for the pods to end, a duration or a number of seconds (default %s); Talon's max_wait_period is accepted", defaultDrainTimeout),
+		"grace_period_seconds":            "grace period of the evicted pods (default: each pod's own)",
+		"min_healthy_replicas":            "evict a pod only if at least this many healthy replicas of its owner remain, as for kubernetes:terminate; refused evictions are retried until the time limit",
+		"wait_period_excluded_namespaces": "namespaces whose evicted pods the drain does not wait for",
 	}
 }
 
@@ -187,8 +202,16 @@ func (a *Drain) Run(ctx context.Context, req actionners.Request) (actionners.Res
 		return r.finish(ctx, actionners.Result{}, fmt.Errorf("drain node %s: list pods: %w", nodeName, err))
 	}
 	plan := planDrain(pods.Items, cfg)
-	blocked := a.evictAll(ctx, plan.evict, cfg)
-	remaining := a.waitGone(ctx, plan.evict)
+	notEvicted, blocked := a.evictAll(ctx, plan.evict, cfg)
+	// Pods never evicted count as remaining even in namespaces that the drain
+	// does not wait for.
+	var waitFor []corev1.Pod
+	for _, pod := range plan.evict {
+		if !cfg.noWait[pod.Namespace] || notEvicted[pod.Namespace+"/"+pod.Name] {
+			waitFor = append(waitFor, pod)
+		}
+	}
+	remaining := a.waitGone(ctx, waitFor)
 
 	out := map[string]any{
 		"evicted":   podNames(plan.evict),
@@ -237,9 +260,10 @@ func planDrain(pods []corev1.Pod, cfg drainConfig) drainPlan {
 }
 
 // evictAll requests the eviction of every pod, retrying those that a
-// PodDisruptionBudget refuses until ctx ends. It returns the last refusal of
-// each pod never evicted.
-func (a *Drain) evictAll(ctx context.Context, pods []corev1.Pod, cfg drainConfig) []string {
+// PodDisruptionBudget or min_healthy_replicas refuses until ctx ends. It
+// returns the pods never evicted, by namespace/name, and the last refusal of
+// each.
+func (a *Drain) evictAll(ctx context.Context, pods []corev1.Pod, cfg drainConfig) (map[string]bool, []string) {
 	pending := map[string]corev1.Pod{}
 	for _, p := range pods {
 		if p.DeletionTimestamp == nil {
@@ -249,6 +273,12 @@ func (a *Drain) evictAll(ctx context.Context, pods []corev1.Pod, cfg drainConfig
 	refusals := map[string]string{}
 	for len(pending) > 0 {
 		for id, pod := range pending {
+			if owner := controllerOf(&pod); cfg.minHealthy != nil && owner != nil {
+				if res, stop := a.checkHealthy(ctx, &pod, owner, *cfg.minHealthy); stop {
+					refusals[id] = res.Message
+					continue
+				}
+			}
 			err := a.client.Kubernetes.PolicyV1().Evictions(pod.Namespace).Evict(ctx, &policyv1.Eviction{
 				ObjectMeta: metav1.ObjectMeta{Name: pod.Name, Namespace: pod.Namespace},
 				DeleteOptions: &metav1.DeleteOptions{
@@ -272,16 +302,18 @@ func (a *Drain) evictAll(ctx context.Context, pods []corev1.Pod, cfg drainConfig
 		}
 		select {
 		case <-ctx.Done():
+			notEvicted := map[string]bool{}
 			var out []string
 			for id := range pending {
+				notEvicted[id] = true
 				out = append(out, refusals[id])
 			}
 			sort.Strings(out)
-			return out
+			return notEvicted, out
 		case <-time.After(evictionRetryInterval):
 		}
 	}
-	return nil
+	return nil, nil
 }
 
 // waitGone waits until every pod is deleted or replaced by a new pod of the

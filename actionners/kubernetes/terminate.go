@@ -198,14 +198,14 @@ func (a *Terminate) check(ctx context.Context, pod *corev1.Pod, cfg terminateCon
 
 // checkHealthy counts the owner's Ready pods that would remain after the
 // deletion and compares them with the minimum.
-func (a *Terminate) checkHealthy(ctx context.Context, pod *corev1.Pod, owner *metav1.OwnerReference, min minHealthy) (actionners.Result, bool) {
+func (b base) checkHealthy(ctx context.Context, pod *corev1.Pod, owner *metav1.OwnerReference, min minHealthy) (actionners.Result, bool) {
 	id := pod.Namespace + "/" + pod.Name
-	desired, selector, err := a.ownerReplicas(ctx, pod.Namespace, owner)
+	desired, selector, err := b.ownerReplicas(ctx, pod.Namespace, owner)
 	if err != nil {
 		res := rejected("cannot check min_healthy_replicas %s of pod %s: %v", min, id, err)
 		return res, true
 	}
-	pods, err := a.client.Kubernetes.CoreV1().Pods(pod.Namespace).List(ctx, metav1.ListOptions{LabelSelector: selector.String()})
+	pods, err := b.client.Kubernetes.CoreV1().Pods(pod.Namespace).List(ctx, metav1.ListOptions{LabelSelector: selector.String()})
 	if err != nil {
 		return rejected("cannot check min_healthy_replicas %s of pod %s: list pods of %s %s: %v", min, id, owner.Kind, owner.Name, err), true
 	}
@@ -221,7 +221,7 @@ func (a *Terminate) checkHealthy(ctx context.Context, pod *corev1.Pod, owner *me
 	}
 	required := min.of(desired)
 	if remaining < required {
-		return skipped("pod %s not terminated: %d healthy replicas of %s %s would remain, min_healthy_replicas %s of %d desired requires %d",
+		return skipped("pod %s left in place: %d healthy replicas of %s %s would remain, and min_healthy_replicas %s of %d desired requires %d",
 			id, remaining, owner.Kind, owner.Name, min, desired, required), true
 	}
 	return actionners.Result{}, false
@@ -229,8 +229,8 @@ func (a *Terminate) checkHealthy(ctx context.Context, pod *corev1.Pod, owner *me
 
 // ownerReplicas returns the desired replica count and pod selector of a
 // controller.
-func (a *Terminate) ownerReplicas(ctx context.Context, ns string, owner *metav1.OwnerReference) (int32, labels.Selector, error) {
-	cs := a.client.Kubernetes
+func (b base) ownerReplicas(ctx context.Context, ns string, owner *metav1.OwnerReference) (int32, labels.Selector, error) {
+	cs := b.client.Kubernetes
 	one := func(p *int32) int32 {
 		if p == nil {
 			return 1

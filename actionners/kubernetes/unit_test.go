@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/riposte-sec/riposte/actionners"
 	"github.com/riposte-sec/riposte/alert"
@@ -90,6 +91,7 @@ func TestValidateRejectsBadParameters(t *testing.T) {
 		{NameExec, map[string]any{"command": "id", "script": "id"}, "give one of them"},
 		{NameExec, map[string]any{"command": "id", "timeout": "1h"}, `"timeout"`},
 		{NameExec, map[string]any{"command": "id", "max_output_bytes": 0}, "max_output_bytes"},
+		{NameExec, map[string]any{"file": "/nonexistent/script.sh"}, "cannot read script"},
 		{NameLogs, map[string]any{"tail_lines": 0}, "tail_lines"},
 		{NameCordon, map[string]any{"force": true}, "unknown parameter"},
 		{NameDrain, map[string]any{"timeout": "forever"}, "invalid duration"},
@@ -120,7 +122,7 @@ func TestValidateAcceptsTalonParameters(t *testing.T) {
 		{"kubernetes:exec", map[string]any{"shell": "/bin/bash", "command": "ps awxuf"}},
 		{"kubernetes:script", map[string]any{"shell": "/bin/bash", "script": "ps awxuf\nnetstat -lpauten\n"}},
 		{"kubernetes:log", map[string]any{"tail_lines": 200}},
-		{"kubernetes:drain", map[string]any{"ignore_daemonsets": true, "max_wait_period": 60}},
+		{"kubernetes:drain", map[string]any{"ignore_daemonsets": true, "max_wait_period": 60, "min_healthy_replicas": "50%", "wait_period_excluded_namespaces": []any{"batch"}}},
 		{"kubernetes:cordon", nil},
 		{"kubernetes:delete", nil},
 	}
@@ -136,6 +138,8 @@ func TestValidateAcceptsTalonParameters(t *testing.T) {
 func TestRunWithoutTarget(t *testing.T) {
 	c := fakeClient()
 	noPod := &alert.Alert{Rule: "Write below etc", Hostname: "", OutputFields: map[string]any{"container.id": "host"}}
+	// With neither pod fields nor a hostname, node actionners have no target
+	// either.
 	for _, name := range []string{NameTerminate, NameLabel, NameIsolate, NameExec, NameLogs, NameCordon, NameDelete} {
 		params := map[string]any{}
 		switch name {
@@ -404,5 +408,82 @@ func TestRetryOnConflict(t *testing.T) {
 	})
 	if !apierrors.IsForbidden(err) || calls != 1 {
 		t.Errorf("forbidden: error %v after %d calls, want Forbidden after 1", err, calls)
+	}
+}
+
+func TestCordonHostAlertUsesHostname(t *testing.T) {
+	c := fakeClient(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "worker-3"}})
+	hostAlert := &alert.Alert{Rule: "Write below etc", Hostname: "worker-3", OutputFields: map[string]any{"container.id": "host"}}
+	res, err := actionnerByName(t, c, NameCordon).Run(context.Background(), request(NameCordon, nil, hostAlert))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Outcome != actionners.OutcomeSucceeded {
+		t.Fatalf("outcome = %s (%s), want succeeded", res.Outcome, res.Message)
+	}
+	node, _ := c.Kubernetes.CoreV1().Nodes().Get(context.Background(), "worker-3", metav1.GetOptions{})
+	if !node.Spec.Unschedulable {
+		t.Error("node worker-3 not cordoned")
+	}
+}
+
+func TestScriptFromFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "collect.sh")
+	if err := os.WriteFile(path, []byte("ps -ef\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := (&Exec{base{NameExec, nil}}).parse(map[string]any{"file": path, "shell": "/bin/bash"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.stdin != "ps -ef\n" || strings.Join(cfg.argv, " ") != "/bin/bash -s" {
+		t.Errorf("argv %v, stdin %q; want /bin/bash -s with the file's script", cfg.argv, cfg.stdin)
+	}
+}
+
+func TestEventFailureKeepsOutcome(t *testing.T) {
+	pod := runningPod("shop", "web", nil, nil)
+	cs := fake.NewClientset(pod)
+	cs.PrependReactor("create", "events", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, apierrors.NewForbidden(corev1.Resource("events"), "", errors.New("no events for you"))
+	})
+	c := NewClientFromClientset(cs, nil)
+	c.Backoff.Steps = 1
+	res, err := actionnerByName(t, c, NameLabel).Run(context.Background(),
+		request(NameLabel, map[string]any{"labels": map[string]any{"a": "b"}}, podAlert("shop", "web")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Outcome != actionners.OutcomeSucceeded {
+		t.Errorf("outcome = %s, want succeeded although the event failed", res.Outcome)
+	}
+	if msg, _ := res.Output["event_error"].(string); !strings.Contains(msg, "forbidden") {
+		t.Errorf("event_error = %q, want the forbidden error", msg)
+	}
+}
+
+func TestDrainKeepsMinHealthyReplicas(t *testing.T) {
+	replicas := int32(2)
+	rs := &appsv1.ReplicaSet{
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "shop", UID: "uid-web"},
+		Spec:       appsv1.ReplicaSetSpec{Replicas: &replicas, Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}},
+	}
+	owner := controllerRef("ReplicaSet", "web")
+	web := runningPod("shop", "web-a", owner, map[string]string{"app": "web"})
+	sibling := runningPod("shop", "web-b", owner, map[string]string{"app": "web"})
+	sibling.Spec.NodeName = "node-2"
+	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "node-1"}}
+	c := fakeClient(rs, web, sibling, node)
+
+	params := map[string]any{"min_healthy_replicas": 2, "timeout": "1s"}
+	res, _ := actionnerByName(t, c, NameDrain).Run(context.Background(), request(NameDrain, params, podAlert("shop", "web-a")))
+	if res.Outcome != actionners.OutcomeFailed {
+		t.Fatalf("outcome = %s (%s), want failed", res.Outcome, res.Message)
+	}
+	if !strings.Contains(res.Message, "min_healthy_replicas") {
+		t.Errorf("message = %q, want the min_healthy_replicas refusal", res.Message)
+	}
+	if _, err := c.Kubernetes.CoreV1().Pods("shop").Get(context.Background(), "web-a", metav1.GetOptions{}); err != nil {
+		t.Errorf("pod web-a: %v, want it kept", err)
 	}
 }

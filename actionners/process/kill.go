@@ -45,6 +45,7 @@ type KillOptions struct {
 // runs the program the alert names before signalling it through a pidfd, so a
 // reused pid is not signalled.
 type Kill struct {
+	ancestors     map[int]bool
 	procRoot      string
 	self          int
 	selfPgrp      int
@@ -73,6 +74,24 @@ func NewKill(opts KillOptions) *Kill {
 	}
 	for _, pid := range opts.ProtectedPIDs {
 		k.protectedPIDs[pid] = true
+	}
+	// Killing the shell or supervisor that started Riposte would stop
+	// Riposte too, so its ancestors and its session leader are protected.
+	// They are read once: a process that adopts Riposte later is not.
+	k.ancestors = map[int]bool{}
+	for pid := k.self; ; {
+		st, err := readStat(k.procRoot, pid)
+		if err != nil || st.ppid <= 1 {
+			break
+		}
+		k.ancestors[st.ppid] = true
+		pid = st.ppid
+		if len(k.ancestors) >= maxAncestry {
+			break
+		}
+	}
+	if sid, err := unix.Getsid(k.self); err == nil && sid > 1 {
+		k.ancestors[sid] = true
 	}
 	return k
 }
@@ -218,6 +237,8 @@ func (k *Kill) check(pid int, req actionners.Request) (procStat, string, error) 
 		return procStat{}, "it is Riposte itself", nil
 	case k.protectedPIDs[pid]:
 		return procStat{}, "the pid is protected by configuration", nil
+	case k.ancestors[pid]:
+		return procStat{}, "it started Riposte (an ancestor or the session leader of Riposte)", nil
 	}
 	st, err := readStat(k.procRoot, pid)
 	if err != nil {

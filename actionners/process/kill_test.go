@@ -257,3 +257,17 @@ func TestKillCancelledContext(t *testing.T) {
 		t.Errorf("Run with cancelled context = %v", err)
 	}
 }
+
+func TestKillRejectsAncestor(t *testing.T) {
+	// The sleeper stands in for Riposte, so this test process is its parent:
+	// the process that started Riposte.
+	child := startSleeper(t)
+	k := NewKill(KillOptions{SelfPID: child.Process.Pid, AllowProcessGroup: true})
+	res, err := k.Run(context.Background(), killRequest(os.Getpid(), nil, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Outcome != actionners.OutcomeRejected || !strings.Contains(res.Message, "started Riposte") {
+		t.Errorf("result = %+v, want rejected as an ancestor of Riposte", res)
+	}
+}

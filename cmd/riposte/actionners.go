@@ -165,7 +165,10 @@ actionners named by the loaded policies (the default policies, or those of
 			}
 			role, err := kubernetes.ClusterRole(v.GetString("name"), reg, names)
 			if err != nil {
-				return err
+				return fmt.Errorf("%w; known actionners: %s", err, strings.Join(reg.Names(), ", "))
+			}
+			if len(role.Rules) == 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), "# The actionners %v need no Kubernetes permission.\n", names)
 			}
 			data, err := yaml.Marshal(role)
 			if err != nil {

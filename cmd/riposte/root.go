@@ -26,7 +26,10 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			return loadConfig(v, cmd)
+			if err := loadConfig(v, cmd); err != nil {
+				return err
+			}
+			return validateConfig(v, cmd)
 		},
 	}
 	flags := root.PersistentFlags()
@@ -85,4 +88,14 @@ func newLogger(v *viper.Viper, w io.Writer) (*slog.Logger, error) {
 	default:
 		return nil, fmt.Errorf("invalid log format %q: use text or json", format)
 	}
+}
+
+// protectedNamespaces returns the protected-namespaces key, or nil when it is
+// not set, which lets the responder protect kube-system and its own namespace.
+// An empty list set on purpose protects no namespace.
+func protectedNamespaces(v *viper.Viper) []string {
+	if !v.IsSet("protected-namespaces") {
+		return nil
+	}
+	return v.GetStringSlice("protected-namespaces")
 }

@@ -24,22 +24,29 @@ func newRulesCommand(v *viper.Viper) *cobra.Command {
 		Use:   "rules",
 		Short: "Check and list rules written in the Falco rules language",
 	}
-	cmd.AddCommand(newRulesCheckCommand(), newRulesListCommand(v))
+	cmd.AddCommand(newRulesCheckCommand(v), newRulesListCommand(v))
 	return cmd
 }
 
-func newRulesCheckCommand() *cobra.Command {
-	return &cobra.Command{
+func newRulesCheckCommand(v *viper.Viper) *cobra.Command {
+	cmd := &cobra.Command{
 		Use:   "check FILE...",
 		Short: "Load rules files in order and report counts, warnings and errors",
 		Long: `Load rules files in the order given, as the sensor does, and print the
 number of lists, macros and rules, then every warning and error with its file,
-line and column. A file that fails to load is reported and skipped, and the
-files after it are checked on top of the ones that loaded. The exit status is
-1 when any file has an error.`,
-		Args: cobra.MinimumNArgs(1),
+line and column. Riposte's default rules load first unless
+--rules.defaults=false, so files may append to or override them. A file that
+fails to load is reported and skipped, and the files after it are checked on
+top of the ones that loaded. The exit status is 1 when any file has an error.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			failed, err := checkRules(cmd.OutOrStdout(), args)
+			if len(args) == 0 {
+				return errors.New("missing rules file: give one or more files, such as riposte rules check falco_rules.yaml my_rules.yaml")
+			}
+			var base []rules.File
+			if v.GetBool("rules.defaults") {
+				base = defaultRuleFiles()
+			}
+			failed, err := checkRules(cmd.OutOrStdout(), base, args)
 			if err != nil {
 				return err
 			}
@@ -49,12 +56,14 @@ files after it are checked on top of the ones that loaded. The exit status is
 			return nil
 		},
 	}
+	cmd.Flags().Bool("rules.defaults", true, "load Riposte's default rules before the files")
+	return cmd
 }
 
-// checkRules loads paths in order and prints a report to w. It returns true
-// when a file had an error.
-func checkRules(w io.Writer, paths []string) (failed bool, err error) {
-	var loaded []rules.File
+// checkRules loads paths in order, on top of base, and prints a report to w.
+// It returns true when a file had an error.
+func checkRules(w io.Writer, base []rules.File, paths []string) (failed bool, err error) {
+	loaded := append([]rules.File(nil), base...)
 	for _, path := range paths {
 		data, err := os.ReadFile(path)
 		if err != nil {

@@ -43,7 +43,7 @@ func TestRulesCheckReportsEveryFile(t *testing.T) {
 `)
 
 	var out bytes.Buffer
-	failed, err := checkRules(&out, []string{good, bad, alsoBad})
+	failed, err := checkRules(&out, nil, []string{good, bad, alsoBad})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
@@ -61,6 +60,8 @@ Needs root, or CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN.`,
 	flags.StringP("output", "o", "text", "output format of alerts and decisions: text or json")
 	addClusterFlags(flags)
 	flags.StringSlice("protected-namespaces", nil, "Kubernetes namespaces where no action runs (default: kube-system and riposte)")
+	flags.StringSlice("dry-run-policies", nil, "policies whose actions are only recorded, even when --dry-run=false")
+	flags.StringSlice("dry-run-actionners", nil, "actionners, such as process:kill, whose actions are only recorded, even when --dry-run=false")
 	return cmd
 }
 
@@ -76,6 +77,8 @@ type hostConfig struct {
 	NodeName            string
 	Kubeconfig          string
 	ProtectedNamespaces []string
+	DryRunPolicies      []string
+	DryRunActionners    []string
 
 	// tuneGuards, when set, changes the responder's guards; benchmarks use
 	// it to lift the rate limit.
@@ -91,9 +94,11 @@ func hostConfigFrom(v *viper.Viper) (hostConfig, error) {
 		NATSPort:            v.GetInt("nats.port"),
 		NATSStoreDir:        v.GetString("nats.store-dir"),
 		Output:              v.GetString("output"),
-		NodeName:            nodeName(v.GetString("node-name")),
+		NodeName:            nodeName(v),
 		Kubeconfig:          v.GetString("kubeconfig"),
-		ProtectedNamespaces: v.GetStringSlice("protected-namespaces"),
+		ProtectedNamespaces: protectedNamespaces(v),
+		DryRunPolicies:      v.GetStringSlice("dry-run-policies"),
+		DryRunActionners:    v.GetStringSlice("dry-run-actionners"),
 	}
 	if cfg.Output != "text" && cfg.Output != "json" {
 		return cfg, fmt.Errorf("invalid output format %q: use text or json", cfg.Output)
@@ -134,7 +139,8 @@ func startHost(ctx context.Context, cfg hostConfig, out io.Writer, logger *slog.
 	}
 
 	if cfg.NodeName == "" {
-		cfg.NodeName = nodeName("")
+		// No node-name key: $NODE_NAME, then the host name.
+		cfg.NodeName = nodeName(viper.New())
 	}
 	kube, err := connectCluster(cfg.Kubeconfig, cfg.NodeName, logger)
 	if err != nil {
@@ -176,16 +182,21 @@ func startHost(ctx context.Context, cfg hostConfig, out io.Writer, logger *slog.
 	guards := responder.GuardOptions{
 		Act:                 !cfg.DryRun,
 		ProtectedNamespaces: cfg.ProtectedNamespaces,
+		DryRunPolicies:      cfg.DryRunPolicies,
+		DryRunActionners:    cfg.DryRunActionners,
 	}
 	if cfg.tuneGuards != nil {
 		cfg.tuneGuards(&guards)
 	}
 	resp, err := responder.New(responder.Options{
-		JS:         p.conn.JS,
-		Policies:   policySet,
-		Registry:   registry,
-		Guards:     guards,
-		Node:       cfg.NodeName,
+		JS:       p.conn.JS,
+		Policies: policySet,
+		Registry: registry,
+		Guards:   guards,
+		Node:     cfg.NodeName,
+		// A responder pointed at this embedded server keeps its own
+		// durable consumer instead of sharing this one.
+		Consumer:   "riposte-run",
 		Logger:     logger.With("component", "responder"),
 		OnDecision: p.printer.decision,
 	})
@@ -266,7 +277,7 @@ func (p *printer) decision(d responder.Decision) {
 		actions = append(actions, "no action")
 	}
 	p.writeLine(fmt.Sprintf("%s: Decision %s for rule %q (alert %s): %s",
-		d.Time.UTC().Format(time.RFC3339Nano), d.Outcome, d.Rule, d.AlertUUID, strings.Join(actions, "; ")))
+		d.Time.UTC().Format(alert.TimeLayout), d.Outcome, d.Rule, d.AlertUUID, strings.Join(actions, "; ")))
 }
 
 func (p *printer) writeJSON(v any) {

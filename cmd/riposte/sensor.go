@@ -59,7 +59,7 @@ func runSensor(ctx context.Context, v *viper.Viper, logger *slog.Logger) error {
 		return fmt.Errorf("invalid output format %q: use none, text or json", format)
 	}
 
-	node := nodeName(v.GetString("node-name"))
+	node := nodeName(v)
 	kube, err := connectCluster(v.GetString("kubeconfig"), node, logger)
 	if err != nil {
 		return err

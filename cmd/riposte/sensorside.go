@@ -62,7 +62,7 @@ func (s *sensorSide) handle(e *event.Event) {
 // usePods makes alerts carry the pod metadata of w, which start runs.
 func (s *sensorSide) usePods(w *k8smeta.Watcher) {
 	s.pods = w
-	s.adapter.SetPods(w)
+	s.adapter.SetContainerMetadata(w)
 }
 
 // start runs the pod watcher, the detector and the sensor under sup.

@@ -8,8 +8,12 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// version and commit are set at build time with
+// -ldflags "-X main.version=... -X main.commit=...".
+var (
+	version = "dev"
+	commit  = ""
+)
 
 func newVersionCommand() *cobra.Command {
 	return &cobra.Command{
@@ -27,6 +31,9 @@ func newVersionCommand() *cobra.Command {
 // buildRevision returns the VCS revision that the Go toolchain stamped into the
 // binary, or "unknown".
 func buildRevision() string {
+	if commit != "" {
+		return commit
+	}
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
 		return "unknown"

@@ -199,7 +199,7 @@ func (c *cluster) checkInstall(t *testing.T, ic installCase) {
 	c.runTemplate(t, ic.namespace, "sensor", ds.Spec.Template)
 	c.runTemplate(t, ic.namespace, "responder", deploy.Spec.Template)
 
-	natsPasswords := map[string][]byte{}
+	natsSecrets := map[string][]byte{}
 	if ic.bundled {
 		sts, err := client.AppsV1().StatefulSets(ic.namespace).Get(ctx, fullname+"-nats", metav1.GetOptions{})
 		if err != nil {
@@ -210,7 +210,8 @@ func (c *cluster) checkInstall(t *testing.T, ic installCase) {
 		if err != nil {
 			t.Fatalf("get the NATS auth Secret: %v", err)
 		}
-		natsPasswords = auth.Data
+		natsSecrets = auth.Data
+		natsSecrets["tls.crt"] = []byte(c.secretValue(t, ic.namespace, fullname+"-nats-tls", "tls.crt"))
 	}
 
 	token := c.secretValue(t, ic.namespace, fullname+"-webhook", "token")
@@ -226,9 +227,12 @@ func (c *cluster) checkInstall(t *testing.T, ic installCase) {
 	}
 	if ic.bundled {
 		for _, key := range []string{"sensor-password", "responder-password", "route-password"} {
-			if got := c.secretValue(t, ic.namespace, fullname+"-nats-auth", key); got != string(natsPasswords[key]) {
+			if got := c.secretValue(t, ic.namespace, fullname+"-nats-auth", key); got != string(natsSecrets[key]) {
 				t.Errorf("helm upgrade changed the NATS %s", key)
 			}
+		}
+		if got := c.secretValue(t, ic.namespace, fullname+"-nats-tls", "tls.crt"); got != string(natsSecrets["tls.crt"]) {
+			t.Error("helm upgrade changed the NATS server certificate")
 		}
 	}
 

@@ -2,6 +2,8 @@ package charttest
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -30,28 +32,25 @@ func freeLoopbackPorts(t *testing.T, n int) []int {
 	return ports
 }
 
-// TestBundledNATSFormsJetStreamCluster starts three nats-servers from the
-// rendered configuration on loopback. Only the listen addresses, the route
-// URLs, the store directory and the pid file are changed, because the
-// rendered ones name cluster DNS and container paths. The cluster must elect
-// a JetStream leader, the responder user must create a stream with three
-// replicas, and the sensor user must publish alerts to it but nothing else.
+// TestBundledNATSFormsJetStreamCluster starts three nats-servers from one
+// rendered configuration on loopback, with TLS on client and route
+// connections. Only the listen addresses, the route URLs, the store directory
+// and the pid file are changed, because the rendered ones name cluster DNS
+// and container paths. The cluster must elect a JetStream leader, the
+// responder user must create a stream with three replicas, and the sensor
+// user must publish alerts to it but nothing else.
 func TestBundledNATSFormsJetStreamCluster(t *testing.T) {
 	const size = 3
 	ports := freeLoopbackPorts(t, 2*size)
+	rendered := renderNATS(t, nil)
+	passwords := map[string]string{}
+	for _, user := range []string{"sensor", "responder", "route"} {
+		passwords[user] = string(rendered.auth.Data[user+"-password"])
+	}
+	ns := testRelease.namespace
 	servers := make([]*server.Server, size)
-	var passwords map[string]string
 	for i := range size {
-		opts, secret := bundledNATSConfig(t, nil, fmt.Sprintf("riposte-nats-%d", i))
-		if passwords == nil {
-			passwords = map[string]string{
-				"sensor":    string(secret.Data["sensor-password"]),
-				"responder": string(secret.Data["responder-password"]),
-				"route":     string(secret.Data["route-password"]),
-			}
-		} else {
-			opts = withPasswords(t, opts, passwords)
-		}
+		opts := rendered.parse(t, fmt.Sprintf("riposte-nats-%d", i))
 		opts.Host = "127.0.0.1"
 		opts.Port = ports[i]
 		opts.HTTPPort = 0
@@ -65,6 +64,9 @@ func TestBundledNATSFormsJetStreamCluster(t *testing.T) {
 				Host:   net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[size+j])),
 			})
 		}
+		// The routes dial 127.0.0.1, so verify the certificate against a
+		// server name it holds, as a route within the cluster would.
+		opts.Cluster.TLSConfig.ServerName = "riposte-nats-0.riposte-nats-headless." + ns + ".svc.cluster.local"
 		opts.StoreDir = t.TempDir()
 		opts.PidFile = ""
 		opts.NoSigs = true
@@ -79,6 +81,11 @@ func TestBundledNATSFormsJetStreamCluster(t *testing.T) {
 		}
 		servers[i] = s
 	}
+	caPool := x509.NewCertPool()
+	if !caPool.AppendCertsFromPEM(rendered.tls.Data["ca.crt"]) {
+		t.Fatal("the rendered NATS CA holds no PEM certificate")
+	}
+	clientTLS := &tls.Config{RootCAs: caPool, ServerName: "riposte-nats." + ns + ".svc.cluster.local", MinVersion: tls.VersionTLS12}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -90,8 +97,8 @@ func TestBundledNATSFormsJetStreamCluster(t *testing.T) {
 		}
 	}
 
-	clientURL := fmt.Sprintf("nats://127.0.0.1:%d", ports[0])
-	responder, _ := connectJetStream(t, clientURL, "responder", passwords["responder"])
+	clientURL := fmt.Sprintf("tls://127.0.0.1:%d", ports[0])
+	responder, _ := connectJetStream(t, clientURL, clientTLS, "responder", passwords["responder"])
 	stream, err := responder.CreateStream(ctx, jetstream.StreamConfig{
 		Name:     "RIPOSTE_ALERTS",
 		Subjects: []string{"riposte.alerts.>"},
@@ -102,7 +109,7 @@ func TestBundledNATSFormsJetStreamCluster(t *testing.T) {
 		t.Fatalf("responder user: create a stream with 3 replicas: %v", err)
 	}
 
-	sensor, sensorErrs := connectJetStream(t, fmt.Sprintf("nats://127.0.0.1:%d", ports[1]), "sensor", passwords["sensor"])
+	sensor, sensorErrs := connectJetStream(t, fmt.Sprintf("tls://127.0.0.1:%d", ports[1]), clientTLS, "sensor", passwords["sensor"])
 	if _, err := sensor.Stream(ctx, "RIPOSTE_ALERTS"); err != nil {
 		t.Errorf("sensor user: look up the alerts stream: %v", err)
 	}
@@ -149,24 +156,13 @@ func anyJetStreamLeader(servers []*server.Server) bool {
 	return false
 }
 
-// withPasswords sets the user and route passwords in opts, so that all
-// servers of the test cluster share one set. Each render generates new ones.
-func withPasswords(t *testing.T, opts *server.Options, passwords map[string]string) *server.Options {
-	t.Helper()
-	for _, u := range opts.Users {
-		u.Password = passwords[u.Username]
-	}
-	opts.Cluster.Password = passwords["route"]
-	return opts
-}
-
 // connectJetStream connects as user and returns a JetStream context and a
 // channel that receives the asynchronous errors the server reports, such as
 // permission violations.
-func connectJetStream(t *testing.T, serverURL, user, password string) (jetstream.JetStream, <-chan error) {
+func connectJetStream(t *testing.T, serverURL string, tlsConfig *tls.Config, user, password string) (jetstream.JetStream, <-chan error) {
 	t.Helper()
 	asyncErrs := make(chan error, 16)
-	nc, err := nats.Connect(serverURL, nats.UserInfo(user, password), nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+	nc, err := nats.Connect(serverURL, nats.UserInfo(user, password), nats.Secure(tlsConfig), nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
 		select {
 		case asyncErrs <- err:
 		default:

@@ -1,6 +1,9 @@
 package charttest
 
 import (
+	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,27 +14,66 @@ import (
 	corev1 "k8s.io/api/core/v1"
 )
 
-// bundledNATSConfig renders the chart with values and parses the bundled NATS
-// server configuration with the nats-server configuration parser, as the
-// server named podName would.
-func bundledNATSConfig(t *testing.T, values map[string]any, podName string) (*server.Options, *corev1.Secret) {
+// renderedNATS is the bundled NATS configuration of one render, written to
+// files that nats-server can read.
+type renderedNATS struct {
+	// file is nats.conf, its certificate paths pointing at the files next to it.
+	file string
+	// auth is the Secret with the passwords and nats.conf.
+	auth *corev1.Secret
+	// tls is the Secret with the CA and the server certificate, if any.
+	tls *corev1.Secret
+}
+
+// renderNATS renders the chart with values and writes the bundled NATS
+// configuration, and its certificates when TLS is on, to a temporary
+// directory.
+func renderNATS(t *testing.T, values map[string]any) renderedNATS {
 	t.Helper()
 	objs := render(t, values)
-	secret := convert[corev1.Secret](t, find(t, objs, "Secret", "riposte-nats-auth"))
-	conf, ok := secret.Data["nats.conf"]
+	dir := t.TempDir()
+	r := renderedNATS{
+		file: filepath.Join(dir, "nats.conf"),
+		auth: convert[corev1.Secret](t, find(t, objs, "Secret", "riposte-nats-auth")),
+	}
+	conf, ok := r.auth.Data["nats.conf"]
 	if !ok {
 		t.Fatal("Secret riposte-nats-auth has no nats.conf")
 	}
-	file := filepath.Join(t.TempDir(), "nats.conf")
-	if err := os.WriteFile(file, conf, 0o600); err != nil {
+	if u := lookup(objs, "Secret", "riposte-nats-tls"); u != nil {
+		r.tls = convert[corev1.Secret](t, u)
+		for _, key := range []string{"ca.crt", "tls.crt", "tls.key"} {
+			if err := os.WriteFile(filepath.Join(dir, key), r.tls.Data[key], 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		conf = bytes.ReplaceAll(conf, []byte("/etc/nats/tls/"), []byte(dir+"/"))
+	}
+	if err := os.WriteFile(r.file, conf, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return r
+}
+
+// parse parses the configuration with the nats-server configuration parser,
+// as the server named podName would.
+func (r renderedNATS) parse(t *testing.T, podName string) *server.Options {
+	t.Helper()
 	t.Setenv("POD_NAME", podName)
-	opts, err := server.ProcessConfigFile(file)
+	opts, err := server.ProcessConfigFile(r.file)
 	if err != nil {
+		conf, _ := os.ReadFile(r.file)
 		t.Fatalf("nats-server rejects the rendered configuration: %v\n%s", err, conf)
 	}
-	return opts, secret
+	return opts
+}
+
+// bundledNATSConfig renders the chart with values and parses the bundled NATS
+// configuration as the server named podName would.
+func bundledNATSConfig(t *testing.T, values map[string]any, podName string) (*server.Options, *corev1.Secret) {
+	t.Helper()
+	r := renderNATS(t, values)
+	return r.parse(t, podName), r.auth
 }
 
 func TestBundledNATSConfigParses(t *testing.T) {
@@ -47,6 +89,9 @@ func TestBundledNATSConfigParses(t *testing.T) {
 	}
 	if opts.JetStreamMaxMemory != 256<<20 {
 		t.Errorf("max_memory_store = %d, want 256 MiB", opts.JetStreamMaxMemory)
+	}
+	if opts.TLSConfig == nil || opts.Cluster.TLSConfig == nil {
+		t.Error("client or route connections are not encrypted with TLS")
 	}
 	if opts.Cluster.Name != "riposte-nats" || opts.Cluster.Port != 6222 {
 		t.Errorf("cluster = %s on %d, want riposte-nats on 6222", opts.Cluster.Name, opts.Cluster.Port)
@@ -103,5 +148,46 @@ func TestBundledNATSReplicasSetRoutes(t *testing.T) {
 	opts, _ := bundledNATSConfig(t, values, "riposte-nats-0")
 	if len(opts.Routes) != 5 {
 		t.Errorf("%d routes for 5 replicas, want 5", len(opts.Routes))
+	}
+}
+
+func TestBundledNATSWithoutTLS(t *testing.T) {
+	values := map[string]any{"nats": map[string]any{"bundled": map[string]any{"tls": map[string]any{"enabled": false}}}}
+	r := renderNATS(t, values)
+	if r.tls != nil {
+		t.Error("tls.enabled=false still renders the NATS certificate Secret")
+	}
+	opts := r.parse(t, "riposte-nats-0")
+	if opts.TLSConfig != nil || opts.Cluster.TLSConfig != nil {
+		t.Error("tls.enabled=false still configures TLS")
+	}
+}
+
+func TestBundledNATSCertificate(t *testing.T) {
+	r := renderNATS(t, nil)
+	if r.tls == nil {
+		t.Fatal("no NATS certificate Secret rendered")
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(r.tls.Data["ca.crt"]) {
+		t.Fatal("ca.crt holds no PEM certificate")
+	}
+	pair, err := tls.X509KeyPair(r.tls.Data["tls.crt"], r.tls.Data["tls.key"])
+	if err != nil {
+		t.Fatalf("tls.crt and tls.key do not form a key pair: %v", err)
+	}
+	cert, err := x509.ParseCertificate(pair.Certificate[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := testRelease.namespace
+	for _, host := range []string{
+		"riposte-nats." + ns + ".svc.cluster.local",
+		"riposte-nats-2.riposte-nats-headless." + ns + ".svc.cluster.local",
+	} {
+		_, err := cert.Verify(x509.VerifyOptions{DNSName: host, Roots: pool, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}})
+		if err != nil {
+			t.Errorf("certificate does not verify for %s: %v", host, err)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
@@ -177,6 +178,23 @@ func componentConfig(t *testing.T, objs []*unstructured.Unstructured, file strin
 	return cfg
 }
 
+func TestLongReleaseNameFits(t *testing.T) {
+	// Helm accepts release names of up to 53 characters.
+	rel := release{name: strings.Repeat("a", 53), namespace: testRelease.namespace}
+	objs, err := renderErr(t, rel, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range objs {
+		if len(u.GetName()) > 63 {
+			t.Errorf("%s name %q is longer than 63 characters", u.GetKind(), u.GetName())
+		}
+		if u.GetKind() == "StatefulSet" && len(u.GetName()) > 52 {
+			t.Errorf("StatefulSet name %q is longer than 52 characters, so its controller-revision-hash label would exceed 63", u.GetName())
+		}
+	}
+}
+
 func TestDryRunValue(t *testing.T) {
 	for _, dryRun := range []bool{true, false} {
 		values := map[string]any{"dryRun": dryRun}
@@ -199,7 +217,7 @@ func TestResponderConfig(t *testing.T) {
 		"protected-namespaces": []any{"kube-system", testRelease.namespace},
 		"webhook":              map[string]any{"addr": ":2803", "token-file": "/etc/riposte/webhook/token"},
 		"metrics":              map[string]any{"addr": ":9376"},
-		"nats":                 map[string]any{"replicas": float64(3)},
+		"nats":                 map[string]any{"replicas": float64(3), "tls": map[string]any{"ca": "/etc/riposte/nats/tls/ca.crt"}},
 		"log-level":            "info",
 		"log-format":           "json",
 	}
@@ -296,7 +314,7 @@ func TestSensorDaemonSet(t *testing.T) {
 		t.Errorf("RIPOSTE_NODE_NAME = %+v, want the downward API spec.nodeName", nodeName)
 	}
 	url := findEnv(t, c, "RIPOSTE_NATS_URL")
-	wantURL := "nats://sensor:$(RIPOSTE_NATS_PASSWORD)@riposte-nats." + testRelease.namespace + ".svc.cluster.local:4222"
+	wantURL := "tls://sensor:$(RIPOSTE_NATS_PASSWORD)@riposte-nats." + testRelease.namespace + ".svc.cluster.local:4222"
 	if url.Value != wantURL {
 		t.Errorf("RIPOSTE_NATS_URL = %q, want %q", url.Value, wantURL)
 	}
@@ -403,7 +421,7 @@ func TestWebhookTokenValues(t *testing.T) {
 
 func TestExternalNATSConfig(t *testing.T) {
 	objs := render(t, externalNATS())
-	for _, kind := range []string{"StatefulSet", "Service"} {
+	for _, kind := range []string{"StatefulSet", "Service", "NetworkPolicy"} {
 		if u := lookup(objs, kind, "riposte-nats"); u != nil {
 			t.Errorf("external NATS still renders the bundled %s", kind)
 		}
@@ -445,7 +463,7 @@ func TestExternalNATSConfig(t *testing.T) {
 func TestBundledNATSStatefulSet(t *testing.T) {
 	objs := render(t, nil)
 	for _, file := range []string{"sensor.yaml", "responder.yaml"} {
-		want := map[string]any{"replicas": float64(3)}
+		want := map[string]any{"replicas": float64(3), "tls": map[string]any{"ca": "/etc/riposte/nats/tls/ca.crt"}}
 		if diff := cmp.Diff(want, componentConfig(t, objs, file)["nats"]); diff != "" {
 			t.Errorf("%s nats (-want +got):\n%s", file, diff)
 		}
@@ -477,6 +495,26 @@ func TestBundledNATSStatefulSet(t *testing.T) {
 	pdb := convert[policyv1.PodDisruptionBudget](t, find(t, objs, "PodDisruptionBudget", "riposte-nats"))
 	if pdb.Spec.MaxUnavailable == nil || pdb.Spec.MaxUnavailable.IntValue() != 1 {
 		t.Errorf("NATS PDB maxUnavailable = %v, want 1", pdb.Spec.MaxUnavailable)
+	}
+
+	np := convert[networkingv1.NetworkPolicy](t, find(t, objs, "NetworkPolicy", "riposte-nats"))
+	if diff := cmp.Diff(sts.Spec.Selector.MatchLabels, np.Spec.PodSelector.MatchLabels); diff != "" {
+		t.Errorf("NetworkPolicy selects other pods than the StatefulSet (-statefulset +policy):\n%s", diff)
+	}
+	allowed := map[string][]string{}
+	for _, rule := range np.Spec.Ingress {
+		for _, port := range rule.Ports {
+			for _, peer := range rule.From {
+				allowed[port.Port.String()] = append(allowed[port.Port.String()], peer.PodSelector.MatchLabels["app.kubernetes.io/component"])
+			}
+			if len(rule.From) == 0 {
+				allowed[port.Port.String()] = append(allowed[port.Port.String()], "any")
+			}
+		}
+	}
+	want := map[string][]string{"client": {"sensor", "responder"}, "cluster": {"nats"}, "monitor": {"any"}}
+	if diff := cmp.Diff(want, allowed); diff != "" {
+		t.Errorf("NATS NetworkPolicy ingress by port (-want +got):\n%s", diff)
 	}
 }
 

@@ -248,8 +248,8 @@ func v1HierarchyName(superOptions string) string {
 	return strings.Join(names, ",")
 }
 
-// cgroupDirs creates path under the process's own cgroup in every
-// hierarchy and removes, in t.Cleanup, every directory it created.
+// cgroupDirs is a cgroup path under the process's own cgroup in every
+// hierarchy. In t.Cleanup it removes the path and its empty parents.
 type cgroupDirs struct {
 	hierarchies []hierarchy
 	// created lists the directories made here, parents first.
@@ -258,9 +258,10 @@ type cgroupDirs struct {
 	leaves []string
 }
 
-// makeCgroupDirs creates the parents of path (and path itself when leaf is
-// true) in every hierarchy. runc creates the leaf of a container itself.
-func makeCgroupDirs(t testing.TB, path string, leaf bool) *cgroupDirs {
+// makeCgroupDirs prepares path in every hierarchy and registers its removal.
+// With create set it makes the directories. Without it, it only records
+// them, because runc creates the whole path of a container itself.
+func makeCgroupDirs(t testing.TB, path string, create bool) *cgroupDirs {
 	t.Helper()
 	hs, err := hierarchies()
 	if err != nil {
@@ -269,32 +270,50 @@ func makeCgroupDirs(t testing.TB, path string, leaf bool) *cgroupDirs {
 	d := &cgroupDirs{hierarchies: hs}
 	t.Cleanup(d.remove)
 
-	create := filepath.Dir(path)
-	if leaf {
-		create = path
-	}
-	parts := strings.Split(create, "/")
 	for _, h := range hs {
-		dir := h.ownDir
-		for _, part := range parts {
-			dir = filepath.Join(dir, part)
-			err := os.Mkdir(dir, 0o755)
-			if errors.Is(err, os.ErrExist) {
-				continue
-			}
-			if err != nil {
-				t.Fatalf("create cgroup %s: %v", dir, err)
-			}
-			d.created = append(d.created, dir)
-			if h.name == "cpuset" {
-				if err := inheritCpuset(dir); err != nil {
-					t.Fatal(err)
-				}
+		d.leaves = append(d.leaves, filepath.Join(h.ownDir, path))
+		if create {
+			if err := d.mkdirs(h, path); err != nil {
+				t.Fatal(err)
 			}
 		}
-		d.leaves = append(d.leaves, filepath.Join(h.ownDir, path))
 	}
 	return d
+}
+
+// mkdirs creates path below h.ownDir one level at a time. Another test's
+// cleanup may remove an empty shared parent such as kubepods between two
+// levels, so a missing parent restarts the walk from the top.
+func (d *cgroupDirs) mkdirs(h hierarchy, path string) error {
+	parts := strings.Split(path, "/")
+	var err error
+	for range 10 {
+		if err = d.mkdirsOnce(h, parts); !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	return err
+}
+
+func (d *cgroupDirs) mkdirsOnce(h hierarchy, parts []string) error {
+	dir := h.ownDir
+	for _, part := range parts {
+		dir = filepath.Join(dir, part)
+		err := os.Mkdir(dir, 0o755)
+		if errors.Is(err, os.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("create cgroup %s: %w", dir, err)
+		}
+		d.created = append(d.created, dir)
+		if h.name == "cpuset" {
+			if err := inheritCpuset(dir); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // inheritCpuset copies cpuset.cpus and cpuset.mems from the parent of a new
@@ -313,10 +332,21 @@ func inheritCpuset(dir string) error {
 	return nil
 }
 
-// remove deletes the created directories, deepest first. A directory that
-// another test still uses stays.
+// remove deletes the created directories, deepest first, then the empty
+// kubepods parents up to the test's own cgroup. Two tests running at once
+// share those parents, and only the first one creates them, so the one that
+// finishes last removes them. A directory that is still in use stays,
+// because the kernel refuses to remove a cgroup with children or tasks.
 func (d *cgroupDirs) remove() {
 	for i := len(d.created) - 1; i >= 0; i-- {
 		_ = os.Remove(d.created[i])
+	}
+	for i, leaf := range d.leaves {
+		own := d.hierarchies[i].ownDir
+		for dir := filepath.Dir(leaf); dir != own && strings.HasPrefix(dir, own+"/"); dir = filepath.Dir(dir) {
+			if os.Remove(dir) != nil {
+				break
+			}
+		}
 	}
 }

@@ -96,7 +96,7 @@ func TestContainerCgroupPaths(t *testing.T) {
 				}
 			}
 
-			// Without a cgroup namespace the container sees the same path.
+			// Without a cgroup namespace, /proc/self/cgroup in the container shows the same path.
 			out, err := c.Exec(t, "cat", "/proc/self/cgroup")
 			if err != nil {
 				t.Fatalf("exec cat: %v: %s", err, out)

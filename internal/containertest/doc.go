@@ -5,7 +5,9 @@
 //
 //	c := containertest.Start(t, containertest.Options{Args: []string{"sleep", "3600"}})
 //	out, err := c.Exec(t, "id", "-un")
-//	pid := c.ExecDetached(t, "/tmp/dropped-binary")
+//	// A copy of busybox named after an applet, written to the upper layer.
+//	_, err = c.Exec(t, "cp", "/bin/busybox", "/tmp/sleep")
+//	pid := c.ExecDetached(t, "/tmp/sleep", "600")
 //
 // For tests that need only the cgroup, [NewCgroup] makes a kubelet-like
 // cgroup without runc and starts host processes inside it.

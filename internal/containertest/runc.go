@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -32,7 +34,7 @@ type Options struct {
 	// before the container starts, keyed by absolute path in the container.
 	Files map[string]File
 	// UID and GID run the init process and every exec as that user. The
-	// rootfs knows 0 (root), 1000 (appuser) and 65534 (nobody).
+	// rootfs's /etc/passwd names 0 root, 1000 appuser and 65534 nobody.
 	UID, GID uint32
 	// HostNetwork keeps the container in the host's network namespace,
 	// for tests that connect to a host listener. By default the container
@@ -65,6 +67,7 @@ type Container struct {
 	runc      string
 	stateRoot string
 	logPath   string
+	cgroups   *cgroupDirs
 }
 
 // Start builds a rootfs, mounts it as an overlay, and starts a runc
@@ -99,7 +102,7 @@ func Start(t testing.TB, opts Options) *Container {
 	buildRootfs(t, c.LowerDir, opts.Files)
 	ov := mountOverlay(t, dir, c.LowerDir)
 	c.Rootfs, c.UpperDir = ov.merged, ov.upper
-	makeCgroupDirs(t, c.CgroupPath, false)
+	c.cgroups = makeCgroupDirs(t, c.CgroupPath, false)
 
 	if err := c.writeConfig(opts); err != nil {
 		t.Fatal(err)
@@ -145,6 +148,29 @@ func (c *Container) delete(t testing.TB) {
 	out, err := exec.CommandContext(ctx, c.runc, "--root", c.stateRoot, "delete", "--force", c.ID).CombinedOutput()
 	if err != nil && !bytes.Contains(out, []byte("does not exist")) {
 		t.Errorf("runc delete %s: %v: %s", c.ID, err, out)
+	}
+
+	// runc cannot remove the container's cgroups while the killed init
+	// process is a zombie that the host's init has not reaped yet, and then
+	// leaves them behind. Wait for the process and remove what is left.
+	// NOTE: the host's init took about 2 s to reap on a loaded 2-core
+	// machine, which makes each container's cleanup that slow.
+	deadline := time.Now().Add(30 * time.Second)
+	for c.InitPID > 0 && syscall.Kill(c.InitPID, 0) == nil && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	for _, leaf := range c.cgroups.leaves {
+		for {
+			err := os.Remove(leaf)
+			if err == nil || errors.Is(err, os.ErrNotExist) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Errorf("remove cgroup %s of container %s: %v", leaf, c.ID, err)
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
 	}
 }
 

@@ -17,4 +17,13 @@
 //
 // The control plane starts on the first call to [Get], so a test run that
 // selects only unit tests starts nothing.
+//
+// Environment variables:
+//
+//   - RIPOSTE_K8S_BIN: directory of the binaries, by default the one that
+//     build-binaries.sh fills (see [BinDir]).
+//   - CI: when "true", a test that calls [Get] fails instead of skipping if
+//     the binaries are missing.
+//   - RIPOSTE_K8S_KEEP: when "1", the work directory with the logs of etcd,
+//     kube-apiserver and kwok is kept after the tests.
 package k8stest

@@ -19,7 +19,7 @@ import (
 )
 
 // maxCommandRuntime bounds every command the kubelet server runs, so that a
-// test that forgets a hung command does not leave it running.
+// hung command that a test abandons does not keep running.
 const maxCommandRuntime = 2 * time.Minute
 
 // ExecRecord is one command that the kubelet server ran.

@@ -1,6 +1,8 @@
 # Kills a program that was executed from memory or from a world-writable
-# directory, in a container or on the host: such a program is the payload of
-# a dropper, and a legitimate one is rare enough to allow-list by name.
+# directory: such a program is the payload of a dropper, and a legitimate one
+# is rare enough to allow-list by name. On the host, a program run from /tmp
+# is only recorded, because build tools and test runners (go test, pip) run
+# their own binaries from there.
 package riposte.policies.kill_malicious_exec
 
 kill_rules := {
@@ -25,7 +27,13 @@ actions contains {
 	"reason": sprintf("rule %q matched program %v (pid %v)", [input.alert.rule, object.get(input.alert.output_fields, "proc.exepath", "unknown"), pid]),
 } if {
 	input.alert.rule in kill_rules
+	not host_world_writable
 	not input.alert.output_fields["proc.name"] in allowed_programs
 	pid := input.alert.output_fields["proc.pid"]
 	is_number(pid)
+}
+
+host_world_writable if {
+	input.alert.rule == "Program executed from a world-writable directory"
+	object.get(input.alert.output_fields, "container.id", "host") in {"host", ""}
 }

@@ -39,3 +39,16 @@ test_unrelated_rule_ignored if {
 	other := json.patch(memfd_alert, [{"op": "replace", "path": "/rule", "value": "Read sensitive file untrusted"}])
 	count(kill_malicious_exec.actions) == 0 with input as {"alert": other}
 }
+
+test_world_writable_on_host_only_recorded if {
+	tmp := json.patch(memfd_alert, [{"op": "replace", "path": "/rule", "value": "Program executed from a world-writable directory"}])
+	count(kill_malicious_exec.actions) == 0 with input as {"alert": tmp}
+}
+
+test_world_writable_in_container_killed if {
+	tmp := json.patch(memfd_alert, [
+		{"op": "replace", "path": "/rule", "value": "Program executed from a world-writable directory"},
+		{"op": "replace", "path": "/output_fields/container.id", "value": "3ad7c5f1e8b2"},
+	])
+	count(kill_malicious_exec.actions) == 1 with input as {"alert": tmp}
+}

@@ -81,28 +81,9 @@ func (n *NATS) Send(ctx context.Context, d responder.Decision) error {
 	return n.Conn.FlushWithContext(ctx)
 }
 
-// Summary formats a decision as one line, such as
-// `dry-run: rule "Shell spawned in a container" (alert 1f2e...): process:kill on process 4242 dry-run`.
+// Summary formats a decision as one line: see responder.Decision.String.
 func Summary(d responder.Decision) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s: rule %q (alert %s)", d.Outcome, d.Rule, d.AlertUUID)
-	if d.Hostname != "" {
-		fmt.Fprintf(&b, " on %s", d.Hostname)
-	}
-	for i, a := range d.Actions {
-		sep := ", "
-		if i == 0 {
-			sep = ": "
-		}
-		fmt.Fprintf(&b, "%s%s on %s %s", sep, a.Actionner, a.Target, a.Result.Outcome)
-		if a.Result.Message != "" && a.Result.Outcome != "dry-run" {
-			fmt.Fprintf(&b, " (%s)", a.Result.Message)
-		}
-	}
-	if d.Error != "" {
-		fmt.Fprintf(&b, ": %s", d.Error)
-	}
-	return b.String()
+	return d.String()
 }
 
 func postJSON(ctx context.Context, client *http.Client, target string, v any, header http.Header) error {

@@ -276,7 +276,7 @@ func TestMethodNotAllowed(t *testing.T) {
 
 func TestRateLimited(t *testing.T) {
 	e := newTestEnv(t)
-	r := newReceiver(t, e, Options{RateLimit: 1, RateBurst: 2})
+	r := newReceiver(t, e, Options{RateLimit: 0.001, RateBurst: 2})
 	var statuses []int
 	for range 3 {
 		res, _ := post(t, r, []byte(sidekickPayload), nil)

@@ -70,7 +70,7 @@ func TestDefaultRulesMatch(t *testing.T) {
 		{"program from /dev/shm", exec("payload", "/dev/shm/payload", "bash", "host"), []string{defaults.ExecFromWorldWritable}},
 		{"program from /tmpfoo", exec("tool", "/tmpfoo/tool", "bash", "host"), nil},
 		{"ordinary program", exec("ls", "/usr/bin/ls", "bash", "host"), nil},
-		{"memfd exec", exec("x", "/memfd:x (deleted)", "python3", "host"), []string{defaults.ExecFromMemfd}},
+		{"memfd exec", exec("x", "memfd:x (deleted)", "python3", "host"), []string{defaults.ExecFromMemfd}},
 		{"memfd flag", exec("x", "/usr/bin/x", "python3", "host").Set("proc.is_exe_from_memfd", true), []string{defaults.ExecFromMemfd}},
 		{"failed exec", exec("sh", "/bin/sh", "runc", "3ad7c5f1e8b2").Set("evt.rawres", -2), nil},
 		{"container unknown", exec("sh", "/bin/sh", "bash", "").Set("container.id", nil), nil},

@@ -159,7 +159,7 @@ func (fd *FD) Directory() string {
 	switch fd.Type {
 	case FDDirectory:
 		return fd.Path
-	case FDFile, FDMemfd:
+	case FDFile:
 		dir, _ := splitPath(fd.Path)
 		return dir
 	}
@@ -168,11 +168,15 @@ func (fd *FD) Directory() string {
 
 // Filename returns fd.filename: the last component of a file's path.
 func (fd *FD) Filename() string {
-	if fd.Type != FDFile && fd.Type != FDMemfd {
-		return ""
+	switch fd.Type {
+	case FDMemfd:
+		// "memfd:<name>" has no directory.
+		return fd.Path
+	case FDFile:
+		_, file := splitPath(fd.Path)
+		return file
 	}
-	_, file := splitPath(fd.Path)
-	return file
+	return ""
 }
 
 // splitPath splits a clean absolute path at its last slash without

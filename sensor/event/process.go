@@ -30,7 +30,8 @@ type Process struct {
 	Args []string
 	// ArgsTruncated is set when argv was cut to fit the kernel record.
 	ArgsTruncated bool
-	// ExePath is the path of the executable file.
+	// ExePath is the path of the executable file; "memfd:<name>" for an
+	// anonymous memfd_create file, as Falco names it.
 	ExePath string
 	// ExeFromMemfd is set when the executable is a memfd_create file.
 	ExeFromMemfd bool

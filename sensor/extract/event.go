@@ -7,6 +7,7 @@ import (
 	"github.com/riposte-sec/riposte/rules/fields"
 	"github.com/riposte-sec/riposte/sensor/cgroup"
 	"github.com/riposte-sec/riposte/sensor/event"
+	"github.com/riposte-sec/riposte/sensor/k8smeta"
 	"github.com/riposte-sec/riposte/sensor/syscalls"
 )
 
@@ -18,7 +19,13 @@ type Event struct {
 	typ      evttype.Type
 	hostname string
 	users    *Users
-	k8s      kubeContext
+	meta     ContainerMetadata
+
+	// looked is set once the current event's container and pod were looked
+	// up in meta.
+	looked    bool
+	container *k8smeta.Container
+	pod       *k8smeta.Pod
 }
 
 // New returns an adapter whose evt.hostname is hostname and whose user.name
@@ -31,6 +38,7 @@ func New(hostname string, users *Users) *Event {
 func (e *Event) Reset(ev *event.Event) {
 	e.ev = ev
 	e.typ = typeOf(ev.Type)
+	e.looked = false
 }
 
 // typeTable maps sensor event types, by index, to the engine's event types
@@ -127,6 +135,9 @@ func (e *Event) Extract(ref *fields.Ref, dst []fields.Value) []fields.Value {
 	}
 	if isFDField(ref.Field) {
 		return extractFD(ref, ev, dst)
+	}
+	if isK8sField(ref.Field) {
+		return e.extractK8s(ref, dst)
 	}
 	if ev.Proc == nil {
 		return dst
@@ -295,7 +306,7 @@ func (e *Event) extractProcess(ref *fields.Ref, p *event.Process, dst []fields.V
 		}
 		return str(dst, p.ContainerRuntime)
 	}
-	return e.extractKubernetes(ref, p, dst)
+	return dst
 }
 
 func parentField(id fields.ID, parent *event.Process) string {

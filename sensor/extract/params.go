@@ -18,7 +18,8 @@ import (
 var (
 	execParams = []string{
 		"res", "exe", "args", "tid", "pid", "ptid", "cwd", "", "", "", "", "", "", "comm", "cgroups",
-		"", "tty", "", "loginuid", "", "", "", "", "", "", "", "uid", "trusted_exepath", "", "gid",
+		"", "tty", "", "loginuid", "flags", "cap_inheritable", "cap_permitted", "cap_effective", "exe_ino",
+		"exe_ino_ctime", "exe_ino_mtime", "uid", "trusted_exepath", "", "gid",
 		"filename",
 	}
 	cloneParams = []string{
@@ -153,6 +154,33 @@ func (e *Event) paramByName(name string) (param, bool) {
 			return textParam(name, "")
 		case "args":
 			return textParam(name, renderArgv(ev.Exec.Args))
+		case "flags":
+			if p == nil {
+				return param{}, false
+			}
+			bits, text := exeFlags(p)
+			return param{name: name, text: text, num: bits, numeric: true}, true
+		case "cap_inheritable":
+			return capParam(name, p, p.CapInheritable)
+		case "cap_permitted":
+			return capParam(name, p, p.CapPermitted)
+		case "cap_effective":
+			return capParam(name, p, p.CapEffective)
+		case "exe_ino":
+			if p == nil || p.ExeIno == 0 {
+				return param{}, false
+			}
+			return numParam(name, int64(p.ExeIno))
+		case "exe_ino_ctime":
+			if p == nil || p.ExeCtime.IsZero() {
+				return param{}, false
+			}
+			return numParam(name, p.ExeCtime.UnixNano())
+		case "exe_ino_mtime":
+			if p == nil || p.ExeMtime.IsZero() {
+				return param{}, false
+			}
+			return numParam(name, p.ExeMtime.UnixNano())
 		}
 	}
 	if ev.Clone != nil {
@@ -198,6 +226,49 @@ func (e *Event) paramByName(name string) (param, bool) {
 		return textParam(name, p.ExePath)
 	}
 	return param{}, false
+}
+
+// Falco's exe flags (PPM_EXE_* in the driver's public events header).
+var exeFlagNames = []struct {
+	bit  int64
+	name string
+}{
+	{1, "EXE_WRITABLE"},
+	{2, "EXE_UPPER_LAYER"},
+	{4, "EXE_FROM_MEMFD"},
+	{8, "EXE_LOWER_LAYER"},
+}
+
+// exeFlags computes the execve "flags" parameter from the new process's
+// executable, as bits and as names joined by '|'.
+func exeFlags(p *event.Process) (int64, string) {
+	var bits int64
+	if p.ExeWritable() {
+		bits |= 1
+	}
+	if p.ExeUpperLayer {
+		bits |= 2
+	}
+	if p.ExeFromMemfd {
+		bits |= 4
+	}
+	if p.ExeOverlay && !p.ExeUpperLayer {
+		bits |= 8
+	}
+	var names []string
+	for _, f := range exeFlagNames {
+		if bits&f.bit != 0 {
+			names = append(names, f.name)
+		}
+	}
+	return bits, strings.Join(names, "|")
+}
+
+func capParam(name string, p *event.Process, mask uint64) (param, bool) {
+	if p == nil {
+		return param{}, false
+	}
+	return param{name: name, text: capsText(mask), num: int64(mask), numeric: true}, true
 }
 
 // renderArgv renders argv after argv[0] as Falco renders the args byte

@@ -73,3 +73,24 @@ func TestExtractEnv(t *testing.T) {
 		t.Errorf("proc.env[NOPE] = %+v, want no value", got)
 	}
 }
+
+func TestExecFlagsParam(t *testing.T) {
+	ev := sampleEvent()
+	ev.Proc.ExeOverlay, ev.Proc.ExeUpperLayer = true, true
+	ev.Proc.ExeMode, ev.Proc.ExeUID = 0o100755, 33 // owned by the process's euid
+	ev.Proc.CapEffective = 1 << 21
+	e := New("", nil)
+	e.Reset(ev)
+	if got := extract(t, e, "evt.arg.flags"); len(got) != 1 || got[0].Str != "EXE_WRITABLE|EXE_UPPER_LAYER" {
+		t.Errorf("evt.arg.flags = %+v, want EXE_WRITABLE|EXE_UPPER_LAYER", got)
+	}
+	if got := extract(t, e, "evt.rawarg.flags"); len(got) != 1 || got[0].Num != 3 {
+		t.Errorf("evt.rawarg.flags = %+v, want 3", got)
+	}
+	if got := extract(t, e, "evt.arg.cap_effective"); len(got) != 1 || got[0].Str != "CAP_SYS_ADMIN" {
+		t.Errorf("evt.arg.cap_effective = %+v", got)
+	}
+	if got := extract(t, e, "evt.arg[19]"); len(got) != 1 || got[0].Str != "EXE_WRITABLE|EXE_UPPER_LAYER" {
+		t.Errorf("evt.arg[19] = %+v, want the exe flags", got)
+	}
+}

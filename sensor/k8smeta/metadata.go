@@ -82,7 +82,7 @@ type Container struct {
 	Runtime string
 	// Name is the container's name in the pod spec (container.name).
 	Name string
-	// Kind tells which list of the pod spec the container comes from.
+	// Kind is the list of the pod spec that the container comes from.
 	Kind ContainerKind
 	// Image is the image as written in the pod spec (container.image).
 	Image string

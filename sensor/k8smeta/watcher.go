@@ -221,6 +221,19 @@ func (w *Watcher) PodForCgroup(path string) (*Pod, bool) {
 	return p, p != nil
 }
 
+// Resolve returns the container with the given id and its pod. When pod
+// status does not list the id yet, it returns a nil container and the pod
+// that cgroupPath names. It reports false when neither is known.
+func (w *Watcher) Resolve(id, cgroupPath string) (*Container, *Pod, bool) {
+	if c, ok := w.Container(id); ok {
+		return c, c.Pod, true
+	}
+	if p, ok := w.PodForCgroup(cgroupPath); ok {
+		return nil, p, true
+	}
+	return nil, nil, false
+}
+
 func (w *Watcher) onUpsert(obj any) {
 	pod, ok := obj.(*corev1.Pod)
 	if !ok {

@@ -249,6 +249,30 @@ func TestWatcherStaticPod(t *testing.T) {
 	}
 }
 
+func TestWatcherResolve(t *testing.T) {
+	pod := newTestPod()
+	w := startWatcher(t, fake.NewClientset(pod))
+	cgroup := "/kubepods/besteffort/pod" + podUID + "/" + idNew
+
+	c, p, ok := w.Resolve(ShortID(idA), cgroup)
+	if !ok || c == nil || c.Name != "app" || p != c.Pod {
+		t.Errorf("Resolve of a listed container = %+v, %+v, %v; want app and its pod", c, p, ok)
+	}
+
+	c, p, ok = w.Resolve(idNew, cgroup)
+	if !ok || c != nil || p == nil || p.UID != podUID {
+		t.Errorf("Resolve of an unlisted container = %+v, %+v, %v; want no container and pod %s", c, p, ok, podUID)
+	}
+
+	if _, _, ok := w.Resolve(idNew, "/system.slice/cron.service"); ok {
+		t.Errorf("Resolve of a host process found something")
+	}
+	var nilWatcher *Watcher
+	if _, _, ok := nilWatcher.Resolve(idA, cgroup); ok {
+		t.Errorf("Resolve on a nil Watcher found something")
+	}
+}
+
 func TestWatcherNilLookups(t *testing.T) {
 	var w *Watcher
 	if w.HasSynced() {
@@ -314,6 +338,7 @@ func TestLookupsDoNotAllocate(t *testing.T) {
 		c, _ := w.Container(idA)
 		_, _ = w.Container(short)
 		_, _ = w.PodForCgroup(cgroup)
+		_, _, _ = w.Resolve(idNew, cgroup)
 		_, _ = c.Pod.Label("app")
 	})
 	if allocs != 0 {

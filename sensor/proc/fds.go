@@ -223,7 +223,7 @@ func fdFromLink(num int64, target string, sockets map[uint64]socketInfo) *event.
 		fd.Type = AnonFDType(strings.TrimPrefix(target, "anon_inode:"))
 	case strings.HasPrefix(target, "/memfd:"):
 		fd.Type = event.FDMemfd
-		fd.Path = strings.TrimSuffix(target, " (deleted)")
+		fd.Path = strings.TrimSuffix(target[1:], " (deleted)")
 	case strings.HasPrefix(target, "/"):
 		fd.Type = event.FDFile
 		fd.Path = strings.TrimSuffix(target, " (deleted)")

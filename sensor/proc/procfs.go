@@ -146,10 +146,12 @@ func (fs *FS) Read(pid uint32) (*event.Process, error) {
 		p.Args = splitCmdline(data)
 	}
 	p.ExePath, _ = os.Readlink(fs.path(pid, "exe"))
+	p.ExePath = strings.TrimSuffix(p.ExePath, " (deleted)")
 	if strings.HasPrefix(p.ExePath, "/memfd:") {
+		// Named as exec records name it (see sensor.processFromExec).
+		p.ExePath = p.ExePath[1:]
 		p.ExeFromMemfd = true
 	}
-	p.ExePath = strings.TrimSuffix(p.ExePath, " (deleted)")
 	p.Cwd, _ = os.Readlink(fs.path(pid, "cwd"))
 	var exe unix.Stat_t
 	if err := unix.Stat(fs.path(pid, "exe"), &exe); err == nil {

@@ -26,8 +26,10 @@ type Container struct {
 // sleep and true links) and an /etc/passwd naming uid 0 "containerroot".
 // A file the script writes lands in the upper layer. The cgroup path is laid
 // out as a kubelet with the cgroupfs driver does,
-// /kubepods/besteffort/pod<uid>/<id>. Everything is removed when the test
-// ends. It fails the test when runc or busybox is missing.
+// kubepods/besteffort/pod<uid>/<id>, under a top-level directory of the
+// test's own so that parallel tests never share a parent. Everything is
+// removed when the test ends. It fails the test when runc or busybox is
+// missing.
 func RunContainer(t testing.TB, script string) Container {
 	t.Helper()
 	RequireRoot(t)
@@ -76,9 +78,9 @@ func RunContainer(t testing.TB, script string) Container {
 	})
 
 	id := RandomHex(t, 32)
-	podDir := filepath.Join("kubepods", "besteffort", "pod"+RandomHex(t, 8))
-	removeCgroups := kubepodsCleanup(podDir)
-	t.Cleanup(removeCgroups)
+	top := "riposte-test-" + RandomHex(t, 4)
+	podDir := filepath.Join(top, "kubepods", "besteffort", "pod"+RandomHex(t, 8))
+	t.Cleanup(func() { removeCgroupTree(podDir) })
 
 	if out, err := exec.Command(runc, "spec", "--bundle", bundle).CombinedOutput(); err != nil {
 		t.Fatalf("runc spec: %v: %s", err, out)
@@ -115,29 +117,15 @@ func RunContainer(t testing.TB, script string) Container {
 	return Container{ID: id, Output: out}
 }
 
-// kubepodsCleanup returns a function that removes, in every cgroup
-// hierarchy, the pod cgroup directory and those of its parents that did
-// not exist before.
-func kubepodsCleanup(podDir string) func() {
+// removeCgroupTree removes, in every cgroup hierarchy, the directory dir
+// and its parents up to the top level, deepest first. runc has already
+// removed the container's own cgroup.
+func removeCgroupTree(dir string) {
 	roots, _ := filepath.Glob("/sys/fs/cgroup/*")
-	existed := map[string]bool{}
 	for _, r := range roots {
-		for d := filepath.Dir(podDir); d != "."; d = filepath.Dir(d) {
-			if _, err := os.Stat(filepath.Join(r, d)); err == nil {
-				existed[filepath.Join(r, d)] = true
-			}
-		}
-	}
-	return func() {
-		for _, r := range roots {
-			for d := podDir; d != "."; d = filepath.Dir(d) {
-				path := filepath.Join(r, d)
-				if existed[path] {
-					break
-				}
-				if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-					break
-				}
+		for d := dir; d != "."; d = filepath.Dir(d) {
+			if err := os.Remove(filepath.Join(r, d)); err != nil && !errors.Is(err, os.ErrNotExist) {
+				break
 			}
 		}
 	}

@@ -4,18 +4,20 @@
 {{- end }}
 
 {{/*
-Prefix of every resource name. It leaves room for the longest suffix the chart
-adds ("-nats-headless"), so names stay within 63 characters.
+Prefix of every resource name, at most 47 characters. The StatefulSet
+"<prefix>-nats" then stays within 52, because the StatefulSet controller
+labels its pods "controller-revision-hash: <name>-<10-character hash>", a
+label value of at most 63 characters. Other names stay within 63 too.
 */}}
 {{- define "riposte.fullname" -}}
 {{- if .Values.fullnameOverride }}
-{{- .Values.fullnameOverride | trunc 49 | trimSuffix "-" }}
+{{- .Values.fullnameOverride | trunc 47 | trimSuffix "-" }}
 {{- else }}
 {{- $name := default .Chart.Name .Values.nameOverride }}
 {{- if contains $name .Release.Name }}
-{{- .Release.Name | trunc 49 | trimSuffix "-" }}
+{{- .Release.Name | trunc 47 | trimSuffix "-" }}
 {{- else }}
-{{- printf "%s-%s" .Release.Name $name | trunc 49 | trimSuffix "-" }}
+{{- printf "%s-%s" .Release.Name $name | trunc 47 | trimSuffix "-" }}
 {{- end }}
 {{- end }}
 {{- end }}
@@ -112,6 +114,15 @@ removed. Renders a JSON list.
 {{- printf "%s-nats" (include "riposte.fullname" .) }}
 {{- end }}
 
+{{/* DNS name of the bundled NATS client Service, which its certificate names. */}}
+{{- define "riposte.nats.host" -}}
+{{- printf "%s.%s.svc.%s" (include "riposte.nats.name" .) .Release.Namespace .Values.clusterDomain }}
+{{- end }}
+
+{{- define "riposte.nats.tlsSecretName" -}}
+{{- printf "%s-nats-tls" (include "riposte.fullname" .) }}
+{{- end }}
+
 {{- define "riposte.nats.authSecretName" -}}
 {{- printf "%s-nats-auth" (include "riposte.fullname" .) }}
 {{- end }}
@@ -167,13 +178,18 @@ bundled NATS the component's password and a URL that carries it. Call with
       name: {{ include "riposte.nats.authSecretName" .root }}
       key: {{ .user }}-password
 - name: RIPOSTE_NATS_URL
-  value: {{ printf "nats://%s:$(RIPOSTE_NATS_PASSWORD)@%s.%s.svc.%s:4222" .user (include "riposte.nats.name" .root) .root.Release.Namespace .root.Values.clusterDomain | quote }}
+  value: {{ printf "%s://%s:$(RIPOSTE_NATS_PASSWORD)@%s:4222" (ternary "tls" "nats" .root.Values.nats.bundled.tls.enabled) .user (include "riposte.nats.host" .root) | quote }}
 {{- end }}
 {{- end }}
 
-{{/* Volume mounts for the external NATS credentials, NKey and TLS files. */}}
+{{/* Volume mounts for the NATS CA, credentials, NKey and TLS files. */}}
 {{- define "riposte.nats.volumeMounts" -}}
 {{- $ext := .Values.nats.external }}
+{{- if and .Values.nats.bundled.enabled .Values.nats.bundled.tls.enabled }}
+- name: nats-tls
+  mountPath: /etc/riposte/nats/tls
+  readOnly: true
+{{- end }}
 {{- if not .Values.nats.bundled.enabled }}
 {{- if $ext.credentials.secretName }}
 - name: nats-credentials
@@ -195,6 +211,14 @@ bundled NATS the component's password and a URL that carries it. Call with
 
 {{- define "riposte.nats.volumes" -}}
 {{- $ext := .Values.nats.external }}
+{{- if and .Values.nats.bundled.enabled .Values.nats.bundled.tls.enabled }}
+- name: nats-tls
+  secret:
+    secretName: {{ include "riposte.nats.tlsSecretName" . }}
+    items:
+      - key: ca.crt
+        path: ca.crt
+{{- end }}
 {{- if not .Values.nats.bundled.enabled }}
 {{- if $ext.credentials.secretName }}
 - name: nats-credentials
@@ -237,6 +261,10 @@ RIPOSTE_NATS_URL carries the URL and the component's password instead.
 {{- $ext := .Values.nats.external }}
 nats:
   replicas: {{ .Values.nats.streamReplicas }}
+  {{- if and .Values.nats.bundled.enabled .Values.nats.bundled.tls.enabled }}
+  tls:
+    ca: /etc/riposte/nats/tls/ca.crt
+  {{- end }}
   {{- if not .Values.nats.bundled.enabled }}
   url: {{ $ext.url | quote }}
   {{- if $ext.credentials.secretName }}
@@ -291,6 +319,14 @@ http: 0.0.0.0:8222
 lame_duck_grace_period: 10s
 lame_duck_duration: 30s
 
+{{- if $root.Values.nats.bundled.tls.enabled }}
+tls {
+  cert_file: /etc/nats/tls/tls.crt
+  key_file: /etc/nats/tls/tls.key
+  ca_file: /etc/nats/tls/ca.crt
+}
+{{- end }}
+
 jetstream {
   store_dir: /data
   max_file_store: {{ $js.maxFileStore }}
@@ -311,6 +347,13 @@ cluster {
     user: route
     password: {{ $route | quote }}
   }
+  {{- if $root.Values.nats.bundled.tls.enabled }}
+  tls {
+    cert_file: /etc/nats/tls/tls.crt
+    key_file: /etc/nats/tls/tls.key
+    ca_file: /etc/nats/tls/ca.crt
+  }
+  {{- end }}
   routes: [
     {{- range $i, $_ := until (int $root.Values.nats.bundled.replicas) }}
     {{ printf "nats://route:%s@%s-%d.%s-headless.%s.svc.%s:6222" $route $name $i $name $root.Release.Namespace $root.Values.clusterDomain | quote }}

@@ -1,0 +1,335 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
+
+	"github.com/riposte-sec/riposte/actionners"
+	"github.com/riposte-sec/riposte/actionners/kubernetes"
+	"github.com/riposte-sec/riposte/policies"
+	"github.com/riposte-sec/riposte/responder"
+	"github.com/riposte-sec/riposte/responder/notify"
+	"github.com/riposte-sec/riposte/responder/webhook"
+	"github.com/riposte-sec/riposte/transport"
+)
+
+func init() {
+	subcommands = append(subcommands, newResponderCommand)
+}
+
+func newResponderCommand(v *viper.Viper) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "responder",
+		Short: "Decide on alerts from NATS and the webhook, and act on them",
+		Long: `Consume alerts from the JetStream alerts stream of an existing NATS
+deployment, and receive alerts from Falco and Falcosidekick on an HTTP webhook
+(Falco Talon's port 2803 and path /). Policies choose actions, guards apply,
+and every decision is recorded on the decisions stream. Every replica shares
+one durable consumer, so all replicas work at once.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			logger, err := newLogger(v, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			return runResponder(cmd.Context(), v, logger)
+		},
+	}
+	flags := cmd.Flags()
+	addNATSFlags(flags)
+	flags.Bool("dry-run", true, "record the actions the policies choose without running them")
+	flags.String("policies.dir", "", "directory of Rego policies that replaces the default policies; reloaded when its files change")
+	flags.StringSlice("protected-namespaces", nil, "Kubernetes namespaces where no action runs (default: kube-system and riposte)")
+	flags.String("namespace", "riposte", "Riposte's own namespace, protected from actions")
+	flags.StringSlice("dry-run-policies", nil, "policies whose actions are only recorded, even when --dry-run=false")
+	flags.StringSlice("dry-run-actionners", nil, "actionners, such as process:kill, whose actions are only recorded, even when --dry-run=false")
+	flags.String("node-name", "", "node name given to policies (default: $NODE_NAME, then the host name)")
+	flags.String("kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or the in-cluster service account); Kubernetes actionners are off without a cluster")
+	flags.String("webhook.addr", webhook.DefaultAddr, "listen address of the webhook; empty turns the webhook off")
+	flags.String("webhook.token-file", "", "file holding the bearer token that webhook requests must carry")
+	flags.String("webhook.tls.cert", "", "TLS certificate file; serves the webhook over HTTPS")
+	flags.String("webhook.tls.key", "", "TLS private key file")
+	flags.String("webhook.tls.client-ca", "", "CA file that verifies client certificates (mutual TLS)")
+	flags.Bool("webhook.no-auth", false, "accept webhook requests without a token or client certificate")
+	flags.Int64("webhook.max-body-bytes", 0, "largest webhook request body in bytes (default 1 MiB)")
+	flags.String("metrics.addr", ":9376", "listen address of /metrics, /healthz and /readyz; empty turns them off")
+	return cmd
+}
+
+// notificationConfig is one entry of the notifications list of the
+// configuration file.
+type notificationConfig struct {
+	// Type is slack, webhook or nats.
+	Type     string            `mapstructure:"type"`
+	URL      string            `mapstructure:"url"`
+	Channel  string            `mapstructure:"channel"`
+	Username string            `mapstructure:"username"`
+	Subject  string            `mapstructure:"subject"`
+	Headers  map[string]string `mapstructure:"headers"`
+	Policies []string          `mapstructure:"policies"`
+	Outcomes []string          `mapstructure:"outcomes"`
+}
+
+func runResponder(ctx context.Context, v *viper.Viper, logger *slog.Logger) error {
+	if err := checkWebhookAuth(v); err != nil {
+		return err
+	}
+	registry, err := hostRegistry()
+	if err != nil {
+		return err
+	}
+	if err := registerKubernetes(v, registry, logger); err != nil {
+		return err
+	}
+	policyDir := v.GetString("policies.dir")
+	policySet, err := policies.Load(ctx, policies.Options{Dir: policyDir, Registry: registry})
+	if err != nil {
+		return fmt.Errorf("load policies: %w", err)
+	}
+
+	connOpts, err := natsConnectOptions(v, "riposte-responder", logger)
+	if err != nil {
+		return err
+	}
+	conn, err := transport.Connect(ctx, connOpts)
+	if err != nil {
+		return fmt.Errorf("connect to NATS: %w", err)
+	}
+	defer conn.Close()
+	if _, err := transport.EnsureStreams(ctx, conn.JS, transport.StreamOptions{Replicas: v.GetInt("nats.replicas")}); err != nil {
+		return fmt.Errorf("create streams: %w", err)
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics, err := responder.NewMetrics(reg)
+	if err != nil {
+		return fmt.Errorf("create metrics: %w", err)
+	}
+
+	dispatcher, err := newDispatcher(v, conn, logger)
+	if err != nil {
+		return err
+	}
+	onDecision := func(responder.Decision) {}
+	if dispatcher != nil {
+		onDecision = dispatcher.Notify
+	}
+
+	resp, err := responder.New(responder.Options{
+		JS:       conn.JS,
+		Policies: policySet,
+		Registry: registry,
+		Guards: responder.GuardOptions{
+			Act:                 !v.GetBool("dry-run"),
+			ProtectedNamespaces: protectedNamespaces(v),
+			OwnNamespace:        v.GetString("namespace"),
+			DryRunPolicies:      v.GetStringSlice("dry-run-policies"),
+			DryRunActionners:    v.GetStringSlice("dry-run-actionners"),
+		},
+		Node:       nodeName(v),
+		Logger:     logger.With("component", "responder"),
+		Metrics:    metrics,
+		OnDecision: onDecision,
+	})
+	if err != nil {
+		return fmt.Errorf("start responder: %w", err)
+	}
+
+	sup := newSupervisor(ctx)
+	sup.Go("responder", resp.Run)
+	if dispatcher != nil {
+		sup.Go("notifications", dispatcher.Run)
+	}
+	if policyDir != "" {
+		sup.Go("policy watcher", func(ctx context.Context) error {
+			return policies.Watch(ctx, policies.WatchOptions{
+				Dir:      policyDir,
+				Registry: registry,
+				Current:  policySet.Revision(),
+				OnReload: func(s *policies.Set) {
+					resp.SetPolicies(s)
+					logger.Info("policies reloaded", "policy_revision", s.Revision(), "files", len(s.Files()))
+				},
+				OnError: func(err error) {
+					logger.Error("reload policies: previous policies stay in force", "error", err)
+				},
+			})
+		})
+	}
+
+	ready := func() error {
+		if !conn.NC.IsConnected() {
+			return errors.New("NATS is not connected")
+		}
+		return nil
+	}
+	handlers := responder.HTTPHandlers(reg, ready)
+	if addr := v.GetString("webhook.addr"); addr != "" {
+		receiver, err := newReceiver(v, addr, transport.NewPublisher(conn.JS), metrics, logger)
+		if err != nil {
+			return err
+		}
+		var extra map[string]http.Handler
+		if v.GetString("metrics.addr") == addr {
+			extra = handlers
+		}
+		sup.Go("webhook", func(ctx context.Context) error { return receiver.Serve(ctx, extra) })
+	}
+	if addr := v.GetString("metrics.addr"); addr != "" && addr != v.GetString("webhook.addr") {
+		sup.Go("metrics", func(ctx context.Context) error { return serveHTTP(ctx, addr, handlers) })
+	}
+
+	logger.Info("responder running", "dry_run", v.GetBool("dry-run"), "actionners", strings.Join(registry.Names(), ","),
+		"policy_revision", policySet.Revision(), "nats", conn.NC.ConnectedUrlRedacted())
+	return sup.Wait()
+}
+
+// registerKubernetes adds the Kubernetes actionners. Without a cluster they
+// are registered without a client, so that policies naming them, the
+// default ones included, still load; each of their actions then fails with
+// "no Kubernetes client configured".
+func registerKubernetes(v *viper.Viper, registry *actionners.Registry, logger *slog.Logger) error {
+	cfg, err := kubernetes.LoadConfig(kubernetes.ConfigOptions{Kubeconfig: v.GetString("kubeconfig")})
+	if err != nil {
+		if v.GetString("kubeconfig") != "" {
+			return err
+		}
+		logger.Info("no Kubernetes cluster configured: Kubernetes actions will fail", "reason", err)
+		return kubernetes.Register(registry, nil)
+	}
+	client, err := kubernetes.NewClient(cfg, logger.With("component", "kubernetes"))
+	if err != nil {
+		return err
+	}
+	return kubernetes.Register(registry, client)
+}
+
+// nodeName returns the node-name key, then $NODE_NAME, then the host name.
+func nodeName(v *viper.Viper) string {
+	if name := v.GetString("node-name"); name != "" {
+		return name
+	}
+	if name := os.Getenv("NODE_NAME"); name != "" {
+		return name
+	}
+	name, _ := os.Hostname()
+	return name
+}
+
+func newReceiver(v *viper.Viper, addr string, pub webhook.Publisher, metrics *responder.Metrics, logger *slog.Logger) (*webhook.Receiver, error) {
+	opts := webhook.Options{
+		Addr:         addr,
+		NoAuth:       v.GetBool("webhook.no-auth"),
+		MaxBodyBytes: v.GetInt64("webhook.max-body-bytes"),
+		Publisher:    pub,
+		Logger:       logger.With("component", "webhook"),
+		OnRequest:    metrics.WebhookRequest,
+	}
+	if file := v.GetString("webhook.token-file"); file != "" {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("read webhook token: %w", err)
+		}
+		opts.Token = strings.TrimSpace(string(data))
+		if opts.Token == "" {
+			return nil, fmt.Errorf("webhook token file %s is empty: write the token into it", file)
+		}
+	}
+	tlsConfig, err := serverTLSConfig(v.GetString("webhook.tls.cert"), v.GetString("webhook.tls.key"), v.GetString("webhook.tls.client-ca"))
+	if err != nil {
+		return nil, err
+	}
+	opts.TLS = tlsConfig
+	return webhook.New(opts)
+}
+
+func newDispatcher(v *viper.Viper, conn *transport.Conn, logger *slog.Logger) (*notify.Dispatcher, error) {
+	var configs []notificationConfig
+	if err := v.UnmarshalKey("notifications", &configs); err != nil {
+		return nil, fmt.Errorf("invalid notifications configuration: %w", err)
+	}
+	if len(configs) == 0 {
+		return nil, nil
+	}
+	var routes []notify.Route
+	for i, c := range configs {
+		var sink notify.Sink
+		switch c.Type {
+		case "slack":
+			sink = &notify.Slack{URL: c.URL, Channel: c.Channel, Username: c.Username}
+		case "webhook":
+			header := http.Header{}
+			for k, val := range c.Headers {
+				header.Set(k, val)
+			}
+			sink = &notify.Webhook{URL: c.URL, Header: header}
+		case "nats":
+			sink = &notify.NATS{Conn: conn.NC, Subject: c.Subject}
+		default:
+			return nil, fmt.Errorf("notifications[%d]: invalid type %q: use slack, webhook or nats", i, c.Type)
+		}
+		if (c.Type == "slack" || c.Type == "webhook") && c.URL == "" {
+			return nil, fmt.Errorf("notifications[%d]: missing url for the %s notification", i, c.Type)
+		}
+		if c.Type == "nats" && c.Subject == "" {
+			return nil, fmt.Errorf("notifications[%d]: missing subject for the nats notification", i)
+		}
+		routes = append(routes, notify.Route{Sink: sink, Policies: c.Policies, Outcomes: c.Outcomes})
+	}
+	return notify.NewDispatcher(notify.Options{Routes: routes, Logger: logger.With("component", "notify")}), nil
+}
+
+// serveHTTP serves handlers, keyed by ServeMux pattern, on addr until ctx
+// ends.
+func serveHTTP(ctx context.Context, addr string, handlers map[string]http.Handler) error {
+	mux := http.NewServeMux()
+	for pattern, h := range handlers {
+		mux.Handle(pattern, h)
+	}
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	errs := make(chan error, 1)
+	go func() { errs <- srv.ListenAndServe() }()
+	select {
+	case err := <-errs:
+		return fmt.Errorf("serve %s: %w", addr, err)
+	case <-ctx.Done():
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return srv.Shutdown(shutdown)
+	}
+}
+
+// checkWebhookAuth fails before anything starts when the webhook would accept
+// requests from anyone without being told to, or when its token file is
+// unusable.
+func checkWebhookAuth(v *viper.Viper) error {
+	if v.GetString("webhook.addr") == "" || v.GetBool("webhook.no-auth") {
+		return nil
+	}
+	tokenFile, clientCA := v.GetString("webhook.token-file"), v.GetString("webhook.tls.client-ca")
+	if tokenFile == "" && clientCA == "" {
+		return errors.New("the webhook has no authentication: set --webhook.token-file, or --webhook.tls.cert, --webhook.tls.key and --webhook.tls.client-ca for mutual TLS, or --webhook.no-auth to accept anyone; --webhook.addr= turns the webhook off")
+	}
+	if tokenFile != "" {
+		data, err := os.ReadFile(tokenFile)
+		if err != nil {
+			return fmt.Errorf("read webhook token: %w", err)
+		}
+		if strings.TrimSpace(string(data)) == "" {
+			return fmt.Errorf("webhook token file %s is empty: write the token into it", tokenFile)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/spf13/viper"
+
+	"github.com/riposte-sec/riposte/transport"
+)
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// falcoAlert is an alert as Falco's http_output sends it.
+const falcoAlert = `{"hostname":"node-7","output":"17:20:42.123456789: Warning Shell spawned in a container (proc.name=sh)","priority":"Warning","rule":"Shell spawned in a container","source":"syscall","tags":["container","shell"],"time":"2026-12-04T17:20:42.123456789Z","output_fields":{"container.id":"0123456789ab","proc.pid":4242,"proc.name":"sh","evt.time":1796404842123456789}}`
+
+// TestResponderCommandDecidesWebhookAlert runs `riposte responder` against a
+// NATS server reached over TCP, sends a Falco alert to its webhook, and reads
+// the dry-run decision from the decisions stream.
+func TestResponderCommandDecidesWebhookAlert(t *testing.T) {
+	server, err := transport.StartServer(transport.ServerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close()
+
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tokenFile, []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	webhookAddr, metricsAddr := freeAddr(t), freeAddr(t)
+	v := viper.New()
+	v.Set("nats.url", server.ClientURL())
+	v.Set("nats.replicas", 1)
+	v.Set("dry-run", true)
+	v.Set("webhook.addr", webhookAddr)
+	v.Set("webhook.token-file", tokenFile)
+	v.Set("metrics.addr", metricsAddr)
+	v.Set("kubeconfig", "")
+	t.Setenv("KUBECONFIG", filepath.Join(t.TempDir(), "missing"))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*e2eTimeout)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- runResponder(ctx, v, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("responder: %v", err)
+		}
+	}()
+
+	post := func(token string) int {
+		t.Helper()
+		deadline := time.Now().Add(e2eTimeout)
+		for {
+			req, _ := http.NewRequest(http.MethodPost, "http://"+webhookAddr+"/", strings.NewReader(falcoAlert))
+			req.Header.Set("Content-Type", "application/json")
+			if token != "" {
+				req.Header.Set("Authorization", "Bearer "+token)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err == nil {
+				resp.Body.Close()
+				return resp.StatusCode
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("webhook not reachable: %v", err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	if code := post("wrong"); code != http.StatusUnauthorized {
+		t.Errorf("wrong token: status %d, want 401", code)
+	}
+	if code := post("s3cret"); code != http.StatusOK {
+		t.Fatalf("valid alert: status %d, want 200", code)
+	}
+
+	conn, err := transport.Connect(ctx, transport.ConnectOptions{URL: server.ClientURL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	stream := waitForStream(ctx, t, conn.JS, transport.DecisionsStream)
+	consumer, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := consumer.Next(jetstream.FetchMaxWait(e2eTimeout))
+	if err != nil {
+		t.Fatalf("no decision on the decisions stream: %v", err)
+	}
+	var d struct {
+		Rule    string `json:"rule"`
+		DryRun  bool   `json:"dry_run"`
+		Actions []struct {
+			Actionner string `json:"actionner"`
+			Result    struct {
+				Outcome string `json:"outcome"`
+			} `json:"result"`
+		} `json:"actions"`
+	}
+	if err := json.Unmarshal(msg.Data(), &d); err != nil {
+		t.Fatal(err)
+	}
+	if d.Rule != "Shell spawned in a container" || !d.DryRun {
+		t.Errorf("decision = %s", msg.Data())
+	}
+	if len(d.Actions) != 1 || d.Actions[0].Actionner != "process:kill" || d.Actions[0].Result.Outcome != "dry-run" {
+		t.Errorf("actions = %+v, want one dry-run process:kill", d.Actions)
+	}
+
+	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
+		resp, err := http.Get(fmt.Sprintf("http://%s%s", metricsAddr, path))
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s: status %d: %s", path, resp.StatusCode, body)
+		}
+		if path == "/metrics" && !strings.Contains(string(body), "riposte_") {
+			t.Errorf("/metrics has no riposte_ metric")
+		}
+	}
+}
+
+func TestNotificationsConfigRejectsUnknownType(t *testing.T) {
+	v := viper.New()
+	v.Set("notifications", []map[string]any{{"type": "pager", "url": "http://127.0.0.1:1"}})
+	_, err := newDispatcher(v, nil, slog.New(slog.DiscardHandler))
+	if err == nil || !strings.Contains(err.Error(), `"pager"`) {
+		t.Fatalf("err = %v, want an error naming the type", err)
+	}
+}

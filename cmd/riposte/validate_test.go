@@ -1,0 +1,66 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestInvalidBoolFromEnvironmentRejected(t *testing.T) {
+	t.Setenv("RIPOSTE_DRY_RUN", "maybe")
+	_, err := runCommand(t, "policy", "eval", "--alert", writeFile(t, "alert.json", kubeSystemShell))
+	if err == nil || !strings.Contains(err.Error(), `"maybe" for dry-run`) {
+		t.Fatalf("err = %v, want an error naming dry-run and the value", err)
+	}
+}
+
+func TestInvalidIntFromConfigFileRejected(t *testing.T) {
+	config := writeFile(t, "riposte.yaml", "nats:\n  port: abc\n")
+	_, err := runCommand(t, "--config", config, "run")
+	if err == nil || !strings.Contains(err.Error(), `"abc" for nats.port`) {
+		t.Fatalf("err = %v, want an error naming nats.port and the value", err)
+	}
+}
+
+func TestInvalidLogLevelRejectedEverywhere(t *testing.T) {
+	_, err := runCommand(t, "--log-level", "verbose", "rules", "list")
+	if err == nil || !strings.Contains(err.Error(), `"verbose"`) {
+		t.Fatalf("err = %v, want an error naming the level", err)
+	}
+}
+
+func TestInvalidReplicasRejected(t *testing.T) {
+	_, err := runCommand(t, "sensor", "--nats.replicas", "2")
+	if err == nil || !strings.Contains(err.Error(), "use 1, 3 or 5") {
+		t.Fatalf("err = %v, want an error listing the valid replica counts", err)
+	}
+}
+
+func TestResponderRequiresWebhookAuthentication(t *testing.T) {
+	_, err := runCommand(t, "responder", "--nats.url", "nats://127.0.0.1:1")
+	if err == nil || !strings.Contains(err.Error(), "--webhook.token-file") {
+		t.Fatalf("err = %v, want an error naming --webhook.token-file", err)
+	}
+}
+
+func TestReplaySinceNeedsTheStream(t *testing.T) {
+	_, err := runCommand(t, "replay", "--file", writeFile(t, "a.jsonl", kubeSystemShell), "--since", "1h")
+	if err == nil || !strings.Contains(err.Error(), "--since") {
+		t.Fatalf("err = %v, want an error about --since with --file", err)
+	}
+}
+
+func TestRulesCheckAppendsToDefaults(t *testing.T) {
+	file := writeFile(t, "local.yaml", `
+- rule: Shell spawned in a container
+  condition: and not proc.pname = kubelet
+  override:
+    condition: append
+`)
+	out, err := runCommand(t, "rules", "check", file)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if _, err := runCommand(t, "rules", "check", "--rules.defaults=false", file); err == nil {
+		t.Error("an override of a rule that is not loaded passed the check")
+	}
+}
