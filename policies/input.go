@@ -89,28 +89,48 @@ func parseLabels(v any) map[string]string {
 	return labels
 }
 
+// Keys of the input document, allocated once: ast.InternedTerm interns only
+// a fixed list of strings, and every evaluation builds the document anew.
+var (
+	keyNode          = ast.StringTerm("node")
+	keyName          = ast.StringTerm("name")
+	keyAlert         = ast.StringTerm("alert")
+	keyKubernetes    = ast.StringTerm("kubernetes")
+	keyUUID          = ast.StringTerm("uuid")
+	keyTime          = ast.StringTerm("time")
+	keyRule          = ast.StringTerm("rule")
+	keyPriority      = ast.StringTerm("priority")
+	keySource        = ast.StringTerm("source")
+	keyHostname      = ast.StringTerm("hostname")
+	keyOutput        = ast.StringTerm("output")
+	keyOutputFields  = ast.StringTerm("output_fields")
+	keyTags          = ast.StringTerm("tags")
+	keyNamespace     = ast.StringTerm("namespace")
+	keyPod           = ast.StringTerm("pod")
+	keyContainerID   = ast.StringTerm("container_id")
+	keyContainerName = ast.StringTerm("container_name")
+	keyLabels        = ast.StringTerm("labels")
+)
+
 // Value builds the input document as an OPA value, without a JSON round trip.
 func (in Input) Value() ast.Value {
 	k := in.Kubernetes
 	if k == nil && in.Alert != nil {
 		k = KubernetesFromAlert(in.Alert)
 	}
-	obj := ast.NewObject(
-		ast.Item(ast.InternedTerm("node"), ast.ObjectTerm(
-			ast.Item(ast.InternedTerm("name"), ast.StringTerm(in.Node.Name)),
-		)),
-	)
+	obj := ast.NewObjectWithCapacity(3)
+	obj.Insert(keyNode, ast.ObjectTerm(ast.Item(keyName, ast.StringTerm(in.Node.Name))))
 	if in.Alert != nil {
-		obj.Insert(ast.InternedTerm("alert"), ast.NewTerm(alertValue(in.Alert)))
+		obj.Insert(keyAlert, ast.NewTerm(alertValue(in.Alert)))
 	}
 	if k != nil {
-		obj.Insert(ast.InternedTerm("kubernetes"), ast.NewTerm(kubernetesValue(k)))
+		obj.Insert(keyKubernetes, ast.NewTerm(kubernetesValue(k)))
 	}
 	return obj
 }
 
 func alertValue(a *alert.Alert) ast.Value {
-	fields := ast.NewObject()
+	fields := ast.NewObjectWithCapacity(len(a.OutputFields))
 	for name, v := range a.OutputFields {
 		fields.Insert(ast.StringTerm(name), ast.NewTerm(toValue(v)))
 	}
@@ -118,21 +138,21 @@ func alertValue(a *alert.Alert) ast.Value {
 	for i, t := range a.Tags {
 		tags[i] = ast.StringTerm(t)
 	}
-	return ast.NewObject(
-		ast.Item(ast.InternedTerm("uuid"), ast.StringTerm(a.UUID)),
-		ast.Item(ast.InternedTerm("time"), ast.StringTerm(a.Time.UTC().Format(alert.TimeLayout))),
-		ast.Item(ast.InternedTerm("rule"), ast.StringTerm(a.Rule)),
-		ast.Item(ast.InternedTerm("priority"), ast.StringTerm(a.Priority.String())),
-		ast.Item(ast.InternedTerm("source"), ast.StringTerm(a.Source)),
-		ast.Item(ast.InternedTerm("hostname"), ast.StringTerm(a.Hostname)),
-		ast.Item(ast.InternedTerm("output"), ast.StringTerm(a.Output)),
-		ast.Item(ast.InternedTerm("output_fields"), ast.NewTerm(fields)),
-		ast.Item(ast.InternedTerm("tags"), ast.ArrayTerm(tags...)),
-	)
+	obj := ast.NewObjectWithCapacity(9)
+	obj.Insert(keyUUID, ast.StringTerm(a.UUID))
+	obj.Insert(keyTime, ast.StringTerm(a.Time.UTC().Format(alert.TimeLayout)))
+	obj.Insert(keyRule, ast.StringTerm(a.Rule))
+	obj.Insert(keyPriority, ast.StringTerm(a.Priority.String()))
+	obj.Insert(keySource, ast.StringTerm(a.Source))
+	obj.Insert(keyHostname, ast.StringTerm(a.Hostname))
+	obj.Insert(keyOutput, ast.StringTerm(a.Output))
+	obj.Insert(keyOutputFields, ast.NewTerm(fields))
+	obj.Insert(keyTags, ast.ArrayTerm(tags...))
+	return obj
 }
 
 func kubernetesValue(k *Kubernetes) ast.Value {
-	labels := ast.NewObject()
+	labels := ast.NewObjectWithCapacity(len(k.Labels))
 	keys := make([]string, 0, len(k.Labels))
 	for key := range k.Labels {
 		keys = append(keys, key)
@@ -141,13 +161,13 @@ func kubernetesValue(k *Kubernetes) ast.Value {
 	for _, key := range keys {
 		labels.Insert(ast.StringTerm(key), ast.StringTerm(k.Labels[key]))
 	}
-	return ast.NewObject(
-		ast.Item(ast.InternedTerm("namespace"), ast.StringTerm(k.Namespace)),
-		ast.Item(ast.InternedTerm("pod"), ast.StringTerm(k.Pod)),
-		ast.Item(ast.InternedTerm("container_id"), ast.StringTerm(k.ContainerID)),
-		ast.Item(ast.InternedTerm("container_name"), ast.StringTerm(k.ContainerName)),
-		ast.Item(ast.InternedTerm("labels"), ast.NewTerm(labels)),
-	)
+	obj := ast.NewObjectWithCapacity(5)
+	obj.Insert(keyNamespace, ast.StringTerm(k.Namespace))
+	obj.Insert(keyPod, ast.StringTerm(k.Pod))
+	obj.Insert(keyContainerID, ast.StringTerm(k.ContainerID))
+	obj.Insert(keyContainerName, ast.StringTerm(k.ContainerName))
+	obj.Insert(keyLabels, ast.NewTerm(labels))
+	return obj
 }
 
 // toValue converts a decoded output field to an OPA value. Numbers keep their

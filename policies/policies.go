@@ -343,19 +343,32 @@ func (s *Set) Eval(ctx context.Context, in Input) ([]Choice, error) {
 	if s.prepared == nil {
 		return nil, nil
 	}
-	rs, err := s.prepared.Eval(ctx, rego.EvalParsedInput(in.Value()))
+	// The bindings stay OPA terms: parseActionValue reads the few keys of an
+	// action directly, which costs less than converting every result to
+	// maps and slices first.
+	rs, err := s.prepared.Eval(ctx, rego.EvalParsedInput(in.Value()), rego.EvalGenerateJSON(keepTerm))
 	if err != nil {
 		return nil, fmt.Errorf("%w on alert %s: %w", ErrEval, alertID(in.Alert), err)
 	}
 	var choices []Choice
 	for _, r := range rs {
 		for i, policy := range s.names {
-			actions, ok := r.Bindings[s.vars[i]].([]any)
+			term, ok := r.Bindings[s.vars[i]].(*ast.Term)
 			if !ok {
 				continue
 			}
+			var actions []*ast.Term
+			switch v := term.Value.(type) {
+			case ast.Set:
+				actions = v.Slice()
+			case *ast.Array:
+				actions = make([]*ast.Term, 0, v.Len())
+				v.Foreach(func(t *ast.Term) { actions = append(actions, t) })
+			default:
+				continue
+			}
 			for _, doc := range actions {
-				c, err := parseAction(doc)
+				c, err := parseActionValue(doc.Value)
 				if err != nil {
 					return nil, fmt.Errorf("%w: policy %s on alert %s: %w", ErrEval, policy, alertID(in.Alert), err)
 				}
@@ -383,89 +396,129 @@ func alertID(a *alert.Alert) string {
 	return a.UUID
 }
 
-// parseAction reads one action document:
+// keepTerm is an rego.EvalGenerateJSON function that leaves each result as
+// the OPA term.
+func keepTerm(t *ast.Term, _ *rego.EvalContext) (any, error) { return t, nil }
+
+// Keys of an action document.
+var (
+	keyActionner  = ast.StringTerm("actionner")
+	keyTarget     = ast.StringTerm("target")
+	keyParameters = ast.StringTerm("parameters")
+	keyReason     = ast.StringTerm("reason")
+	keyDryRun     = ast.StringTerm("dry_run")
+)
+
+// parseActionValue reads one action document:
 //
 //	{"actionner": "process:kill", "target": {"kind": "process", "pid": 4242},
 //	 "parameters": {...}, "reason": "...", "dry_run": false}
-func parseAction(v any) (Choice, error) {
-	doc, ok := v.(map[string]any)
+func parseActionValue(v ast.Value) (Choice, error) {
+	doc, ok := v.(ast.Object)
 	if !ok {
 		return Choice{}, fmt.Errorf("action is %s, not an object", describe(v))
 	}
 	var c Choice
-	var isString bool
-	if c.Actionner, isString = doc["actionner"].(string); !isString || c.Actionner == "" {
-		return Choice{}, fmt.Errorf("action has actionner %s: name an actionner such as \"process:kill\"", describe(doc["actionner"]))
+	name, isString := valueOf(doc.Get(keyActionner)).(ast.String)
+	if !isString || name == "" {
+		return Choice{}, fmt.Errorf("action has actionner %s: name an actionner such as \"process:kill\"", describe(valueOf(doc.Get(keyActionner))))
 	}
-	if reason, ok := doc["reason"]; ok {
-		if c.Reason, isString = reason.(string); !isString {
-			return Choice{}, fmt.Errorf("action %s has reason %s, not a string", c.Actionner, describe(reason))
+	c.Actionner = string(name)
+	if reason := doc.Get(keyReason); reason != nil {
+		s, isString := reason.Value.(ast.String)
+		if !isString {
+			return Choice{}, fmt.Errorf("action %s has reason %s, not a string", c.Actionner, describe(reason.Value))
 		}
+		c.Reason = string(s)
 	}
-	if params, ok := doc["parameters"]; ok && params != nil {
-		m, ok := params.(map[string]any)
-		if !ok {
-			return Choice{}, fmt.Errorf("action %s has parameters %s, not an object", c.Actionner, describe(params))
+	if params := doc.Get(keyParameters); params != nil && !isNull(params.Value) {
+		if _, ok := params.Value.(ast.Object); !ok {
+			return Choice{}, fmt.Errorf("action %s has parameters %s, not an object", c.Actionner, describe(params.Value))
 		}
-		c.Parameters = m
+		m, err := ast.JSON(params.Value)
+		if err != nil {
+			return Choice{}, fmt.Errorf("action %s has parameters %s: %w", c.Actionner, params.Value, err)
+		}
+		c.Parameters, _ = m.(map[string]any)
 	}
-	if dry, ok := doc["dry_run"]; ok {
-		b, isBool := dry.(bool)
+	if dry := doc.Get(keyDryRun); dry != nil {
+		b, isBool := dry.Value.(ast.Boolean)
 		if !isBool {
-			return Choice{}, fmt.Errorf("action %s has dry_run %s, not a boolean", c.Actionner, describe(dry))
+			return Choice{}, fmt.Errorf("action %s has dry_run %s, not a boolean", c.Actionner, describe(dry.Value))
 		}
-		c.DryRun = b
+		c.DryRun = bool(b)
 	}
-	if target, ok := doc["target"]; ok && target != nil {
-		t, err := parseTarget(target)
+	if target := doc.Get(keyTarget); target != nil && !isNull(target.Value) {
+		t, err := parseTargetValue(target.Value)
 		if err != nil {
 			return Choice{}, fmt.Errorf("action %s: %w", c.Actionner, err)
 		}
 		c.Target = t
 	}
-	for key := range doc {
-		switch key {
-		case "actionner", "target", "parameters", "reason", "dry_run":
-		default:
-			return Choice{}, fmt.Errorf("action %s has unknown key %q: use actionner, target, parameters, reason or dry_run", c.Actionner, key)
+	var unknown string
+	doc.Until(func(key, _ *ast.Term) bool {
+		switch key.Value {
+		case keyActionner.Value, keyTarget.Value, keyParameters.Value, keyReason.Value, keyDryRun.Value:
+			return false
 		}
+		unknown = keyString(key)
+		return true
+	})
+	if unknown != "" {
+		return Choice{}, fmt.Errorf("action %s has unknown key %q: use actionner, target, parameters, reason or dry_run", c.Actionner, unknown)
 	}
 	return c, nil
 }
 
-func parseTarget(v any) (actionners.Target, error) {
-	doc, ok := v.(map[string]any)
+func parseTargetValue(v ast.Value) (actionners.Target, error) {
+	doc, ok := v.(ast.Object)
 	if !ok {
 		return actionners.Target{}, fmt.Errorf("target is %s, not an object", describe(v))
 	}
 	var t actionners.Target
-	for key, val := range doc {
+	var err error
+	doc.Until(func(keyTerm, valTerm *ast.Term) bool {
+		key, val := keyString(keyTerm), valTerm.Value
 		if key == "pid" {
-			pid, ok := alert.ToInt64(val)
+			var pid int64
+			ok := false
+			switch n := val.(type) {
+			case ast.Number:
+				pid, ok = alert.ToInt64(json.Number(n))
+			case ast.String:
+				pid, ok = alert.ToInt64(string(n))
+			}
 			if !ok || pid <= 0 || pid > 1<<22 {
-				return actionners.Target{}, fmt.Errorf("target pid %s is not a process id", describe(val))
+				err = fmt.Errorf("target pid %s is not a process id", describe(val))
+				return true
 			}
 			t.PID = int(pid)
-			continue
+			return false
 		}
-		s, isString := val.(string)
-		if !isString && val != nil {
-			return actionners.Target{}, fmt.Errorf("target %s is %s, not a string", key, describe(val))
+		s, isString := val.(ast.String)
+		if !isString && !isNull(val) {
+			err = fmt.Errorf("target %s is %s, not a string", key, describe(val))
+			return true
 		}
 		switch key {
 		case "kind":
-			t.Kind = s
+			t.Kind = string(s)
 		case "namespace":
-			t.Namespace = s
+			t.Namespace = string(s)
 		case "name":
-			t.Name = s
+			t.Name = string(s)
 		case "container":
-			t.Container = s
+			t.Container = string(s)
 		case "node":
-			t.Node = s
+			t.Node = string(s)
 		default:
-			return actionners.Target{}, fmt.Errorf("target has unknown key %q: use kind, pid, namespace, name, container or node", key)
+			err = fmt.Errorf("target has unknown key %q: use kind, pid, namespace, name, container or node", key)
+			return true
 		}
+		return false
+	})
+	if err != nil {
+		return actionners.Target{}, err
 	}
 	if t.Kind == "" {
 		return actionners.Target{}, errors.New(`target has no kind: set "kind" to "process", "pod" or "node"`)
@@ -473,13 +526,39 @@ func parseTarget(v any) (actionners.Target, error) {
 	return t, nil
 }
 
-func describe(v any) string {
-	if v == nil {
+// valueOf returns the value of a term, or nil for a missing term.
+func valueOf(t *ast.Term) ast.Value {
+	if t == nil {
+		return nil
+	}
+	return t.Value
+}
+
+func isNull(v ast.Value) bool {
+	_, ok := v.(ast.Null)
+	return ok
+}
+
+// keyString returns an object key as text: a string key without quotes,
+// any other key in Rego syntax.
+func keyString(t *ast.Term) string {
+	if s, ok := t.Value.(ast.String); ok {
+		return string(s)
+	}
+	return t.String()
+}
+
+func describe(v ast.Value) string {
+	if v == nil || isNull(v) {
 		return "null"
 	}
-	data, err := json.Marshal(v)
-	if err != nil || len(data) > 80 {
+	doc, err := ast.JSON(v)
+	if err != nil {
 		return fmt.Sprintf("a %T", v)
+	}
+	data, err := json.Marshal(doc)
+	if err != nil || len(data) > 80 {
+		return fmt.Sprintf("a %T", doc)
 	}
 	return string(data)
 }

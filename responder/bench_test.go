@@ -1,7 +1,13 @@
 package responder
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -9,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riposte-sec/riposte/alert"
+	"github.com/riposte-sec/riposte/responder/webhook"
 	"github.com/riposte-sec/riposte/transport"
 )
 
@@ -64,13 +72,58 @@ func reportPercentiles(b *testing.B, latencies []time.Duration) {
 func BenchmarkThroughput(b *testing.B) {
 	for _, storage := range []string{"file", "memory"} {
 		b.Run(storage, func(b *testing.B) {
-			benchThroughput(b, storage == "memory", 8)
+			e := newEnv(b, storage == "memory")
+			pub := transport.NewPublisher(e.conn.JS)
+			benchThroughput(b, e, 8, func(ctx context.Context, a *alert.Alert) error {
+				_, err := pub.Publish(ctx, a)
+				return err
+			})
 		})
 	}
 }
 
-func benchThroughput(b *testing.B, memory bool, senders int) {
-	e := newEnv(b, memory)
+// BenchmarkWebhookThroughput is BenchmarkThroughput with the alerts sent
+// through the webhook receiver: 8 concurrent HTTP clients each post one
+// alert per request in Falco's JSON format with a bearer token, and wait
+// for the response, which the receiver sends once the alert is stored in
+// JetStream (file storage). The CPU time includes the HTTP clients.
+func BenchmarkWebhookThroughput(b *testing.B) {
+	e := newEnv(b, false)
+	receiver, err := webhook.New(webhook.Options{Token: "t", RateLimit: -1, Publisher: transport.NewPublisher(e.conn.JS)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(receiver)
+	b.Cleanup(srv.Close)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
+	benchThroughput(b, e, 8, func(ctx context.Context, a *alert.Alert) error {
+		body, err := json.Marshal(a)
+		if err != nil {
+			return err
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/", bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", "Bearer t")
+		req.Header.Set("Content-Type", "application/json")
+		res, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			return fmt.Errorf("webhook status %d", res.StatusCode)
+		}
+		return nil
+	})
+}
+
+// benchThroughput runs a responder with the default policies in dry run and
+// feeds it b.N alerts from concurrent senders through send, which returns
+// once the alert is stored.
+func benchThroughput(b *testing.B, e *env, senders int, send func(context.Context, *alert.Alert) error) {
 	reg := defaultRegistry(b)
 	var started sync.Map
 	latencies := make(chan time.Duration, b.N)
@@ -80,7 +133,6 @@ func benchThroughput(b *testing.B, memory bool, senders int) {
 				latencies <- time.Since(t0.(time.Time))
 			}
 		}})
-	pub := transport.NewPublisher(e.conn.JS)
 	ctx := context.Background()
 
 	var next atomic.Int64
@@ -98,7 +150,7 @@ func benchThroughput(b *testing.B, memory bool, senders int) {
 				a := shellAlert(int(1000 + i))
 				a.EnsureUUID()
 				started.Store(a.UUID, time.Now())
-				if _, err := pub.Publish(ctx, a); err != nil {
+				if err := send(ctx, a); err != nil {
 					b.Error(err)
 					return
 				}

@@ -502,6 +502,10 @@ func (r *Responder) act(ctx context.Context, a *alert.Alert, c policies.Choice, 
 	return rec, nil
 }
 
+// decisionStallWait bounds the wait for room among the JetStream context's
+// pending asynchronous publishes before a decision publish fails.
+const decisionStallWait = 5 * time.Second
+
 // record logs the decision and publishes it on the decisions subject, with
 // the alert uuid as message id so that a redelivery does not store it twice.
 func (r *Responder) record(ctx context.Context, d *Decision) error {
@@ -510,8 +514,23 @@ func (r *Responder) record(ctx context.Context, d *Decision) error {
 		return fmt.Errorf("encode decision for alert %s: %w", d.AlertUUID, err)
 	}
 	msg := &nats.Msg{Subject: transport.DecisionSubject(d.Outcome), Data: data}
-	if _, err := r.js.PublishMsg(ctx, msg, jetstream.WithMsgID(d.AlertUUID), jetstream.WithExpectStream(transport.DecisionsStream)); err != nil {
+	// An asynchronous publish shares one reply subscription between all
+	// workers, where a synchronous one sets up a request per decision. The
+	// worker still waits for JetStream's acknowledgement, so the alert is
+	// acknowledged only once its decision is stored. The JetStream context's
+	// maximum of pending asynchronous publishes bounds the decisions in
+	// flight.
+	future, err := r.js.PublishMsgAsync(msg, jetstream.WithMsgID(d.AlertUUID), jetstream.WithExpectStream(transport.DecisionsStream),
+		jetstream.WithStallWait(decisionStallWait))
+	if err != nil {
 		return fmt.Errorf("publish decision for alert %s: %w", d.AlertUUID, err)
+	}
+	select {
+	case <-future.Ok():
+	case err := <-future.Err():
+		return fmt.Errorf("publish decision for alert %s: %w", d.AlertUUID, err)
+	case <-ctx.Done():
+		return fmt.Errorf("publish decision for alert %s: no acknowledgement from JetStream: %w", d.AlertUUID, ctx.Err())
 	}
 	r.logDecision(d)
 	return nil

@@ -28,6 +28,14 @@ type ConnectOptions struct {
 	User, Password string
 	// CredentialsFile is a NATS credentials file (JWT and nkey seed).
 	CredentialsFile string
+	// NKeyFile is a file holding a user NKey seed, for servers that list the
+	// user's public NKey. It excludes CredentialsFile.
+	NKeyFile string
+	// ReconnectBufSize bounds, in bytes, the publishes that the client holds
+	// while disconnected and sends after reconnecting. Once the buffer holds
+	// this many bytes, further publishes fail and are counted in Stats. Zero means 8 MiB; negative disables
+	// the buffer, so publishes fail at once while disconnected.
+	ReconnectBufSize int
 	// TLS configures TLS, and client certificates for mutual TLS.
 	TLS *tls.Config
 	// ConnectTimeout bounds the first connection. Zero means 5 seconds.
@@ -44,6 +52,7 @@ type Conn struct {
 	NC     *nats.Conn
 	JS     jetstream.JetStream
 	closed chan struct{}
+	stats  *publishStats
 }
 
 // Connect connects to NATS and opens a JetStream context. The client reconnects
@@ -105,6 +114,11 @@ func Connect(ctx context.Context, opts ConnectOptions) (*Conn, error) {
 	if opts.TLS != nil {
 		natsOpts = append(natsOpts, nats.Secure(opts.TLS))
 	}
+	extra, err := clusterOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	natsOpts = append(natsOpts, extra...)
 
 	url := opts.URL
 	if opts.InProcess != nil {
@@ -123,7 +137,7 @@ func Connect(ctx context.Context, opts ConnectOptions) (*Conn, error) {
 		nc.Close()
 		return nil, fmt.Errorf("open JetStream on %s: %w", redact(url), err)
 	}
-	return &Conn{NC: nc, JS: js, closed: closed}, nil
+	return &Conn{NC: nc, JS: js, closed: closed, stats: registerStats(nc, log)}, nil
 }
 
 // Close drains pending messages, closes the connection and waits until it is
@@ -132,6 +146,7 @@ func (c *Conn) Close() {
 	if c.NC == nil || c.NC.IsClosed() {
 		return
 	}
+	defer statsByConn.Delete(c.NC)
 	if err := c.NC.Drain(); err != nil {
 		c.NC.Close()
 	}

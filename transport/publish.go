@@ -2,9 +2,9 @@ package transport
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -12,15 +12,26 @@ import (
 	"github.com/riposte-sec/riposte/alert"
 )
 
+// publishStallWait bounds the wait for room among the JetStream context's
+// pending asynchronous publishes before Publish fails.
+const publishStallWait = 5 * time.Second
+
+// defaultPublishTimeout bounds the wait for JetStream's acknowledgement when
+// the caller's context has no deadline. It is the bound that a synchronous
+// PublishMsg of nats.go v1.56.0's jetstream package applies in that case.
+const defaultPublishTimeout = 5 * time.Second
+
 // Publisher publishes alerts to the alerts stream. It is safe for concurrent
 // use.
 type Publisher struct {
-	js jetstream.JetStream
+	js    jetstream.JetStream
+	stats *publishStats
 }
 
-// NewPublisher returns a publisher that uses js.
+// NewPublisher returns a publisher that uses js. When js belongs to a
+// connection that Connect opened, the publisher counts into its Stats.
 func NewPublisher(js jetstream.JetStream) *Publisher {
-	return &Publisher{js: js}
+	return &Publisher{js: js, stats: statsFor(js.Conn())}
 }
 
 // Publish stores one alert in the alerts stream and returns once JetStream has
@@ -31,11 +42,31 @@ func (p *Publisher) Publish(ctx context.Context, a *alert.Alert) (*jetstream.Pub
 	if err != nil {
 		return nil, err
 	}
-	ack, err := p.js.PublishMsg(ctx, msg, jetstream.WithMsgID(a.UUID), jetstream.WithExpectStream(AlertsStream))
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, defaultPublishTimeout)
+		defer cancel()
+	}
+	// An asynchronous publish shares one reply subscription between all
+	// callers, where a synchronous one sets up a request per alert.
+	p.stats.start()
+	future, err := p.js.PublishMsgAsync(msg, jetstream.WithMsgID(a.UUID), jetstream.WithExpectStream(AlertsStream),
+		jetstream.WithStallWait(publishStallWait))
 	if err != nil {
+		p.stats.done(err)
 		return nil, fmt.Errorf("publish alert %s to %s: %w", a.UUID, msg.Subject, err)
 	}
-	return ack, nil
+	select {
+	case ack := <-future.Ok():
+		p.stats.done(nil)
+		return ack, nil
+	case err := <-future.Err():
+		p.stats.done(err)
+		return nil, fmt.Errorf("publish alert %s to %s: %w", a.UUID, msg.Subject, err)
+	case <-ctx.Done():
+		p.stats.done(ctx.Err())
+		return nil, fmt.Errorf("publish alert %s to %s: no acknowledgement from JetStream: %w", a.UUID, msg.Subject, ctx.Err())
+	}
 }
 
 // PublishBatch stores alerts with asynchronous publishes and waits for every
@@ -50,8 +81,10 @@ func (p *Publisher) PublishBatch(ctx context.Context, alerts []*alert.Alert) []e
 			errs[i] = err
 			continue
 		}
+		p.stats.start()
 		f, err := p.js.PublishMsgAsync(msg, jetstream.WithMsgID(a.UUID), jetstream.WithExpectStream(AlertsStream))
 		if err != nil {
+			p.stats.done(err)
 			errs[i] = fmt.Errorf("publish alert %s to %s: %w", a.UUID, msg.Subject, err)
 			continue
 		}
@@ -68,6 +101,7 @@ func (p *Publisher) PublishBatch(ctx context.Context, alerts []*alert.Alert) []e
 		case <-ctx.Done():
 			errs[i] = fmt.Errorf("publish alert %s: %w", alerts[i].UUID, ctx.Err())
 		}
+		p.stats.done(errs[i])
 	}
 	return errs
 }
@@ -77,7 +111,9 @@ func alertMsg(a *alert.Alert) (*nats.Msg, error) {
 		return nil, errors.New("publish alert: nil alert")
 	}
 	a.EnsureUUID()
-	data, err := json.Marshal(a)
+	// Calling MarshalJSON directly skips the validation and compaction pass
+	// that json.Marshal makes over a Marshaler's output.
+	data, err := a.MarshalJSON()
 	if err != nil {
 		return nil, fmt.Errorf("publish alert %s: %w", a.UUID, err)
 	}

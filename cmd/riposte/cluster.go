@@ -27,6 +27,21 @@ func addClusterFlags(flags *pflag.FlagSet) {
 	flags.String("node-name", "", "name of this node in the cluster, also given to policies (default: $NODE_NAME, then the host name)")
 }
 
+// nodeName returns name, or when it is empty $NODE_NAME, or the host name.
+func nodeName(name string) string {
+	if name != "" {
+		return name
+	}
+	if env := os.Getenv(nodeNameEnv); env != "" {
+		return env
+	}
+	host, err := os.Hostname()
+	if err != nil {
+		return ""
+	}
+	return host
+}
+
 // clusterConfig returns the client configuration of the cluster that the
 // kubeconfig path, $KUBECONFIG or the in-cluster service account names. It
 // returns k8smeta.ErrNoCluster when none is set: unlike kubectl, Riposte

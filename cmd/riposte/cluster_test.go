@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/spf13/viper"
-
 	"github.com/riposte-sec/riposte/sensor/k8smeta"
 )
 
@@ -20,18 +18,16 @@ func TestNodeNameDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := viper.New()
-	if got := nodeName(v); got != host {
-		t.Errorf("nodeName without flag or $%s = %q, want the host name %q", nodeNameEnv, got, host)
+	if got := nodeName(""); got != host {
+		t.Errorf("nodeName(\"\") without $%s = %q, want the host name %q", nodeNameEnv, got, host)
 	}
 
 	t.Setenv(nodeNameEnv, "worker-2")
-	if got := nodeName(v); got != "worker-2" {
-		t.Errorf("nodeName without flag = %q, want $%s worker-2", got, nodeNameEnv)
+	if got := nodeName(""); got != "worker-2" {
+		t.Errorf("nodeName(\"\") = %q, want $%s worker-2", got, nodeNameEnv)
 	}
-	v.Set("node-name", "worker-3")
-	if got := nodeName(v); got != "worker-3" {
-		t.Errorf("nodeName with node-name worker-3 = %q, want the flag's value", got)
+	if got := nodeName("worker-3"); got != "worker-3" {
+		t.Errorf("nodeName(worker-3) = %q, want the flag's value", got)
 	}
 }
 

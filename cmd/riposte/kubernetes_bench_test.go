@@ -136,6 +136,10 @@ func benchmarkExecToNetworkPolicy(b *testing.B, pause time.Duration) {
 		Output:       "json",
 		Kubeconfig:   env.KubeconfigPath(),
 		NodeName:     k8stest.KwokNode,
+		// The pipeline acts on this host too: keep process:kill from
+		// killing other programs that the default policies match, such as
+		// test binaries run from /tmp.
+		DryRunActionners: []string{"process:kill"},
 		// Every iteration acts on a new pod; the rate limit would otherwise
 		// trip the circuit breaker and turn actions into dry runs.
 		tuneGuards: func(g *responder.GuardOptions) { g.RateLimit = -1 },

@@ -17,6 +17,7 @@ import (
 func addNATSFlags(flags *pflag.FlagSet) {
 	flags.String("nats.url", "nats://127.0.0.1:4222", "NATS URL, or a comma-separated list of the cluster's URLs")
 	flags.String("nats.creds", "", "NATS credentials file (user JWT and NKey seed)")
+	flags.String("nats.nkey", "", "NATS user NKey seed file, for servers that list the user's public NKey (not together with --nats.creds)")
 	flags.String("nats.tls.ca", "", "CA certificate file that verifies the NATS servers")
 	flags.String("nats.tls.cert", "", "client certificate file, for mutual TLS with NATS")
 	flags.String("nats.tls.key", "", "client private key file, for mutual TLS with NATS")
@@ -29,6 +30,7 @@ func natsConnectOptions(v *viper.Viper, name string, logger *slog.Logger) (trans
 		URL:             v.GetString("nats.url"),
 		Name:            name,
 		CredentialsFile: v.GetString("nats.creds"),
+		NKeyFile:        v.GetString("nats.nkey"),
 		Logger:          logger.With("component", "nats"),
 	}
 	if opts.CredentialsFile != "" {

@@ -211,7 +211,7 @@ func newEvaluator(cmd *cobra.Command, v *viper.Viper) (*responder.Evaluator, err
 			DryRunPolicies:      v.GetStringSlice("dry-run-policies"),
 			DryRunActionners:    v.GetStringSlice("dry-run-actionners"),
 		},
-		Node:   nodeName(v),
+		Node:   nodeName(v.GetString("node-name")),
 		Logger: slog.New(slog.DiscardHandler),
 	})
 }

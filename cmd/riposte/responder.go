@@ -21,6 +21,7 @@ import (
 	"github.com/riposte-sec/riposte/responder"
 	"github.com/riposte-sec/riposte/responder/notify"
 	"github.com/riposte-sec/riposte/responder/webhook"
+	"github.com/riposte-sec/riposte/sensor/k8smeta"
 	"github.com/riposte-sec/riposte/transport"
 )
 
@@ -138,7 +139,7 @@ func runResponder(ctx context.Context, v *viper.Viper, logger *slog.Logger) erro
 			DryRunPolicies:      v.GetStringSlice("dry-run-policies"),
 			DryRunActionners:    v.GetStringSlice("dry-run-actionners"),
 		},
-		Node:       nodeName(v),
+		Node:       nodeName(v.GetString("node-name")),
 		Logger:     logger.With("component", "responder"),
 		Metrics:    metrics,
 		OnDecision: onDecision,
@@ -196,36 +197,23 @@ func runResponder(ctx context.Context, v *viper.Viper, logger *slog.Logger) erro
 	return sup.Wait()
 }
 
-// registerKubernetes adds the Kubernetes actionners. Without a cluster they
-// are registered without a client, so that policies naming them, the
-// default ones included, still load; each of their actions then fails with
-// "no Kubernetes client configured".
+// registerKubernetes adds the Kubernetes actionners. Without a configured
+// cluster they are registered without a client, so that policies naming them
+// load, and each of their actions fails with a clear outcome.
 func registerKubernetes(v *viper.Viper, registry *actionners.Registry, logger *slog.Logger) error {
-	cfg, err := kubernetes.LoadConfig(kubernetes.ConfigOptions{Kubeconfig: v.GetString("kubeconfig")})
-	if err != nil {
-		if v.GetString("kubeconfig") != "" {
+	var client *kubernetes.Client
+	cfg, err := clusterConfig(v.GetString("kubeconfig"))
+	switch {
+	case errors.Is(err, k8smeta.ErrNoCluster):
+		logger.Info("no Kubernetes cluster configured: Kubernetes actions fail; pass --kubeconfig or run in a pod to use one")
+	case err != nil:
+		return err
+	default:
+		if client, err = kubernetes.NewClient(cfg, logger.With("component", "kubernetes")); err != nil {
 			return err
 		}
-		logger.Info("no Kubernetes cluster configured: Kubernetes actions will fail", "reason", err)
-		return kubernetes.Register(registry, nil)
-	}
-	client, err := kubernetes.NewClient(cfg, logger.With("component", "kubernetes"))
-	if err != nil {
-		return err
 	}
 	return kubernetes.Register(registry, client)
-}
-
-// nodeName returns the node-name key, then $NODE_NAME, then the host name.
-func nodeName(v *viper.Viper) string {
-	if name := v.GetString("node-name"); name != "" {
-		return name
-	}
-	if name := os.Getenv("NODE_NAME"); name != "" {
-		return name
-	}
-	name, _ := os.Hostname()
-	return name
 }
 
 func newReceiver(v *viper.Viper, addr string, pub webhook.Publisher, metrics *responder.Metrics, logger *slog.Logger) (*webhook.Receiver, error) {
@@ -312,8 +300,8 @@ func serveHTTP(ctx context.Context, addr string, handlers map[string]http.Handle
 }
 
 // checkWebhookAuth fails before anything starts when the webhook would accept
-// requests from anyone without being told to, or when its token file is
-// unusable.
+// requests from anyone without --webhook.no-auth, or when its token file is
+// unreadable or empty.
 func checkWebhookAuth(v *viper.Viper) error {
 	if v.GetString("webhook.addr") == "" || v.GetBool("webhook.no-auth") {
 		return nil

@@ -94,7 +94,7 @@ func hostConfigFrom(v *viper.Viper) (hostConfig, error) {
 		NATSPort:            v.GetInt("nats.port"),
 		NATSStoreDir:        v.GetString("nats.store-dir"),
 		Output:              v.GetString("output"),
-		NodeName:            nodeName(v),
+		NodeName:            nodeName(v.GetString("node-name")),
 		Kubeconfig:          v.GetString("kubeconfig"),
 		ProtectedNamespaces: protectedNamespaces(v),
 		DryRunPolicies:      v.GetStringSlice("dry-run-policies"),
@@ -139,8 +139,7 @@ func startHost(ctx context.Context, cfg hostConfig, out io.Writer, logger *slog.
 	}
 
 	if cfg.NodeName == "" {
-		// No node-name key: $NODE_NAME, then the host name.
-		cfg.NodeName = nodeName(viper.New())
+		cfg.NodeName = nodeName("")
 	}
 	kube, err := connectCluster(cfg.Kubeconfig, cfg.NodeName, logger)
 	if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -9,8 +10,12 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/riposte-sec/riposte/actionners/kubernetes"
+
 	"github.com/riposte-sec/riposte/alert"
+	"github.com/riposte-sec/riposte/responder"
 	"github.com/riposte-sec/riposte/sensor/detector"
 	"github.com/riposte-sec/riposte/transport"
 )
@@ -45,6 +50,7 @@ Needs root, or CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN.`,
 	flags.StringSlice("rules.files", nil, "Falco rules files to load, in order, after the default rules")
 	flags.Bool("rules.defaults", true, "load Riposte's default rules")
 	flags.StringP("output", "o", "none", "also print alerts on standard output: none, text or json")
+	flags.String("metrics.addr", ":9376", "listen address of /metrics, /healthz and /readyz; empty turns them off")
 	addClusterFlags(flags)
 	return cmd
 }
@@ -59,7 +65,7 @@ func runSensor(ctx context.Context, v *viper.Viper, logger *slog.Logger) error {
 		return fmt.Errorf("invalid output format %q: use none, text or json", format)
 	}
 
-	node := nodeName(v)
+	node := nodeName(v.GetString("node-name"))
 	kube, err := connectCluster(v.GetString("kubeconfig"), node, logger)
 	if err != nil {
 		return err
@@ -102,6 +108,38 @@ func runSensor(ctx context.Context, v *viper.Viper, logger *slog.Logger) error {
 	}
 	sup := newSupervisor(ctx)
 	side.start(sup)
+	if addr := v.GetString("metrics.addr"); addr != "" {
+		handlers := responder.HTTPHandlers(sensorMetrics(side, conn), func() error {
+			if !conn.NC.IsConnected() {
+				return errors.New("NATS is not connected")
+			}
+			return nil
+		})
+		sup.Go("metrics", func(ctx context.Context) error { return serveHTTP(ctx, addr, handlers) })
+	}
 	logger.Info("sensor running", "node", node, "kubernetes", kube != nil, "rules", len(engine.Rules()), "nats", conn.NC.ConnectedUrlRedacted())
 	return sup.Wait()
+}
+
+// sensorMetrics gathers the metrics of a running sensor: the kernel's drop
+// counters and the sensor's own, the detector's, and the NATS publishes.
+func sensorMetrics(side *sensorSide, conn *transport.Conn) *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		side.sensor.Collector(),
+		conn.Collector(),
+	)
+	counter := func(name, help string, value func(detector.Stats) uint64) {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 {
+			return float64(value(side.detector.Stats()))
+		}))
+	}
+	counter("riposte_detector_events_total", "Events matched against the rules.", func(s detector.Stats) uint64 { return s.Events })
+	counter("riposte_detector_alerts_total", "Rule matches that became alerts.", func(s detector.Stats) uint64 { return s.Matches })
+	counter("riposte_detector_alerts_delivered_total", "Alerts stored in NATS.", func(s detector.Stats) uint64 { return s.Delivered })
+	counter("riposte_detector_alerts_dropped_total", "Alerts dropped because the queue to NATS was full.", func(s detector.Stats) uint64 { return s.Dropped })
+	counter("riposte_detector_delivery_errors_total", "Alerts that NATS did not accept after retries.", func(s detector.Stats) uint64 { return s.SinkErrors })
+	return reg
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os/exec"
 	"strings"
 	"testing"
@@ -34,6 +35,8 @@ func TestSensorPublishesToExternalNATS(t *testing.T) {
 	v.Set("rules.defaults", true)
 	v.Set("output", "none")
 	v.Set("nats.replicas", 1)
+	metricsAddr := freeAddr(t)
+	v.Set("metrics.addr", metricsAddr)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*e2eTimeout)
 	defer cancel()
 	done := make(chan error, 1)
@@ -79,6 +82,7 @@ func TestSensorPublishesToExternalNATS(t *testing.T) {
 				if !strings.HasPrefix(msg.Subject(), "riposte.alerts.warning.") {
 					t.Errorf("subject = %q, want riposte.alerts.warning.<rule>", msg.Subject())
 				}
+				checkSensorMetrics(t, metricsAddr)
 				return
 			}
 			msg, err = consumer.Next(jetstream.FetchMaxWait(200 * time.Millisecond))
@@ -111,5 +115,22 @@ func TestNATSTLSConfigNeedsCertAndKey(t *testing.T) {
 	cfg, err := natsTLSConfig("", "", "")
 	if err != nil || cfg != nil {
 		t.Fatalf("natsTLSConfig without files = %v, %v; want nil, nil", cfg, err)
+	}
+}
+
+// checkSensorMetrics reads the sensor's /metrics and checks that the
+// detector counted events and alerts.
+func checkSensorMetrics(t *testing.T, addr string) {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatalf("GET /metrics: %v", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, name := range []string{"riposte_detector_events_total", "riposte_detector_alerts_delivered_total"} {
+		if !strings.Contains(string(body), name+" ") {
+			t.Errorf("/metrics lacks %s", name)
+		}
 	}
 }

@@ -20,6 +20,15 @@ func DecodeBody(body []byte, maxAlerts int) ([]*alert.Alert, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, errors.New("empty body: send one alert as a JSON object, or several separated by newlines")
 	}
+	if a, ok := decodeSingle(body); ok {
+		return []*alert.Alert{a}, nil
+	}
+	return decodeEach(body, maxAlerts)
+}
+
+// decodeEach decodes the alerts of a body one by one. It returns no alerts
+// and no error for a body of JSON whitespace alone.
+func decodeEach(body []byte, maxAlerts int) ([]*alert.Alert, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	var alerts []*alert.Alert
 	for n := 1; ; n++ {
@@ -47,6 +56,28 @@ func DecodeBody(body []byte, maxAlerts int) ([]*alert.Alert, error) {
 		alerts = append(alerts, a)
 	}
 	return alerts, nil
+}
+
+// decodeSingle decodes a body that holds exactly one valid alert, as Falco's
+// http_output and Falcosidekick send them, in one pass. It reports false for
+// anything else, which decodeEach then parses alert by alert to name the
+// alert at fault. The uuid derives from the same bytes as in that path: the
+// object without the JSON whitespace around it.
+func decodeSingle(body []byte) (*alert.Alert, bool) {
+	raw := bytes.Trim(body, " \t\r\n")
+	// alert.Decode also trims Unicode white space, which decodeEach would
+	// reject after the object, so such bodies go to decodeEach.
+	if len(bytes.TrimSpace(raw)) != len(raw) {
+		return nil, false
+	}
+	a, err := alert.Decode(raw)
+	if err != nil {
+		return nil, false
+	}
+	if a.UUID == "" {
+		a.UUID = contentUUID(raw)
+	}
+	return a, true
 }
 
 func preview(b []byte) string {

@@ -1,7 +1,9 @@
 package webhook
 
 import (
+	"bytes"
 	"encoding/json"
+	"reflect"
 	"testing"
 
 	"github.com/riposte-sec/riposte/alert"
@@ -13,8 +15,11 @@ func FuzzDecodeBody(f *testing.F) {
 	f.Add([]byte(falcoPayload + "\n" + sidekickPayload + "\n"))
 	f.Add([]byte(`{"rule":"r","priority":"Debug","time":"2024-01-01T00:00:00Z","output_fields":{"a[0]":null,"b":[1,2.5,"x"],"c":{"d":true}}}`))
 	f.Add([]byte("[1]\n{}"))
+	f.Add([]byte(" \r\n" + falcoPayload + "\t\n"))
+	f.Add([]byte(falcoPayload + "\u00a0"))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		alerts, err := DecodeBody(body, 100)
+		checkSameAsEach(t, body, alerts, err)
 		if err != nil {
 			return
 		}
@@ -38,4 +43,26 @@ func FuzzDecodeBody(f *testing.F) {
 			}
 		}
 	})
+}
+
+// checkSameAsEach checks that DecodeBody, whose one-alert bodies skip
+// decodeEach, returns what decodeEach returns for a body that is not blank.
+func checkSameAsEach(t *testing.T, body []byte, alerts []*alert.Alert, err error) {
+	t.Helper()
+	if len(bytes.TrimSpace(body)) == 0 {
+		return
+	}
+	want, wantErr := decodeEach(body, 100)
+	if (err == nil) != (wantErr == nil) {
+		t.Fatalf("DecodeBody error %v, decodeEach error %v", err, wantErr)
+	}
+	if err != nil {
+		if err.Error() != wantErr.Error() {
+			t.Fatalf("DecodeBody error %q, decodeEach error %q", err, wantErr)
+		}
+		return
+	}
+	if !reflect.DeepEqual(alerts, want) {
+		t.Fatalf("DecodeBody = %+v, decodeEach = %+v", alerts, want)
+	}
 }
