@@ -80,17 +80,17 @@ func waitPodMetadata(t testing.TB, p *hostPipeline, containerID string) {
 	}
 }
 
-// shellInPodCommand returns the command that runs `sh -c id` in the
-// kubelet-like cgroups of the container: the outer shell moves itself into
-// them, then replaces itself with the shell under test, whose parent is the
-// test binary.
-func shellInPodCommand(t testing.TB, podUID, containerID string) *exec.Cmd {
+// shellInPodScript creates the kubelet-like cgroups of the container and
+// returns a script for /bin/sh -c that runs `sh -c id` in them: the outer
+// shell moves itself into the cgroups, then replaces itself with the shell
+// under test, whose parent is the test binary.
+func shellInPodScript(t testing.TB, podUID, containerID string) string {
 	t.Helper()
 	var join strings.Builder
 	for _, dir := range makePodCgroups(t, podUID, containerID) {
 		fmt.Fprintf(&join, "echo $$ > %s/cgroup.procs && ", dir)
 	}
-	return exec.Command("/bin/sh", "-c", join.String()+"exec /bin/sh -c id")
+	return join.String() + "exec /bin/sh -c id"
 }
 
 func testLogger() *slog.Logger {
@@ -151,7 +151,8 @@ func TestRunIsolatesPodOfShell(t *testing.T) {
 	defer p.Close()
 	waitPodMetadata(t, p, containerID)
 
-	if output, err := shellInPodCommand(t, string(pod.UID), containerID).CombinedOutput(); err != nil {
+	script := shellInPodScript(t, string(pod.UID), containerID)
+	if output, err := exec.Command("/bin/sh", "-c", script).CombinedOutput(); err != nil {
 		t.Fatalf("run shell in container cgroup: %v: %s", err, output)
 	}
 
