@@ -215,12 +215,12 @@ func newReleaseCommand(v *viper.Viper) *cobra.Command {
 	return cmd
 }
 
-// kubernetesClient makes a Kubernetes client from the kubeconfig key, as
-// kubectl finds its configuration.
+// kubernetesClient makes a Kubernetes client from the kubeconfig key,
+// $KUBECONFIG or the in-cluster service account.
 func kubernetesClient(v *viper.Viper, logger *slog.Logger) (*kubernetes.Client, error) {
-	cfg, err := kubernetes.LoadConfig(kubernetes.ConfigOptions{Kubeconfig: v.GetString("kubeconfig")})
+	cfg, err := clusterConfig(v.GetString("kubeconfig"))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: pass --kubeconfig or set $KUBECONFIG", err)
 	}
 	return kubernetes.NewClient(cfg, logger)
 }

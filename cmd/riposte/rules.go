@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -62,8 +63,12 @@ top of the ones that loaded. The exit status is 1 when any file has an error.`,
 
 // checkRules loads paths in order, on top of base, and prints a report to w.
 // It returns true when a file had an error.
-func checkRules(w io.Writer, base []rules.File, paths []string) (failed bool, err error) {
+func checkRules(w io.Writer, base []rules.File, args []string) (failed bool, err error) {
 	loaded := append([]rules.File(nil), base...)
+	paths, err := expandRulePaths(args)
+	if err != nil {
+		return false, err
+	}
 	for _, path := range paths {
 		data, err := os.ReadFile(path)
 		if err != nil {
@@ -165,6 +170,10 @@ func loadRuleFiles(withDefaults bool, paths []string) (*rules.Engine, error) {
 	if withDefaults {
 		files = append(files, defaultRuleFiles()...)
 	}
+	paths, err := expandRulePaths(paths)
+	if err != nil {
+		return nil, err
+	}
 	for _, path := range paths {
 		data, err := os.ReadFile(path)
 		if err != nil {
@@ -180,4 +189,28 @@ func loadRuleFiles(withDefaults bool, paths []string) (*rules.Engine, error) {
 		return nil, err
 	}
 	return eng, nil
+}
+
+// expandRulePaths replaces each directory among paths by its .yaml and .yml
+// files in name order, as Falco reads a rules directory.
+func expandRulePaths(paths []string) ([]string, error) {
+	var out []string
+	for _, p := range paths {
+		info, err := os.Stat(p)
+		if err != nil || !info.IsDir() {
+			out = append(out, p)
+			continue
+		}
+		entries, err := os.ReadDir(p)
+		if err != nil {
+			return nil, fmt.Errorf("read rules directory: %w", err)
+		}
+		for _, e := range entries {
+			name := e.Name()
+			if !e.IsDir() && (strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")) {
+				out = append(out, filepath.Join(p, name))
+			}
+		}
+	}
+	return out, nil
 }

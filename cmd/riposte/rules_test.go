@@ -101,3 +101,34 @@ func TestRulesListJSON(t *testing.T) {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }
+
+func TestRulesCheckReadsDirectory(t *testing.T) {
+	dir := t.TempDir()
+	for name, content := range map[string]string{
+		"10-lists.yaml": "- list: editors\n  items: [vi, nano]\n",
+		"20-rules.yml":  "- rule: Editor\n  desc: an editor ran\n  condition: evt.type = execve and proc.name in (editors)\n  output: editor %proc.name\n  priority: INFO\n",
+		"notes.txt":     "not rules",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := runCommand(t, "rules", "check", "--rules.defaults=false", dir)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if !strings.Contains(out, "20-rules.yml: ok (1 lists, 0 macros, 1 rules in total)") {
+		t.Errorf("the directory's files were not loaded in name order:\n%s", out)
+	}
+	if strings.Contains(out, "notes.txt") {
+		t.Errorf("a file that is not YAML was loaded:\n%s", out)
+	}
+}
+
+func TestReleaseWithoutClusterNamesTheFix(t *testing.T) {
+	t.Setenv("KUBECONFIG", "")
+	_, err := runCommand(t, "release", "web-1", "-n", "shop")
+	if err == nil || !strings.Contains(err.Error(), "--kubeconfig") {
+		t.Fatalf("err = %v, want an error naming --kubeconfig", err)
+	}
+}
