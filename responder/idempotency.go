@@ -2,6 +2,7 @@ package responder
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -22,10 +23,12 @@ const (
 
 // actionRecord is the value stored under an idempotency key.
 type actionRecord struct {
-	State     string             `json:"state"`
-	Responder string             `json:"responder,omitempty"`
-	Time      time.Time          `json:"time"`
-	Result    *actionners.Result `json:"result,omitempty"`
+	State     string `json:"state"`
+	Responder string `json:"responder,omitempty"`
+	// Token identifies the claim attempt that stored a started record.
+	Token  string             `json:"token,omitempty"`
+	Time   time.Time          `json:"time"`
+	Result *actionners.Result `json:"result,omitempty"`
 }
 
 // idempotencyKey returns the key of one action for one alert: the alert uuid
@@ -46,14 +49,51 @@ type ledger struct {
 	responder string
 }
 
+// claimRetryWindow bounds how long begin retries a claim whose outcome is
+// unknown, such as during a NATS leader election. It stays well below the
+// default acknowledgement wait of 30 seconds, so that the alert is not
+// redelivered to another replica meanwhile.
+const claimRetryWindow = 15 * time.Second
+
 // begin claims the key before an action runs. It returns the stored record
 // and false when the key was claimed before, by this or an earlier delivery.
+//
+// Each claim carries a random token. When the bucket stores a claim but its
+// reply is lost, as in a NATS failover, begin retries; the retry finds the
+// key taken by its own token and knows that the claim is its own, so the
+// action still runs once instead of being skipped.
 func (l *ledger) begin(ctx context.Context, key string) (*actionRecord, bool, error) {
-	value, err := json.Marshal(actionRecord{State: stateStarted, Responder: l.responder, Time: time.Now().UTC()})
+	token, err := claimToken()
 	if err != nil {
 		return nil, false, err
 	}
-	_, err = l.kv.Create(ctx, key, value)
+	value, err := json.Marshal(actionRecord{State: stateStarted, Responder: l.responder, Token: token, Time: time.Now().UTC()})
+	if err != nil {
+		return nil, false, err
+	}
+	deadline := time.Now().Add(claimRetryWindow)
+	delay := 50 * time.Millisecond
+	for {
+		rec, claimed, err := l.tryClaim(ctx, key, value, token)
+		if err == nil {
+			return rec, claimed, nil
+		}
+		if ctx.Err() != nil || time.Now().Add(delay).After(deadline) {
+			return nil, false, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, false, err
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, time.Second)
+	}
+}
+
+// tryClaim makes one attempt to create the claim. An error means the outcome
+// is unknown and the attempt may be repeated.
+func (l *ledger) tryClaim(ctx context.Context, key string, value []byte, token string) (*actionRecord, bool, error) {
+	_, err := l.kv.Create(ctx, key, value)
 	if err == nil {
 		return nil, true, nil
 	}
@@ -64,7 +104,22 @@ func (l *ledger) begin(ctx context.Context, key string) (*actionRecord, bool, er
 	if err != nil {
 		return nil, false, err
 	}
+	if rec == nil {
+		return nil, false, fmt.Errorf("claim idempotency key %s: the key vanished between create and read", key)
+	}
+	if rec.State == stateStarted && rec.Token == token {
+		return nil, true, nil
+	}
 	return rec, false, nil
+}
+
+// claimToken returns a random token that identifies one claim attempt.
+func claimToken() (string, error) {
+	b := make([]byte, 12)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("make claim token: %w", err)
+	}
+	return hex.EncodeToString(b), nil
 }
 
 // get returns the record stored under key, or nil when there is none.
