@@ -1,7 +1,8 @@
 // Package actionners defines how Riposte acts on a decision. An actionner is one
-// kind of action, such as killing a process or isolating a pod; the responder
-// looks actionners up by name in a [Registry], validates each action's parameters
-// when policies load, and runs the action unless a guard turns it into a dry run.
+// kind of action, such as killing a process or isolating a pod. The responder
+// looks actionners up by name in a [Registry] and validates each action's
+// parameters when policies load. It runs the action unless a guard turns it into
+// a dry run.
 package actionners
 
 import (
@@ -35,7 +36,7 @@ type Action struct {
 	Target Target `json:"target"`
 	// Parameters are the actionner's options, as the policy wrote them.
 	Parameters map[string]any `json:"parameters,omitempty"`
-	// Reason says why the policy chose this action.
+	// Reason is the policy's explanation of the choice.
 	Reason string `json:"reason,omitempty"`
 }
 
@@ -68,14 +69,14 @@ func (t Target) String() string {
 	}
 }
 
-// Request is what an actionner receives for one action.
+// Request is the input of an actionner for one action.
 type Request struct {
 	Action Action
 	// Alert is the alert that led to the action.
 	Alert *alert.Alert
 }
 
-// Outcome is how an action ended.
+// Outcome is the final state of an action.
 type Outcome string
 
 // Outcomes recorded with every decision.
@@ -88,7 +89,7 @@ const (
 	OutcomeNoTarget  Outcome = "no target"
 )
 
-// Result is what an action did.
+// Result is the record of an action's effect.
 type Result struct {
 	Outcome Outcome `json:"outcome"`
 	// Message describes the effect or the reason for the outcome.

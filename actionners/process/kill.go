@@ -25,7 +25,7 @@ const maxAncestry = 256
 // KillOptions configure [Kill]. The zero value protects the current process,
 // its process group and its descendants.
 type KillOptions struct {
-	// ProcRoot is where the host's procfs is mounted. Empty means /proc.
+	// ProcRoot is the mount point of the host's procfs. Empty means /proc.
 	ProcRoot string
 	// SelfPID is Riposte's own pid. Zero means os.Getpid().
 	SelfPID int
@@ -75,6 +75,7 @@ func NewKill(opts KillOptions) *Kill {
 	for _, pid := range opts.ProtectedPIDs {
 		k.protectedPIDs[pid] = true
 	}
+
 	// Killing the shell or supervisor that started Riposte would stop
 	// Riposte too, so its ancestors and its session leader are protected.
 	// They are read once: a process that adopts Riposte later is not.
