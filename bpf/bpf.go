@@ -101,7 +101,7 @@ func (o *Objects) Attach() error {
 	return nil
 }
 
-// SyscallSpec is how the kernel programs capture one syscall (struct
+// SyscallSpec is the capture setting of one syscall for the kernel programs (struct
 // syscall_spec). Argument indexes count from 0, ArgNone selects nothing and
 // ArgRet selects the return value.
 type SyscallSpec struct {

@@ -11,7 +11,7 @@ import (
 	"github.com/riposte-sec/riposte/alert"
 )
 
-// Input is what a policy sees as input: the alert, its Kubernetes context and
+// Input is the input document of a policy: the alert, its Kubernetes context and
 // the node that evaluates it. policies/README.md documents the document.
 type Input struct {
 	Alert *alert.Alert

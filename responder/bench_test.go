@@ -83,8 +83,8 @@ func BenchmarkThroughput(b *testing.B) {
 }
 
 // BenchmarkWebhookThroughput is BenchmarkThroughput with the alerts sent
-// through the webhook receiver: 8 concurrent HTTP clients each post one
-// alert per request in Falco's JSON format with a bearer token, and wait
+// through the webhook receiver. 8 concurrent HTTP clients each post one
+// alert per request in Falco's JSON format with a bearer token. Each waits
 // for the response, which the receiver sends once the alert is stored in
 // JetStream (file storage). The CPU time includes the HTTP clients.
 func BenchmarkWebhookThroughput(b *testing.B) {

@@ -244,8 +244,8 @@ func (g *guards) claimShared(ctx context.Context, key string, now time.Time) (bo
 }
 
 // sweep drops cooldown entries that expired, at most once per cooldown, so
-// the map stays bounded by the number of targets acted on in one cooldown.
-// The caller holds g.mu.
+// the map holds at most the targets acted on in the last two cooldown
+// periods. The caller holds g.mu.
 func (g *guards) sweep(now time.Time) {
 	if now.Sub(g.lastSweep) < g.cooldown {
 		return

@@ -10,7 +10,7 @@ import (
 	"github.com/riposte-sec/riposte/policies"
 )
 
-// recordPolicy asks the recorder to act on the alert's pod, or on the process
+// recordPolicy makes the recorder act on the alert's pod, or on the process
 // when the alert names no pod.
 const recordPolicy = `package riposte.policies.record
 

@@ -60,7 +60,7 @@ const claimRetryWindow = 15 * time.Second
 //
 // Each claim carries a random token. When the bucket stores a claim but its
 // reply is lost, as in a NATS failover, begin retries; the retry finds the
-// key taken by its own token and knows that the claim is its own, so the
+// key taken by its own token, which proves that the claim is its own, so the
 // action still runs once instead of being skipped.
 func (l *ledger) begin(ctx context.Context, key string) (*actionRecord, bool, error) {
 	token, err := claimToken()

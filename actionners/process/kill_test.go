@@ -259,8 +259,8 @@ func TestKillCancelledContext(t *testing.T) {
 }
 
 func TestKillRejectsAncestor(t *testing.T) {
-	// The sleeper stands in for Riposte, so this test process is its parent:
-	// the process that started Riposte.
+	// The sleeper plays Riposte, so this test process is its parent, the
+	// process that started Riposte.
 	child := startSleeper(t)
 	k := NewKill(KillOptions{SelfPID: child.Process.Pid, AllowProcessGroup: true})
 	res, err := k.Run(context.Background(), killRequest(os.Getpid(), nil, nil))

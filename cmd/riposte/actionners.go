@@ -26,14 +26,7 @@ func init() {
 // commands that describe them. The Kubernetes actionners have no client and
 // must not run.
 func allRegistry() (*actionners.Registry, error) {
-	reg, err := hostRegistry()
-	if err != nil {
-		return nil, err
-	}
-	if err := kubernetes.Register(reg, nil); err != nil {
-		return nil, fmt.Errorf("register Kubernetes actionners: %w", err)
-	}
-	return reg, nil
+	return runRegistry(nil)
 }
 
 // actionnerInfos describes every actionner, sorted by name.

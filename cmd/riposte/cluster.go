@@ -89,7 +89,7 @@ func runRegistry(client *kubernetes.Client) (*actionners.Registry, error) {
 
 // cluster is a node's connection to its Kubernetes cluster.
 type cluster struct {
-	// client is what the Kubernetes actionners act through.
+	// client is the Kubernetes client of the actionners.
 	client *kubernetes.Client
 	// pods is the metadata watcher of this node's pods.
 	pods *k8smeta.Watcher

@@ -81,7 +81,7 @@ func waitPodMetadata(t testing.TB, p *hostPipeline, containerID string) {
 }
 
 // shellInPodScript creates the kubelet-like cgroups of the container and
-// returns a script for /bin/sh -c that runs `sh -c id` in them: the outer
+// returns a script for /bin/sh -c that runs `sh -c id` in them. The outer
 // shell moves itself into the cgroups, then replaces itself with the shell
 // under test, whose parent is the test binary.
 func shellInPodScript(t testing.TB, podUID, containerID string) string {

@@ -1,5 +1,5 @@
 // Command riposte detects attacks on Linux and Kubernetes hosts with eBPF and
-// Falco rules, and answers them with actions chosen by Rego policies.
+// Falco rules, and responds to them with actions chosen by Rego policies.
 package main
 
 import (

@@ -123,9 +123,10 @@ func randomHex(t testing.TB, n int) string {
 	return hex.EncodeToString(b)
 }
 
-// TestRunContainerShell runs the whole pipeline: a shell starts in a cgroup
-// laid out like a kubelet's, the sensor sees it, the default rules match, the
-// alert crosses NATS and the responder records a dry-run decision for it.
+// TestRunContainerShell runs the whole pipeline. A shell starts in a cgroup
+// laid out like a kubelet's and the sensor captures its exec. The default
+// rules match, the alert crosses NATS, and the responder records a dry-run
+// decision for it.
 func TestRunContainerShell(t *testing.T) {
 	requireRoot(t)
 

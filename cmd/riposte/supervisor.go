@@ -49,7 +49,7 @@ func (s *supervisor) Wait() error {
 	return s.firstErr
 }
 
-// Stop asks every part to stop and waits for them.
+// Stop cancels every part and waits for them to return.
 func (s *supervisor) Stop() {
 	s.cancel()
 	s.running.Wait()

@@ -46,7 +46,7 @@ type User struct {
 type Spec struct {
 	// Binary is the path of the static executable on the build machine.
 	Binary string
-	// BinaryPath is where the binary goes in the image, such as /usr/bin/riposte.
+	// BinaryPath is the path of the binary in the image, such as /usr/bin/riposte.
 	BinaryPath string
 	// CABundle is the path of a PEM bundle of CA certificates on the build
 	// machine, such as Debian's /etc/ssl/certs/ca-certificates.crt.
@@ -68,7 +68,7 @@ type Spec struct {
 	Created time.Time
 }
 
-// CABundlePath is where the CA bundle goes in the image. It is the first path
+// CABundlePath is the path of the CA bundle in the image. It is the first path
 // that Go's crypto/x509 tries on Linux, and the path Debian uses.
 const CABundlePath = "/etc/ssl/certs/ca-certificates.crt"
 
@@ -183,7 +183,7 @@ func imageConfig(spec Spec) v1.Config {
 }
 
 // staticArchitecture returns the OCI architecture name of an ELF executable
-// and ErrNotStatic when the executable asks for a dynamic loader or needs
+// and ErrNotStatic when the executable requests a dynamic loader or needs
 // shared libraries.
 func staticArchitecture(file string) (string, error) {
 	f, err := elf.Open(file)
