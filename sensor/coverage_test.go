@@ -17,10 +17,28 @@ import (
 	"github.com/riposte-sec/riposte/sensor/sensortest"
 )
 
+// ruleAlert is an alert of the coverage test and whether the process that
+// caused it descends from the test process, as every trigger does.
+type ruleAlert struct {
+	alert.Alert
+	ours bool
+}
+
+// descendsFrom reports whether an ancestor of p has the given pid.
+func descendsFrom(p *event.Process, pid uint32) bool {
+	for a := p.Parent; a != nil; a = a.Parent {
+		if a.PID == pid {
+			return true
+		}
+	}
+	return false
+}
+
 // ruleSensor runs the sensor with Falco's stable rules from
-// RIPOSTE_TEST_CORPUS, matching every event (all matches reported), and
-// returns the channel of alerts.
-func ruleSensor(t *testing.T) <-chan alert.Alert {
+// RIPOSTE_TEST_CORPUS and returns the channel of alerts. Each event fires
+// at most its first matching rule, as with Falco's default rule matching,
+// so the alerts are those a user of the default configuration sees.
+func ruleSensor(t *testing.T) <-chan ruleAlert {
 	t.Helper()
 	dir := os.Getenv("RIPOSTE_TEST_CORPUS")
 	if dir == "" {
@@ -30,12 +48,13 @@ func ruleSensor(t *testing.T) <-chan alert.Alert {
 		t.Skip("RIPOSTE_TEST_CORPUS is not set")
 	}
 	sensortest.RequireRoot(t)
-	eng, _, err := rules.LoadFiles(rules.Options{Matching: rules.MatchAll}, filepath.Join(dir, "falco_rules.yaml"))
+	eng, _, err := rules.LoadFiles(rules.Options{Matching: rules.MatchFirst}, filepath.Join(dir, "falco_rules.yaml"))
 	if err != nil {
 		t.Fatalf("load stable rules: %v", err)
 	}
-	alerts := make(chan alert.Alert, 4096)
+	alerts := make(chan ruleAlert, 4096)
 	adapter := extract.New("test-node", extract.NewUsers("/proc"))
+	self := uint32(os.Getpid())
 	var matches []*rules.Rule
 	s, err := New(Config{
 		Syscalls: extract.SensorTypes(eng.EventTypes()),
@@ -43,9 +62,11 @@ func ruleSensor(t *testing.T) <-chan alert.Alert {
 			adapter.Reset(ev)
 			matches = eng.Match(adapter, matches[:0])
 			for _, r := range matches {
+				a := ruleAlert{Alert: r.Alert(adapter, ev.Time, "test-node"), ours: ev.Proc != nil && descendsFrom(ev.Proc, self)}
 				select {
-				case alerts <- r.Alert(adapter, ev.Time, "test-node"):
+				case alerts <- a:
 				default:
+					t.Errorf("alert channel full: lost %q", a.Rule)
 				}
 			}
 		},
@@ -66,20 +87,53 @@ func ruleSensor(t *testing.T) <-chan alert.Alert {
 	return alerts
 }
 
-// waitRule returns the first alert of rule whose output contains marker.
-func waitRule(t *testing.T, alerts <-chan alert.Alert, rule, marker string) alert.Alert {
+// settleTime is how long waitRule keeps reading alerts after the expected
+// one, to catch other rules that the same trigger fires.
+const settleTime = 500 * time.Millisecond
+
+// waitRule returns the first alert of rule whose output contains marker. It
+// fails the test when a process started by the test fires any rule but this
+// one and those listed in also, up to settleTime after the expected alert.
+func waitRule(t *testing.T, alerts <-chan ruleAlert, rule, marker string, also ...string) alert.Alert {
 	t.Helper()
+	allowed := map[string]bool{rule: true}
+	for _, r := range also {
+		allowed[r] = true
+	}
+	others := map[string]string{}
+	check := func(a ruleAlert) {
+		if a.ours && !allowed[a.Rule] {
+			if _, ok := others[a.Rule]; !ok {
+				others[a.Rule] = a.Output
+			}
+		}
+	}
+	var found *alert.Alert
 	deadline := time.After(waitTimeout)
-	for {
+	for found == nil {
 		select {
 		case a := <-alerts:
+			check(a)
 			if a.Rule == rule && strings.Contains(a.Output, marker) {
-				return a
+				found = &a.Alert
 			}
 		case <-deadline:
 			t.Fatalf("no %q alert containing %q within %v", rule, marker, waitTimeout)
 		}
 	}
+	settle := time.After(settleTime)
+	for done := false; !done; {
+		select {
+		case a := <-alerts:
+			check(a)
+		case <-settle:
+			done = true
+		}
+	}
+	for r, out := range others {
+		t.Errorf("the trigger of %q also fired %q: %s", rule, r, out)
+	}
+	return *found
 }
 
 // helperCmd returns the test binary as a helper child running action.
@@ -104,7 +158,8 @@ func helperInCgroup(t *testing.T, action, arg string) {
 
 // TestStableRuleCoverage triggers, in temporary files, child processes and
 // kubelet-like cgroups, the behaviour behind stable rules that can be
-// triggered safely, and expects each rule to fire with the right fields.
+// triggered safely, and expects each rule, and no other, to fire with the
+// right fields.
 // "Redirect STDOUT/STDIN to Network Connection in Container" has its own
 // test, TestStableRuleRedirectToNetwork.
 func TestStableRuleCoverage(t *testing.T) {
