@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -47,23 +48,35 @@ func idempotencyKey(alertUUID string, a actionners.Action) string {
 type ledger struct {
 	kv        jetstream.KeyValue
 	responder string
+
+	// unresolved maps the keys whose last claim by this process ended with
+	// an unknown outcome to that claim's token. A later delivery of the same
+	// alert to this process claims with the same token, so it can prove the
+	// stored claim its own.
+	mu         sync.Mutex
+	unresolved map[string]string
 }
 
+// maxUnresolved bounds the claims with an unknown outcome that a ledger
+// remembers; past it, such a claim is recorded as skipped on redelivery.
+const maxUnresolved = 10000
+
 // claimRetryWindow bounds how long begin retries a claim whose outcome is
-// unknown, such as during a NATS leader election. It stays well below the
-// default acknowledgement wait of 30 seconds, so that the alert is not
-// redelivered to another replica meanwhile.
-const claimRetryWindow = 15 * time.Second
+// unknown, such as during a NATS leader election or while a node restarts.
+// The responder keeps the alert in progress meanwhile, so that JetStream
+// does not hand it to another replica.
+const claimRetryWindow = 2 * time.Minute
 
 // begin claims the key before an action runs. It returns the stored record
-// and false when the key was claimed before, by this or an earlier delivery.
+// and false when the key was claimed before, by another delivery.
 //
 // Each claim carries a random token. When the bucket stores a claim but its
 // reply is lost, as in a NATS failover, begin retries; the retry finds the
 // key taken by its own token, which proves that the claim is its own, so the
-// action still runs once instead of being skipped.
+// action still runs once instead of being skipped. When the retries run out,
+// the token is kept for a later delivery of the alert to this process.
 func (l *ledger) begin(ctx context.Context, key string) (*actionRecord, bool, error) {
-	token, err := claimToken()
+	token, err := l.token(key)
 	if err != nil {
 		return nil, false, err
 	}
@@ -71,23 +84,86 @@ func (l *ledger) begin(ctx context.Context, key string) (*actionRecord, bool, er
 	if err != nil {
 		return nil, false, err
 	}
+	var (
+		rec     *actionRecord
+		claimed bool
+	)
+	err = retry(ctx, func(ctx context.Context) (err error) {
+		rec, claimed, err = l.tryClaim(ctx, key, value, token)
+		return err
+	})
+	if err != nil {
+		l.remember(key, token)
+		return nil, false, err
+	}
+	l.resolve(key)
+	return rec, claimed, nil
+}
+
+// natsOpTimeout bounds one request to NATS, so that a request lost in a
+// failover is repeated instead of waited for.
+const natsOpTimeout = 5 * time.Second
+
+// retry calls fn until it succeeds, ctx is done or claimRetryWindow has
+// passed, waiting longer between calls each time. Each call gets a context
+// bounded by natsOpTimeout. It returns the last error.
+func retry(ctx context.Context, fn func(context.Context) error) error {
 	deadline := time.Now().Add(claimRetryWindow)
 	delay := 50 * time.Millisecond
 	for {
-		rec, claimed, err := l.tryClaim(ctx, key, value, token)
-		if err == nil {
-			return rec, claimed, nil
-		}
-		if ctx.Err() != nil || time.Now().Add(delay).After(deadline) {
-			return nil, false, err
+		attempt, cancel := context.WithTimeout(ctx, natsOpTimeout)
+		err := fn(attempt)
+		cancel()
+		if err == nil || ctx.Err() != nil || time.Now().Add(delay).After(deadline) {
+			return err
 		}
 		select {
 		case <-ctx.Done():
-			return nil, false, err
+			return err
 		case <-time.After(delay):
 		}
 		delay = min(2*delay, time.Second)
 	}
+}
+
+// token returns the token of this process's unresolved claim on key, or a
+// new random one.
+func (l *ledger) token(key string) (string, error) {
+	l.mu.Lock()
+	token, ok := l.unresolved[key]
+	l.mu.Unlock()
+	if ok {
+		return token, nil
+	}
+	return claimToken()
+}
+
+// owns reports whether rec is a claim of this process whose outcome was
+// unknown, so that its action never ran.
+func (l *ledger) owns(key string, rec *actionRecord) bool {
+	if rec.State != stateStarted || rec.Token == "" {
+		return false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.unresolved[key] == rec.Token
+}
+
+func (l *ledger) remember(key, token string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.unresolved == nil {
+		l.unresolved = make(map[string]string)
+	}
+	if len(l.unresolved) < maxUnresolved {
+		l.unresolved[key] = token
+	}
+}
+
+func (l *ledger) resolve(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.unresolved, key)
 }
 
 // tryClaim makes one attempt to create the claim. An error means the outcome
@@ -144,7 +220,13 @@ func (l *ledger) finish(ctx context.Context, key string, res actionners.Result) 
 	if err != nil {
 		return err
 	}
-	if _, err := l.kv.Put(ctx, key, value); err != nil {
+	// A put may be repeated safely, so it is retried like a claim: a result
+	// lost here shows as a skipped action on a later delivery.
+	err = retry(ctx, func(ctx context.Context) error {
+		_, err := l.kv.Put(ctx, key, value)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("record result under idempotency key %s: %w", key, err)
 	}
 	return nil

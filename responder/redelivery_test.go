@@ -3,6 +3,7 @@ package responder
 import (
 	"context"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -106,5 +107,48 @@ func TestPanicLeavesAlertForRedelivery(t *testing.T) {
 	}
 	if p.runs != 1 {
 		t.Errorf("actionner ran %d times, want 1", p.runs)
+	}
+}
+
+// slowRecorder records each request and then takes its time, as a forensic
+// script or a log collection may.
+type slowRecorder struct {
+	recorder
+	delay time.Duration
+}
+
+func (s *slowRecorder) Run(ctx context.Context, req actionners.Request) (actionners.Result, error) {
+	res, err := s.recorder.Run(ctx, req)
+	time.Sleep(s.delay)
+	return res, err
+}
+
+func TestSlowActionIsNotRedelivered(t *testing.T) {
+	e := newEnv(t, true)
+	rec := &slowRecorder{recorder: recorder{name: "test:record"}, delay: 2500 * time.Millisecond}
+	reg := defaultRegistry(t, rec)
+	set := loadPolicies(t, reg, map[string]string{"record.rego": recordPolicy})
+	var decided atomic.Int32
+	for _, name := range []string{"responder-1", "responder-2"} {
+		startResponder(t, Options{JS: e.conn.JS, Registry: reg, Policies: set, Name: name,
+			Guards: GuardOptions{Act: true}, AckWait: time.Second,
+			OnDecision: func(Decision) { decided.Add(1) }})
+	}
+	decisions := e.decisions(t)
+
+	a := shellAlert(4242)
+	publish(t, e, a)
+	d := waitDecision(t, decisions, a.UUID)
+	if d.Outcome != OutcomeActed || d.Delivery != 1 {
+		t.Errorf("decision = %s on delivery %d, want acted on the first", d.Outcome, d.Delivery)
+	}
+	// A redelivery after the acknowledgement wait would show as a second
+	// decision, recorded as skipped, by either replica.
+	time.Sleep(2 * time.Second)
+	if n := decided.Load(); n != 1 {
+		t.Errorf("%d decisions recorded, want 1: the alert was redelivered while its action ran", n)
+	}
+	if n := rec.count(); n != 1 {
+		t.Errorf("action ran %d times, want 1", n)
 	}
 }

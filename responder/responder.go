@@ -321,9 +321,12 @@ func (r *Responder) handle(ctx context.Context, m jetstream.Msg) {
 	}
 
 	// Decisions and idempotency records must not be cut short by shutdown,
-	// so the work runs on its own context once started.
-	work, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.opts.AckWait)
+	// so the work runs on its own context once started. A claim whose
+	// outcome NATS has not told yet is retried for up to claimRetryWindow,
+	// and the alert is kept in progress meanwhile.
+	work, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.opts.AckWait+claimRetryWindow)
 	defer cancel()
+	defer r.keepInProgress(m)()
 
 	d := r.decide(work, a, delivery, meta.Timestamp, received, time.Time{})
 	if d.infraErr != nil {
@@ -336,7 +339,9 @@ func (r *Responder) handle(ctx context.Context, m jetstream.Msg) {
 		return
 	}
 
-	if err := r.record(work, &d.Decision); err != nil {
+	recordCtx, cancelRecord := context.WithTimeout(work, r.opts.AckWait)
+	defer cancelRecord()
+	if err := r.record(recordCtx, &d.Decision); err != nil {
 		r.log.Warn("record decision", "alert_uuid", a.UUID, "delivery", delivery, "error", err)
 		if last {
 			r.deadLetter(ctx, m, err)
@@ -353,6 +358,37 @@ func (r *Responder) handle(ctx context.Context, m jetstream.Msg) {
 	r.metrics.decided(&d.Decision, r.guards.breakerOpen(time.Now()))
 	if r.opts.OnDecision != nil {
 		r.opts.OnDecision(d.Decision)
+	}
+}
+
+// keepInProgress tells JetStream, every third of the acknowledgement wait,
+// that the alert is still being decided on, so that it is not redelivered to
+// another replica while this one waits for NATS. It returns the function
+// that stops it.
+func (r *Responder) keepInProgress(m jetstream.Msg) (stop func()) {
+	every := max(r.opts.AckWait/3, 100*time.Millisecond)
+	var (
+		mu      sync.Mutex
+		stopped bool
+		timer   *time.Timer
+	)
+	var tick func()
+	tick = func() {
+		_ = m.InProgress()
+		mu.Lock()
+		defer mu.Unlock()
+		if !stopped {
+			timer.Reset(every)
+		}
+	}
+	mu.Lock()
+	timer = time.AfterFunc(every, tick)
+	mu.Unlock()
+	return func() {
+		mu.Lock()
+		defer mu.Unlock()
+		stopped = true
+		timer.Stop()
 	}
 }
 
@@ -431,11 +467,13 @@ func (r *Responder) act(ctx context.Context, a *alert.Alert, c policies.Choice, 
 	rec := ActionRecord{Policy: c.Policy, Action: c.Action, IdempotencyKey: idempotencyKey(a.UUID, c.Action)}
 
 	if delivery > 1 && r.ledger != nil {
-		stored, err := r.ledger.get(ctx, rec.IdempotencyKey)
+		getCtx, cancel := context.WithTimeout(ctx, natsOpTimeout)
+		stored, err := r.ledger.get(getCtx, rec.IdempotencyKey)
+		cancel()
 		if err != nil {
 			return rec, err
 		}
-		if stored != nil {
+		if stored != nil && !r.ledger.owns(rec.IdempotencyKey, stored) {
 			rec.Result = replayed(stored)
 			return rec, nil
 		}
@@ -454,7 +492,9 @@ func (r *Responder) act(ctx context.Context, a *alert.Alert, c policies.Choice, 
 	if guardTime.IsZero() {
 		guardTime = time.Now()
 	}
-	v, err := r.guards.apply(ctx, c, k8s, guardTime)
+	guardCtx, cancel := context.WithTimeout(ctx, natsOpTimeout)
+	v, err := r.guards.apply(guardCtx, c, k8s, guardTime)
+	cancel()
 	if err != nil {
 		return rec, err
 	}
