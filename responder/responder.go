@@ -372,8 +372,7 @@ func (r *Responder) keepInProgress(m jetstream.Msg) (stop func()) {
 		stopped bool
 		timer   *time.Timer
 	)
-	var tick func()
-	tick = func() {
+	tick := func() {
 		_ = m.InProgress()
 		mu.Lock()
 		defer mu.Unlock()

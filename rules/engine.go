@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -297,6 +298,19 @@ func (e *Engine) Fields() []*fields.Ref {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Text < out[j].Text })
 	return out
+}
+
+// Values returns the values that the conditions of the enabled rules
+// compare the field id with, each once, sorted; see filter.Filter.Values.
+func (e *Engine) Values(id fields.ID) []string {
+	var out []string
+	for _, r := range e.rules {
+		if r.Enabled {
+			out = append(out, r.rule.Filter.Values(id)...)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // EventTypes returns the union of the event types of the enabled rules: the

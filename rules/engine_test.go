@@ -9,6 +9,7 @@ import (
 
 	"github.com/riposte-sec/riposte/alert"
 	"github.com/riposte-sec/riposte/rules"
+	"github.com/riposte-sec/riposte/rules/fields"
 	"github.com/riposte-sec/riposte/rules/evttype"
 	"github.com/riposte-sec/riposte/rules/rulestest"
 )
@@ -182,6 +183,41 @@ func TestFields(t *testing.T) {
 	}
 	if want := "evt.arg.flags,evt.type,fd.name,proc.aname[2],proc.name,user.name"; strings.Join(got, ",") != want {
 		t.Errorf("fields = %s, want %s", strings.Join(got, ","), want)
+	}
+}
+
+func TestValues(t *testing.T) {
+	eng, _, err := load(`
+- list: api_hosts
+  items: [kubernetes.default.svc, "kubernetes.default.svc.cluster.local"]
+- macro: api_server
+  condition: fd.sip.name in (api_hosts)
+- rule: a
+  desc: d
+  condition: evt.type = connect and (api_server or fd.sip.name = metadata.internal) and fd.name = x
+  output: o
+  priority: INFO
+- rule: b
+  desc: d
+  condition: evt.type = connect and fd.sip.name = disabled.example
+  output: o
+  priority: INFO
+  enabled: false
+- rule: c
+  desc: d
+  condition: evt.type = connect and not fd.sip.name = metadata.internal
+  output: o
+  priority: INFO
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(eng.Values(fields.FdSIPName), ",")
+	if want := "kubernetes.default.svc,kubernetes.default.svc.cluster.local,metadata.internal"; got != want {
+		t.Errorf("fd.sip.name values = %s, want %s", got, want)
+	}
+	if got := eng.Values(fields.ProcName); len(got) != 0 {
+		t.Errorf("proc.name values = %v, want none", got)
 	}
 }
 

@@ -2,16 +2,21 @@ package sensor
 
 import (
 	"context"
+	"fmt"
+	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/riposte-sec/riposte/alert"
 	"github.com/riposte-sec/riposte/rules"
+	"github.com/riposte-sec/riposte/rules/fields"
 	"github.com/riposte-sec/riposte/sensor/event"
 	"github.com/riposte-sec/riposte/sensor/extract"
 	"github.com/riposte-sec/riposte/sensor/sensortest"
@@ -34,11 +39,48 @@ func descendsFrom(p *event.Process, pid uint32) bool {
 	return false
 }
 
+// zone is the DNS of a coverage test: the addresses that the host names of
+// the rules resolve to.
+type zone struct {
+	mu      sync.Mutex
+	records map[string][]netip.Addr
+}
+
+func (z *zone) resolve(_ context.Context, host string) ([]netip.Addr, error) {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	if addrs, ok := z.records[host]; ok {
+		return addrs, nil
+	}
+	return nil, fmt.Errorf("lookup %s: no such host", host)
+}
+
+// point makes host resolve to addrs, or to nothing when addrs is empty, and
+// has names resolve again.
+func (z *zone) point(names *extract.Names, host string, addrs ...netip.Addr) {
+	z.mu.Lock()
+	if len(addrs) == 0 {
+		delete(z.records, host)
+	} else {
+		z.records[host] = addrs
+	}
+	z.mu.Unlock()
+	names.Resolve(context.Background())
+}
+
+// ruleRun is a sensor running the stable rules.
+type ruleRun struct {
+	alerts <-chan ruleAlert
+	// names and dns give fd.sip.name its host names.
+	names *extract.Names
+	dns   *zone
+}
+
 // ruleSensor runs the sensor with Falco's stable rules from
-// RIPOSTE_TEST_CORPUS and returns the channel of alerts. Each event fires
-// at most its first matching rule, as with Falco's default rule matching,
-// so the alerts are those a user of the default configuration sees.
-func ruleSensor(t *testing.T) <-chan ruleAlert {
+// RIPOSTE_TEST_CORPUS. Each event fires at most its first matching rule, as
+// with Falco's default rule matching, so the alerts are those a user of the
+// default configuration sees.
+func ruleSensor(t *testing.T) *ruleRun {
 	t.Helper()
 	dir := os.Getenv("RIPOSTE_TEST_CORPUS")
 	if dir == "" {
@@ -54,6 +96,9 @@ func ruleSensor(t *testing.T) <-chan ruleAlert {
 	}
 	alerts := make(chan ruleAlert, 4096)
 	adapter := extract.New("test-node", extract.NewUsers("/proc"))
+	dns := &zone{records: map[string][]netip.Addr{}}
+	names := extract.NewNames(eng.Values(fields.FdSIPName), extract.NamesOptions{Resolve: dns.resolve})
+	adapter.SetNames(names)
 	self := uint32(os.Getpid())
 	var matches []*rules.Rule
 	s, err := New(Config{
@@ -84,7 +129,7 @@ func ruleSensor(t *testing.T) <-chan ruleAlert {
 		}
 	})
 	<-s.Ready()
-	return alerts
+	return &ruleRun{alerts: alerts, names: names, dns: dns}
 }
 
 // settleTime is how long waitRule keeps reading alerts after the expected
@@ -163,7 +208,8 @@ func helperInCgroup(t *testing.T, action, arg string) {
 // "Redirect STDOUT/STDIN to Network Connection in Container" has its own
 // test, TestStableRuleRedirectToNetwork.
 func TestStableRuleCoverage(t *testing.T) {
-	alerts := ruleSensor(t)
+	run := ruleSensor(t)
+	alerts := run.alerts
 	tmp := t.TempDir()
 	self := filepath.Base(os.Args[0])
 	if len(self) > 15 {
@@ -435,6 +481,33 @@ func TestStableRuleCoverage(t *testing.T) {
 		a := waitRule(t, alerts, "Linux Kernel Module Injection Detected", "process="+self)
 		if res, _ := a.OutputFields["evt.res"].(string); res != "EBADF" && res != "ENOSYS" {
 			t.Errorf("evt.res = %v, want EBADF or ENOSYS", a.OutputFields["evt.res"])
+		}
+	})
+
+	t.Run("Contact K8S API Server From Container", func(t *testing.T) {
+		// The API server's name resolves to a listener of the test, which a
+		// process in a kubelet-like cgroup connects to.
+		ln, err := net.Listen("tcp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				c.Close()
+			}
+		}()
+		const apiServer = "kubernetes.default.svc.cluster.local"
+		run.dns.point(run.names, apiServer, netip.MustParseAddr("127.0.0.1"))
+		defer run.dns.point(run.names, apiServer)
+		helperInCgroup(t, "connect", ln.Addr().String())
+		a := waitRule(t, alerts, "Contact K8S API Server From Container", "->"+ln.Addr().String())
+		if a.OutputFields["fd.rport"] != uint64(ln.Addr().(*net.TCPAddr).Port) {
+			t.Errorf("fd.rport = %v, want %d", a.OutputFields["fd.rport"], ln.Addr().(*net.TCPAddr).Port)
 		}
 	})
 

@@ -67,6 +67,19 @@ func runHelper(action, arg string) error {
 			return err
 		}
 		return runLoop(action, n)
+	case "connect":
+		addr, err := net.ResolveTCPAddr("tcp4", arg)
+		if err != nil {
+			return err
+		}
+		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM, 0)
+		if err != nil {
+			return err
+		}
+		if err := unix.Connect(fd, &unix.SockaddrInet4{Port: addr.Port, Addr: [4]byte(addr.IP.To4())}); err != nil {
+			return err
+		}
+		return unix.Close(fd)
 	case "connect6":
 		addr, err := net.ResolveTCPAddr("tcp6", arg)
 		if err != nil {

@@ -3,9 +3,12 @@ package main
 import (
 	"context"
 	"log/slog"
+	"net"
+	"net/netip"
 	"time"
 
 	"github.com/riposte-sec/riposte/rules"
+	"github.com/riposte-sec/riposte/rules/fields"
 	"github.com/riposte-sec/riposte/sensor"
 	"github.com/riposte-sec/riposte/sensor/detector"
 	"github.com/riposte-sec/riposte/sensor/event"
@@ -23,6 +26,9 @@ type sensorSide struct {
 	adapter *extract.Event
 	// pods, when set, gives alerts their pod metadata.
 	pods *k8smeta.Watcher
+	// names resolves the host names that the rules compare fd.sip.name
+	// with.
+	names *extract.Names
 }
 
 func newSensorSide(engine *rules.Engine, sink detector.Sink, logger *slog.Logger) (*sensorSide, error) {
@@ -39,7 +45,14 @@ func newSensorSide(engine *rules.Engine, sink detector.Sink, logger *slog.Logger
 	s := &sensorSide{
 		detector: det,
 		adapter:  extract.New(hostname, extract.NewUsers("/proc")),
+		names: extract.NewNames(engine.Values(fields.FdSIPName), extract.NamesOptions{
+			Resolve: func(ctx context.Context, host string) ([]netip.Addr, error) {
+				return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+			},
+			Logger: logger.With("component", "names"),
+		}),
 	}
+	s.adapter.SetNames(s.names)
 	s.sensor, err = sensor.New(sensor.Config{
 		Handler:  s.handle,
 		Syscalls: extract.SensorTypes(engine.EventTypes()),
@@ -69,6 +82,9 @@ func (s *sensorSide) usePods(w *k8smeta.Watcher) {
 func (s *sensorSide) start(sup *supervisor) {
 	if s.pods != nil {
 		sup.Go("pod watcher", s.pods.Run)
+	}
+	if len(s.names.Hosts()) > 0 {
+		sup.Go("host names", s.names.Run)
 	}
 	sup.Go("detector", s.detector.Run)
 	sup.Go("sensor", func(ctx context.Context) error { return s.sensor.Run(ctx) })

@@ -299,7 +299,7 @@ var catalogue = [maxID]Field{
 	FdLNet:                            {ID: FdLNet, Name: "fd.lnet", Type: TypeIPNet, Flags: FlagFilterOnly | FlagNoRHS | FlagNoTransformer, Desc: "Local IP address matched against a CIDR network; filter only."},
 	FdRNet:                            {ID: FdRNet, Name: "fd.rnet", Type: TypeIPNet, Flags: FlagFilterOnly | FlagNoRHS | FlagNoTransformer, Desc: "Remote IP address matched against a CIDR network; filter only."},
 	FdCIPName:                         {ID: FdCIPName, Name: "fd.cip.name", Type: TypeString, Flags: FlagNoRHS | FlagNoTransformer, Desc: "DNS name of the client IP address."},
-	FdSIPName:                         {ID: FdSIPName, Name: "fd.sip.name", Type: TypeString, Flags: FlagNoRHS | FlagNoTransformer, Desc: "DNS name of the server IP address."},
+	FdSIPName:                         {ID: FdSIPName, Name: "fd.sip.name", Type: TypeString, Flags: FlagNoRHS | FlagNoTransformer | FlagAnyValue, Desc: "Host name of the server IP address, among the names that the rules compare this field with; a check matches when any such name matches."},
 	FdLIPName:                         {ID: FdLIPName, Name: "fd.lip.name", Type: TypeString, Flags: FlagNoRHS | FlagNoTransformer, Desc: "DNS name of the local IP address."},
 	FdRIPName:                         {ID: FdRIPName, Name: "fd.rip.name", Type: TypeString, Flags: FlagNoRHS | FlagNoTransformer, Desc: "DNS name of the remote IP address."},
 	FdConnected:                       {ID: FdConnected, Name: "fd.connected", Type: TypeBool, Desc: "true when the socket is connected."},

@@ -18,6 +18,7 @@ type Filter struct {
 	text  string
 	c     *Compiler
 	refs  []*fields.Ref
+	node  condition.Node
 	// guard is the result slot of the first conjunct of root when that
 	// conjunct is shared, or -1. A false result another filter computed for
 	// the same event settles this filter without evaluating it.
@@ -107,6 +108,39 @@ func (s *Scratch) grow(c *Compiler) {
 // Fields returns the field references the filter reads, each once.
 func (f *Filter) Fields() []*fields.Ref { return f.refs }
 
+// Values returns the values that the filter compares the field id with,
+// without an argument or a transformer, as written in the condition: the
+// right side of "=", "!=" and the string operators, and the items of "in"
+// and "intersects" lists. A sensor uses them to prepare lookups, such as
+// the host names of fd.sip.name.
+func (f *Filter) Values(id fields.ID) []string {
+	var out []string
+	condition.Walk(f.node, func(n condition.Node) bool {
+		c, ok := n.(*condition.Check)
+		if !ok {
+			return true
+		}
+		left, ok := c.Left.(*condition.Field)
+		if !ok || left.HasArg {
+			return true
+		}
+		ref, err := fields.Resolve(left.Name, left.Arg, left.HasArg)
+		if err != nil || ref.Field != id {
+			return true
+		}
+		switch r := c.Right.(type) {
+		case *condition.Literal:
+			out = append(out, r.Text)
+		case *condition.List:
+			for _, it := range r.Items {
+				out = append(out, it.Text)
+			}
+		}
+		return true
+	})
+	return out
+}
+
 // EventTypes returns the event types for which the filter can be true; the
 // full set when it does not restrict them.
 func (f *Filter) EventTypes() evttype.Set { return f.types }
@@ -178,7 +212,7 @@ func (c *Compiler) Compile(n condition.Node) (*Filter, []Warning, error) {
 	if typesErr != nil {
 		return nil, k.warnings, typesErr
 	}
-	f := &Filter{root: root, types: types, text: n.String(), c: c, guard: -1, refs: refsOf(n)}
+	f := &Filter{root: root, types: types, text: n.String(), c: c, guard: -1, refs: refsOf(n), node: n}
 	c.filters = append(c.filters, f)
 	return f, k.warnings, nil
 }

@@ -20,6 +20,7 @@ type Event struct {
 	hostname string
 	users    *Users
 	meta     ContainerMetadata
+	names    *Names
 
 	// looked is set once the current event's container and pod were looked
 	// up in meta.
@@ -134,7 +135,7 @@ func (e *Event) Extract(ref *fields.Ref, dst []fields.Value) []fields.Value {
 		return boolean(dst, ev.Proc != nil && ev.TID == ev.Proc.PID)
 	}
 	if isFDField(ref.Field) {
-		return extractFD(ref, ev, dst)
+		return extractFD(ref, ev, e.names, dst)
 	}
 	if isK8sField(ref.Field) {
 		return e.extractK8s(ref, dst)

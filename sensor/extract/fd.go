@@ -15,7 +15,7 @@ func isFDField(id fields.ID) bool {
 		fields.FdLIP, fields.FdRIP, fields.FdPort, fields.FdCPort, fields.FdSPort, fields.FdLPort,
 		fields.FdRPort, fields.FdL4Proto, fields.FdSockfamily, fields.FdIsServer, fields.FdNet,
 		fields.FdCNet, fields.FdSNet, fields.FdLNet, fields.FdRNet, fields.FdConnected,
-		fields.FdNameChanged, fields.FdDev, fields.FdIno, fields.FdTypes,
+		fields.FdNameChanged, fields.FdDev, fields.FdIno, fields.FdTypes, fields.FdSIPName,
 		fields.FsPathName, fields.FsPathNameraw, fields.FsPathSource, fields.FsPathTarget:
 		return true
 	}
@@ -30,8 +30,8 @@ func addr(dst []fields.Value, a netip.Addr) []fields.Value {
 }
 
 // extractFD extracts the fd.* fields from the event's descriptor and the
-// fs.path.* fields from its path arguments.
-func extractFD(ref *fields.Ref, ev *event.Event, dst []fields.Value) []fields.Value {
+// fs.path.* fields from its path arguments. names gives fd.sip.name.
+func extractFD(ref *fields.Ref, ev *event.Event, names *Names, dst []fields.Value) []fields.Value {
 	sc := ev.Syscall
 	if sc == nil {
 		return dst
@@ -126,6 +126,14 @@ func extractFD(ref *fields.Ref, ev *event.Event, dst []fields.Value) []fields.Va
 		return addr(dst, caddr)
 	case fields.FdSIP, fields.FdSNet:
 		return addr(dst, saddr)
+	case fields.FdSIPName:
+		if !saddr.IsValid() {
+			return dst
+		}
+		for _, name := range names.Lookup(saddr) {
+			dst = str(dst, name)
+		}
+		return dst
 	case fields.FdLIP, fields.FdLNet:
 		return addr(dst, fd.LocalAddr)
 	case fields.FdRIP, fields.FdRNet:
