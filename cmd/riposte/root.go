@@ -6,9 +6,12 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
+	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 )
 
@@ -70,7 +73,85 @@ func loadConfig(v *viper.Viper, cmd *cobra.Command) error {
 		}
 		return fmt.Errorf("read configuration file %s: %w", file, err)
 	}
-	return nil
+	return checkConfigKeys(file, cmd.Root())
+}
+
+// configOnlyKeys are the configuration file keys that have no flag.
+var configOnlyKeys = []string{"notifications"}
+
+// checkConfigKeys rejects a key of the configuration file that no command
+// of root has a flag for, such as a misspelt one, which would otherwise be
+// ignored. One file may serve several commands, so a key of another command
+// is accepted.
+func checkConfigKeys(file string, root *cobra.Command) error {
+	fileOnly := viper.New()
+	fileOnly.SetConfigFile(file)
+	if err := fileOnly.ReadInConfig(); err != nil {
+		return fmt.Errorf("read configuration file %s: %w", file, err)
+	}
+	known := map[string]bool{}
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		add := func(f *pflag.Flag) { known[f.Name] = true }
+		c.LocalFlags().VisitAll(add)
+		c.PersistentFlags().VisitAll(add)
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+
+	var unknown []string
+	for _, key := range fileOnly.AllKeys() {
+		if !known[key] && !slices.Contains(configOnlyKeys, strings.SplitN(key, ".", 2)[0]) {
+			unknown = append(unknown, key)
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	sort.Strings(unknown)
+	msgs := make([]string, len(unknown))
+	for i, key := range unknown {
+		msgs[i] = fmt.Sprintf("unknown key %q", key)
+		if near := nearestKey(key, known); near != "" {
+			msgs[i] += fmt.Sprintf(" (did you mean %q?)", near)
+		}
+	}
+	return fmt.Errorf("configuration file %s: %s: remove the key or fix its name to a long flag name from the command's --help", file, strings.Join(msgs, ", "))
+}
+
+// nearestKey returns the known key closest to key in edit distance, or ""
+// when none is within a third of its length.
+func nearestKey(key string, known map[string]bool) string {
+	best, bestDist := "", len(key)/3+1
+	for k := range known {
+		if d := editDistance(key, k); d < bestDist || (d == bestDist && best != "" && k < best) {
+			best, bestDist = k, d
+		}
+	}
+	return best
+}
+
+// editDistance returns the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 // newLogger builds the process logger from the log-level and log-format keys.

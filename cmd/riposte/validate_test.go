@@ -64,3 +64,25 @@ func TestRulesCheckAppendsToDefaults(t *testing.T) {
 		t.Error("an override of a rule that is not loaded passed the check")
 	}
 }
+
+func TestUnknownConfigKeyRejected(t *testing.T) {
+	config := writeFile(t, "riposte.yaml", "dry-run: false\nnats:\n  prot: 4222\nwebhok:\n  addr: \":2803\"\n")
+	_, err := runCommand(t, "--config", config, "rules", "list")
+	if err == nil {
+		t.Fatal("a misspelt key was accepted")
+	}
+	for _, want := range []string{`unknown key "nats.prot" (did you mean "nats.port"?)`, `unknown key "webhok.addr" (did you mean "webhook.addr"?)`, config} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want it to contain %s", err, want)
+		}
+	}
+}
+
+func TestConfigKeyOfAnotherCommandAccepted(t *testing.T) {
+	// One file serves the sensor and the responder; rules list has neither
+	// dry-run nor notifications.
+	config := writeFile(t, "riposte.yaml", "dry-run: true\nnotifications:\n  - type: webhook\n    url: http://127.0.0.1:1/hook\nlog-level: info\n")
+	if _, err := runCommand(t, "--config", config, "rules", "list"); err != nil {
+		t.Fatalf("rules list with a shared configuration file: %v", err)
+	}
+}
