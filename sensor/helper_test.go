@@ -12,6 +12,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/riposte-sec/riposte/internal/k8stest"
 )
 
 // helperEnv selects a helper action when the test binary runs as a child:
@@ -19,6 +21,9 @@ import (
 // programs, so the tests make a child do them.
 const helperEnv = "RIPOSTE_SENSOR_TEST_HELPER"
 
+// TestMain runs a helper action when the test binary is a helper child.
+// Otherwise it runs the tests and stops the Kubernetes control plane if a
+// test started it.
 func TestMain(m *testing.M) {
 	if action := os.Getenv(helperEnv); action != "" {
 		if err := runHelper(action, os.Args[len(os.Args)-1]); err != nil {
@@ -27,7 +32,7 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	os.Exit(k8stest.Main(m))
 }
 
 // runHelper performs one action with raw syscalls.

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -61,7 +62,7 @@ func Hierarchies(t testing.TB) []string {
 
 // KubeletCgroup creates under the hierarchy mounted at root the cgroup that
 // a kubelet with the systemd driver makes for a containerd container with
-// the given 64-hex-digit id:
+// the given 64-hex-digit id, in a BestEffort pod with a random UID:
 //
 //	kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod<uid>.slice/cri-containerd-<id>.scope
 //
@@ -70,11 +71,18 @@ func Hierarchies(t testing.TB) []string {
 // a parent that another test still uses stays.
 func KubeletCgroup(t testing.TB, root, id string) string {
 	t.Helper()
-	podUID := RandomHex(t, 4) + "_1b2c_4d5e_8f90_" + RandomHex(t, 6)
+	return KubeletPodCgroup(t, root, RandomHex(t, 4)+"-1b2c-4d5e-8f90-"+RandomHex(t, 6), id)
+}
+
+// KubeletPodCgroup is KubeletCgroup for the pod with the given UID, such as
+// the UID the API server assigned to a pod. The path spells the UID with
+// underscores in place of dashes, as the systemd driver does.
+func KubeletPodCgroup(t testing.TB, root, podUID, id string) string {
+	t.Helper()
 	parts := []string{
 		"kubepods.slice",
 		"kubepods-besteffort.slice",
-		"kubepods-besteffort-pod" + podUID + ".slice",
+		"kubepods-besteffort-pod" + strings.ReplaceAll(podUID, "-", "_") + ".slice",
 		"cri-containerd-" + id + ".scope",
 	}
 	var created []string
