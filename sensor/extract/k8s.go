@@ -1,8 +1,6 @@
 package extract
 
 import (
-	"strings"
-
 	"github.com/riposte-sec/riposte/rules/fields"
 	"github.com/riposte-sec/riposte/sensor/cgroup"
 	"github.com/riposte-sec/riposte/sensor/k8smeta"
@@ -79,10 +77,14 @@ func (e *Event) extractK8s(ref *fields.Ref, dst []fields.Value) []fields.Value {
 			}
 			return dst
 		case fields.K8sPodLabels:
-			return str(dst, strings.Join(pod.LabelPairs(), ", "))
+			return str(dst, pod.LabelsText())
 		}
 	}
 	if c == nil {
+		// A host process has the container name "host", as its id.
+		if p := e.ev.Proc; ref.Field == fields.ContainerName && p != nil && p.ContainerID == cgroup.HostID {
+			return str(dst, cgroup.HostID)
+		}
 		return dst
 	}
 	switch ref.Field {

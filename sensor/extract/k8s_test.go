@@ -94,4 +94,7 @@ func TestExtractWithoutCluster(t *testing.T) {
 	if got := extract(t, e, "k8s.ns.name"); len(got) != 0 {
 		t.Errorf("k8s.ns.name of a host process = %+v, want no value", got)
 	}
+	if got := extract(t, e, "container.name"); len(got) != 1 || got[0].Str != "host" {
+		t.Errorf("container.name of a host process = %+v, want host", got)
+	}
 }

@@ -193,8 +193,7 @@ func TestKubernetesLookupsDoNotAllocate(t *testing.T) {
 	ev := sampleEvent()
 	e.Reset(ev)
 	var refs []*fields.Ref
-	// k8s.pod.labels is left out: it joins the label pairs on each call.
-	for _, name := range []string{"k8s.ns.name", "k8s.pod.name", "k8s.pod.uid", "container.name", "container.image.repository", "container.privileged"} {
+	for _, name := range []string{"k8s.ns.name", "k8s.pod.name", "k8s.pod.uid", "k8s.pod.labels", "container.name", "container.image.repository", "container.privileged"} {
 		refs = append(refs, resolveRef(t, name))
 	}
 	label, err := fields.Resolve("k8s.pod.label", "app", true)

@@ -17,6 +17,7 @@ type Pod struct {
 	Labels map[string]string
 
 	labelPairs []string
+	labelsText string
 }
 
 // Label returns the value of the pod label key (k8s.pod.label[key]).
@@ -35,6 +36,15 @@ func (p *Pod) LabelPairs() []string {
 		return nil
 	}
 	return p.labelPairs
+}
+
+// LabelsText returns the label pairs joined by ", ", the value of
+// k8s.pod.labels, computed once per pod version.
+func (p *Pod) LabelsText() string {
+	if p == nil {
+		return ""
+	}
+	return p.labelsText
 }
 
 func newLabelPairs(labels map[string]string) []string {

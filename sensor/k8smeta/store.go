@@ -110,6 +110,7 @@ func newPodEntry(pod *corev1.Pod) *podEntry {
 		Labels:     pod.Labels,
 		labelPairs: newLabelPairs(pod.Labels),
 	}
+	p.labelsText = strings.Join(p.labelPairs, ", ")
 	entry := &podEntry{pod: p}
 	if hash := pod.Annotations[mirrorPodAnnotation]; hash != "" && hash != p.UID {
 		entry.cgroupUID = hash
