@@ -17,6 +17,8 @@ import (
 
 	"github.com/riposte-sec/riposte/actionners"
 	"github.com/riposte-sec/riposte/actionners/kubernetes"
+	"github.com/riposte-sec/riposte/actionners/process"
+	"github.com/riposte-sec/riposte/actionners/relay"
 	"github.com/riposte-sec/riposte/policies"
 	"github.com/riposte-sec/riposte/responder"
 	"github.com/riposte-sec/riposte/responder/notify"
@@ -56,6 +58,7 @@ one durable consumer, so all replicas work at once.`,
 	flags.StringSlice("dry-run-policies", nil, "policies whose actions are only recorded, even when --dry-run=false")
 	flags.StringSlice("dry-run-actionners", nil, "actionners, such as process:kill, whose actions are only recorded, even when --dry-run=false")
 	flags.String("node-name", "", "node name given to policies (default: $NODE_NAME, then the host name)")
+	flags.String("host-actions", "sensor", "where host actions such as process:kill run: sensor (the sensor of the alert's node, over NATS) or local (this process, for a responder on the alerts' host)")
 	flags.String("kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or the in-cluster service account); Kubernetes actionners are off without a cluster")
 	flags.String("webhook.addr", webhook.DefaultAddr, "listen address of the webhook; empty turns the webhook off")
 	flags.String("webhook.token-file", "", "file holding the bearer token that webhook requests must carry")
@@ -86,7 +89,28 @@ func runResponder(ctx context.Context, v *viper.Viper, logger *slog.Logger) erro
 	if err := checkWebhookAuth(v); err != nil {
 		return err
 	}
-	registry, err := hostRegistry()
+	hostActions := v.GetString("host-actions")
+	if hostActions == "" {
+		hostActions = "sensor"
+	}
+	if hostActions != "sensor" && hostActions != "local" {
+		return fmt.Errorf("invalid host-actions %q: use sensor (the sensor of the alert's node runs process:kill) or local (this process runs it)", hostActions)
+	}
+	connOpts, err := natsConnectOptions(v, "riposte-responder", logger)
+	if err != nil {
+		return err
+	}
+	conn, err := transport.Connect(ctx, connOpts)
+	if err != nil {
+		return fmt.Errorf("connect to NATS: %w", err)
+	}
+	defer conn.Close()
+
+	kill := actionners.Actionner(process.NewKill(process.KillOptions{}))
+	if hostActions == "sensor" {
+		kill = relay.NewForward(kill, conn.NC, 0)
+	}
+	registry, err := actionners.NewRegistry(kill)
 	if err != nil {
 		return err
 	}
@@ -98,16 +122,6 @@ func runResponder(ctx context.Context, v *viper.Viper, logger *slog.Logger) erro
 	if err != nil {
 		return fmt.Errorf("load policies: %w", err)
 	}
-
-	connOpts, err := natsConnectOptions(v, "riposte-responder", logger)
-	if err != nil {
-		return err
-	}
-	conn, err := transport.Connect(ctx, connOpts)
-	if err != nil {
-		return fmt.Errorf("connect to NATS: %w", err)
-	}
-	defer conn.Close()
 	if _, err := transport.EnsureStreams(ctx, conn.JS, transport.StreamOptions{Replicas: v.GetInt("nats.replicas")}); err != nil {
 		return fmt.Errorf("create streams: %w", err)
 	}

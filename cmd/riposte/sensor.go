@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/riposte-sec/riposte/actionners/kubernetes"
+	"github.com/riposte-sec/riposte/actionners/relay"
 
 	"github.com/riposte-sec/riposte/alert"
 	"github.com/riposte-sec/riposte/responder"
@@ -51,6 +52,7 @@ Needs root, or CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN.`,
 	flags.Bool("rules.defaults", true, "load Riposte's default rules")
 	flags.StringP("output", "o", "none", "also print alerts on standard output: none, text or json")
 	flags.String("metrics.addr", ":9376", "listen address of /metrics, /healthz and /readyz; empty turns them off")
+	flags.Bool("serve-host-actions", true, "run the host actions, such as process:kill, that responders send to this node over NATS")
 	addClusterFlags(flags)
 	return cmd
 }
@@ -108,6 +110,15 @@ func runSensor(ctx context.Context, v *viper.Viper, logger *slog.Logger) error {
 	}
 	sup := newSupervisor(ctx)
 	side.start(sup)
+	if v.GetBool("serve-host-actions") {
+		hostActions, err := hostRegistry()
+		if err != nil {
+			return err
+		}
+		sup.Go("host actions", func(ctx context.Context) error {
+			return relay.Serve(ctx, conn.NC, relay.ServeOptions{Host: side.hostname, Registry: hostActions, Logger: logger.With("component", "host-actions")})
+		})
+	}
 	if addr := v.GetString("metrics.addr"); addr != "" {
 		handlers := responder.HTTPHandlers(sensorMetrics(side, conn), func() error {
 			if !conn.NC.IsConnected() {

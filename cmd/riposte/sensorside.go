@@ -26,6 +26,8 @@ type sensorSide struct {
 	adapter *extract.Event
 	// pods, when set, gives alerts their pod metadata.
 	pods *k8smeta.Watcher
+	// hostname is the host name that alerts carry.
+	hostname string
 	// names resolves the host names that the rules compare fd.sip.name
 	// with.
 	names *extract.Names
@@ -43,6 +45,7 @@ func newSensorSide(engine *rules.Engine, sink detector.Sink, logger *slog.Logger
 		return nil, err
 	}
 	s := &sensorSide{
+		hostname: hostname,
 		detector: det,
 		adapter:  extract.New(hostname, extract.NewUsers("/proc")),
 		names: extract.NewNames(engine.Values(fields.FdSIPName), extract.NamesOptions{

@@ -15,6 +15,10 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/riposte-sec/riposte/actionners"
+	"github.com/riposte-sec/riposte/actionners/relay"
+	"github.com/riposte-sec/riposte/alert"
 )
 
 // freeLoopbackPorts returns n TCP ports that are free on 127.0.0.1 now.
@@ -145,6 +149,49 @@ func TestBundledNATSFormsJetStreamCluster(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Error("the server reported no permissions violation for the sensor's decision")
 	}
+
+	// The sensor user serves host actions for its node, and the responder
+	// user reaches it.
+	hostActions, err := actionners.NewRegistry(stubKill{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	serveCtx, stopServe := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	go func() {
+		served <- relay.Serve(serveCtx, sensor.Conn(), relay.ServeOptions{Host: "worker-1", Registry: hostActions})
+	}()
+	defer func() {
+		stopServe()
+		if err := <-served; err != nil {
+			t.Errorf("sensor user: serve host actions: %v", err)
+		}
+	}()
+	forward := relay.NewForward(stubKill{}, responder.Conn(), 5*time.Second)
+	req := actionners.Request{
+		Action: actionners.Action{Actionner: "process:kill", Target: actionners.Target{Kind: "process", PID: 4242}},
+		Alert:  &alert.Alert{Hostname: "worker-1"},
+	}
+	var res actionners.Result
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		res, err = forward.Run(ctx, req)
+		if err == nil || time.Now().After(deadline) {
+			break
+		}
+	}
+	if err != nil || res.Outcome != actionners.OutcomeSucceeded {
+		t.Errorf("responder user: host action through the sensor user = %+v, %v; want succeeded", res, err)
+	}
+}
+
+// stubKill stands for process:kill on a node, without signalling anything.
+type stubKill struct{}
+
+func (stubKill) Name() string                         { return "process:kill" }
+func (stubKill) Validate(map[string]any) error        { return nil }
+func (stubKill) Permissions() []actionners.Permission { return nil }
+func (stubKill) Run(context.Context, actionners.Request) (actionners.Result, error) {
+	return actionners.Result{Outcome: actionners.OutcomeSucceeded, Message: "recorded"}, nil
 }
 
 func anyJetStreamLeader(servers []*server.Server) bool {

@@ -138,6 +138,12 @@ func TestBundledNATSConfigParses(t *testing.T) {
 	if want := []string{"riposte.alerts.>", "$JS.API.>"}; !slices.Equal(sensor.Permissions.Publish.Allow, want) {
 		t.Errorf("sensor may publish to %v, want %v", sensor.Permissions.Publish.Allow, want)
 	}
+	if sensor.Permissions.Subscribe == nil || !slices.Contains(sensor.Permissions.Subscribe.Allow, "riposte.node.*.actions") {
+		t.Errorf("sensor may not subscribe to the host actions of its node: %+v", sensor.Permissions.Subscribe)
+	}
+	if sensor.Permissions.Response == nil {
+		t.Error("sensor may not answer the host actions it receives")
+	}
 	if r := users["responder"]; r != nil && r.Permissions != nil {
 		t.Errorf("responder permissions = %+v, want none by default", r.Permissions)
 	}

@@ -270,11 +270,11 @@ func TestSensorDaemonSet(t *testing.T) {
 		t.Fatalf("sensor pods have %d containers, want 1", len(spec.Containers))
 	}
 	c := spec.Containers[0]
-	if diff := cmp.Diff([]string{"sensor", "--config=/etc/riposte/config/sensor.yaml"}, c.Args); diff != "" {
+	if diff := cmp.Diff([]string{"sensor", "--config=/etc/riposte/config/sensor.yaml", "--serve-host-actions=true"}, c.Args); diff != "" {
 		t.Errorf("sensor args (-want +got):\n%s", diff)
 	}
 	sc := c.SecurityContext
-	wantCaps := []corev1.Capability{"BPF", "PERFMON", "SYS_RESOURCE", "SYS_PTRACE"}
+	wantCaps := []corev1.Capability{"BPF", "PERFMON", "SYS_RESOURCE", "SYS_PTRACE", "KILL"}
 	if diff := cmp.Diff(wantCaps, sc.Capabilities.Add); diff != "" {
 		t.Errorf("sensor capabilities (-want +got):\n%s", diff)
 	}
@@ -309,14 +309,27 @@ func TestSensorDaemonSet(t *testing.T) {
 		}
 	}
 
-	nodeName := findEnv(t, c, "RIPOSTE_NODE_NAME")
-	if nodeName.ValueFrom == nil || nodeName.ValueFrom.FieldRef == nil || nodeName.ValueFrom.FieldRef.FieldPath != "spec.nodeName" {
-		t.Errorf("RIPOSTE_NODE_NAME = %+v, want the downward API spec.nodeName", nodeName)
+	for _, name := range []string{"RIPOSTE_NODE_NAME", "FALCO_HOSTNAME"} {
+		env := findEnv(t, c, name)
+		if env.ValueFrom == nil || env.ValueFrom.FieldRef == nil || env.ValueFrom.FieldRef.FieldPath != "spec.nodeName" {
+			t.Errorf("%s = %+v, want the downward API spec.nodeName", name, env)
+		}
 	}
 	url := findEnv(t, c, "RIPOSTE_NATS_URL")
 	wantURL := "tls://sensor:$(RIPOSTE_NATS_PASSWORD)@riposte-nats." + testRelease.namespace + ".svc.cluster.local:4222"
 	if url.Value != wantURL {
 		t.Errorf("RIPOSTE_NATS_URL = %q, want %q", url.Value, wantURL)
+	}
+}
+
+func TestSensorWithoutHostActions(t *testing.T) {
+	objs := render(t, map[string]any{"sensor": map[string]any{"serveHostActions": false}})
+	c := convert[appsv1.DaemonSet](t, find(t, objs, "DaemonSet", "riposte-sensor")).Spec.Template.Spec.Containers[0]
+	if !slices.Contains(c.Args, "--serve-host-actions=false") {
+		t.Errorf("sensor args = %v, want --serve-host-actions=false", c.Args)
+	}
+	if slices.Contains(c.SecurityContext.Capabilities.Add, "KILL") {
+		t.Errorf("sensor capabilities = %v, want no KILL without host actions", c.SecurityContext.Capabilities.Add)
 	}
 }
 
