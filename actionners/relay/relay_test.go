@@ -76,6 +76,16 @@ func serve(t *testing.T, conn *transport.Conn, host string, reg *actionners.Regi
 	}
 }
 
+// killRegistry returns the registry of a node that runs process:kill.
+func killRegistry(t *testing.T, opts process.KillOptions) *actionners.Registry {
+	t.Helper()
+	reg, err := actionners.NewRegistry(process.NewKill(opts))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reg
+}
+
 func killRequest(host string, pid int, name string) actionners.Request {
 	return actionners.Request{
 		Action: actionners.Action{
@@ -91,10 +101,7 @@ func killRequest(host string, pid int, name string) actionners.Request {
 func TestForwardKillsOnTheAlertsNode(t *testing.T) {
 	responderConn, sensorConn := startNATS(t)
 	// The sensor may kill the test's own children here.
-	reg, err := actionners.NewRegistry(process.NewKill(process.KillOptions{AllowDescendants: true, AllowProcessGroup: true}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg := killRegistry(t, process.KillOptions{AllowDescendants: true, AllowProcessGroup: true})
 	serve(t, sensorConn, "worker-1.cluster.local", reg)
 	fwd := NewForward(process.NewKill(process.KillOptions{}), responderConn.NC, 0)
 
@@ -132,14 +139,11 @@ func TestForwardKillsOnTheAlertsNode(t *testing.T) {
 
 func TestForwardWithoutSensor(t *testing.T) {
 	responderConn, sensorConn := startNATS(t)
-	reg, err := actionners.NewRegistry(process.NewKill(process.KillOptions{}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg := killRegistry(t, process.KillOptions{})
 	serve(t, sensorConn, "worker-1", reg)
 	fwd := NewForward(process.NewKill(process.KillOptions{}), responderConn.NC, 0)
 
-	_, err = fwd.Run(context.Background(), killRequest("worker-2", 4242, "sh"))
+	_, err := fwd.Run(context.Background(), killRequest("worker-2", 4242, "sh"))
 	if err == nil || !strings.Contains(err.Error(), "no Riposte sensor of that node") || !strings.Contains(err.Error(), "worker-2") {
 		t.Errorf("err = %v, want no sensor on worker-2", err)
 	}
@@ -151,13 +155,10 @@ func TestForwardWithoutSensor(t *testing.T) {
 
 func TestServeRejectsUnknownActionner(t *testing.T) {
 	responderConn, sensorConn := startNATS(t)
-	reg, err := actionners.NewRegistry(process.NewKill(process.KillOptions{}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg := killRegistry(t, process.KillOptions{})
 	serve(t, sensorConn, "worker-1", reg)
 	other := &named{name: "kubernetes:terminate"}
-	_, err = NewForward(other, responderConn.NC, 0).Run(context.Background(), actionners.Request{
+	_, err := NewForward(other, responderConn.NC, 0).Run(context.Background(), actionners.Request{
 		Action: actionners.Action{Actionner: other.name, Target: actionners.Target{Kind: "pod", Namespace: "shop", Name: "cart"}},
 		Alert:  &alert.Alert{Hostname: "worker-1"},
 	})
