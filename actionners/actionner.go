@@ -125,6 +125,15 @@ type Actionner interface {
 	Permissions() []Permission
 }
 
+// Checker is implemented by actionners that can tell, without acting,
+// whether Run would reject a request or find no target, so that a dry run
+// shows the outcome that acting would have.
+type Checker interface {
+	// Check returns OutcomeRejected or OutcomeNoTarget with the reason when
+	// Run would give that outcome, and an empty outcome when Run would act.
+	Check(ctx context.Context, req Request) (Outcome, string, error)
+}
+
 // Describer is implemented by actionners that document their parameters.
 type Describer interface {
 	// Describe returns a one-line summary and the parameters with their meaning.

@@ -25,16 +25,31 @@ func newEvaluator(t testing.TB, guards GuardOptions) *Evaluator {
 
 func TestEvaluatorNeverActs(t *testing.T) {
 	e := newEvaluator(t, GuardOptions{Act: true})
-	d := e.Evaluate(context.Background(), shellAlert(1))
+	d := e.Evaluate(context.Background(), shellAlert(4242))
 	if d.Outcome != OutcomeDryRun || len(d.Actions) != 1 {
 		t.Fatalf("decision = %+v", d)
 	}
 	act := d.Actions[0]
-	if act.Target.PID != 1 || !act.DryRun || act.Result.Outcome != actionners.OutcomeDryRun {
+	if act.Target.PID != 4242 || !act.DryRun || act.Result.Outcome != actionners.OutcomeDryRun {
 		t.Errorf("action = %+v", act)
 	}
 	if len(act.Guards) != 1 || act.Guards[0].Guard != GuardEvaluationOnly {
 		t.Errorf("guards = %+v, want evaluation-only alone", act.Guards)
+	}
+}
+
+func TestDryRunShowsActionnerRejection(t *testing.T) {
+	e := newEvaluator(t, GuardOptions{Act: true})
+	d := e.Evaluate(context.Background(), shellAlert(1))
+	if len(d.Actions) != 1 {
+		t.Fatalf("decision = %+v, want one action", d)
+	}
+	act := d.Actions[0]
+	if !act.DryRun || act.Result.Outcome != actionners.OutcomeRejected || !strings.Contains(act.Result.Message, "init process") {
+		t.Errorf("kill of pid 1 in dry run = %+v, want the actionner's rejection", act)
+	}
+	if d.Outcome != OutcomeSkipped {
+		t.Errorf("decision outcome = %s, want skipped", d.Outcome)
 	}
 }
 

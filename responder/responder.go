@@ -509,7 +509,7 @@ func (r *Responder) act(ctx context.Context, a *alert.Alert, c policies.Choice, 
 	}
 	if v.dryRun {
 		rec.DryRun = true
-		rec.Result = actionners.Result{Outcome: actionners.OutcomeDryRun, Message: fmt.Sprintf("would run %s on %s", c.Actionner, c.Target)}
+		rec.Result = r.preview(ctx, actionner, c, a)
 		return rec, nil
 	}
 
@@ -539,6 +539,28 @@ func (r *Responder) act(ctx context.Context, a *alert.Alert, c policies.Choice, 
 		r.log.Error("record action result", "alert_uuid", a.UUID, "key", rec.IdempotencyKey, "error", err)
 	}
 	return rec, nil
+}
+
+// preview returns the result of an action in dry run: the rejection or the
+// missing target that the actionner's own checks find, or "would run".
+func (r *Responder) preview(ctx context.Context, actionner actionners.Actionner, c policies.Choice, a *alert.Alert) actionners.Result {
+	wouldRun := actionners.Result{Outcome: actionners.OutcomeDryRun, Message: fmt.Sprintf("would run %s on %s", c.Actionner, c.Target)}
+	checker, ok := actionner.(actionners.Checker)
+	if !ok {
+		return wouldRun
+	}
+	outcome, reason, err := checker.Check(ctx, actionners.Request{Action: c.Action, Alert: a})
+	if err != nil {
+		r.log.Warn("check dry-run action", "alert_uuid", a.UUID, "actionner", c.Actionner, "error", err)
+		return wouldRun
+	}
+	// A missing target is not shown: a short-lived process may be gone
+	// before a dry run looks, and a stored or sample alert is older than the
+	// processes that run now, while a dry run is about what policies choose.
+	if outcome != actionners.OutcomeRejected {
+		return wouldRun
+	}
+	return actionners.Result{Outcome: outcome, Message: "dry run: " + reason}
 }
 
 // decisionStallWait bounds the wait for room among the JetStream context's

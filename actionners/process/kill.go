@@ -229,6 +229,25 @@ func (k *Kill) Run(ctx context.Context, req actionners.Request) (actionners.Resu
 	return res, nil
 }
 
+// Check reports whether Run would reject req or find no process, without
+// signalling anything.
+func (k *Kill) Check(_ context.Context, req actionners.Request) (actionners.Outcome, string, error) {
+	t := req.Action.Target
+	if t.Kind != "process" || t.PID == 0 {
+		return actionners.OutcomeNoTarget, fmt.Sprintf("target %s is not a process with a pid", t), nil
+	}
+	_, reason, err := k.check(t.PID, req)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return actionners.OutcomeNoTarget, fmt.Sprintf("process %d not found: it has exited", t.PID), nil
+	case err != nil:
+		return "", "", fmt.Errorf("%s %d: %w", KillName, t.PID, err)
+	case reason != "":
+		return actionners.OutcomeRejected, fmt.Sprintf("process %d rejected: %s", t.PID, reason), nil
+	}
+	return "", "", nil
+}
+
 // check returns why pid must not be signalled, or "" when it may be.
 func (k *Kill) check(pid int, req actionners.Request) (procStat, string, error) {
 	switch {

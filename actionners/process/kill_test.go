@@ -271,3 +271,34 @@ func TestKillRejectsAncestor(t *testing.T) {
 		t.Errorf("result = %+v, want rejected as an ancestor of Riposte", res)
 	}
 }
+
+func TestKillCheckSignalsNothing(t *testing.T) {
+	cmd := startSleeper(t)
+	k := NewKill(KillOptions{AllowDescendants: true})
+	ctx := context.Background()
+	sleep := map[string]any{"proc.name": "sleep"}
+
+	outcome, reason, err := k.Check(ctx, killRequest(cmd.Process.Pid, nil, sleep))
+	if err != nil || outcome != "" || reason != "" {
+		t.Errorf("Check of a killable process = %q, %q, %v; want nothing to report", outcome, reason, err)
+	}
+	if err := cmd.Process.Signal(syscall.Signal(0)); err != nil {
+		t.Fatalf("Check signalled the process: %v", err)
+	}
+
+	outcome, reason, err = k.Check(ctx, killRequest(1, nil, nil))
+	if err != nil || outcome != actionners.OutcomeRejected || !strings.Contains(reason, "init process") {
+		t.Errorf("Check of pid 1 = %q, %q, %v; want rejected as the init process", outcome, reason, err)
+	}
+	outcome, _, err = k.Check(ctx, killRequest(cmd.Process.Pid, nil, map[string]any{"proc.name": "bash"}))
+	if err != nil || outcome != actionners.OutcomeRejected {
+		t.Errorf("Check of a reused pid = %q, %v; want rejected", outcome, err)
+	}
+
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	outcome, _, err = k.Check(ctx, killRequest(cmd.Process.Pid, nil, sleep))
+	if err != nil || outcome != actionners.OutcomeNoTarget {
+		t.Errorf("Check of an exited process = %q, %v; want no target", outcome, err)
+	}
+}
