@@ -54,6 +54,7 @@ Needs root, or CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN.`,
 	flags.Bool("dry-run", true, "record the actions the policies choose without running them")
 	flags.StringSlice("rules.files", nil, "Falco rules files to load, in order, after the default rules")
 	flags.Bool("rules.defaults", true, "load Riposte's default rules")
+	flags.Bool("rules.watch", true, "load the rules again when a rules file changes or on SIGHUP; rules that fail to load leave the previous ones in force")
 	flags.String("policies.dir", "", "directory of Rego policies that replaces the default policies")
 	flags.Int("nats.port", 0, "client port of the embedded NATS server on 127.0.0.1 (0 picks a free port)")
 	flags.String("nats.store-dir", "", "JetStream storage directory (default: a temporary directory removed on exit)")
@@ -70,6 +71,7 @@ type hostConfig struct {
 	DryRun              bool
 	RuleFiles           []string
 	DefaultRules        bool
+	WatchRules          bool
 	PoliciesDir         string
 	NATSPort            int
 	NATSStoreDir        string
@@ -90,6 +92,7 @@ func hostConfigFrom(v *viper.Viper) (hostConfig, error) {
 		DryRun:              v.GetBool("dry-run"),
 		RuleFiles:           v.GetStringSlice("rules.files"),
 		DefaultRules:        v.GetBool("rules.defaults"),
+		WatchRules:          v.GetBool("rules.watch"),
 		PoliciesDir:         v.GetString("policies.dir"),
 		NATSPort:            v.GetInt("nats.port"),
 		NATSStoreDir:        v.GetString("nats.store-dir"),
@@ -220,6 +223,9 @@ func startHost(ctx context.Context, cfg hostConfig, out io.Writer, logger *slog.
 	p.sup = newSupervisor(ctx)
 	p.sup.Go("responder", resp.Run)
 	p.sensor.start(p.sup)
+	if cfg.WatchRules {
+		p.sensor.watchRules(p.sup, cfg.DefaultRules, cfg.RuleFiles, logger)
+	}
 	logger.Info("riposte running", "dry_run", cfg.DryRun, "kubernetes", kube != nil, "rules", len(engine.Rules()), "policy_revision", policySet.Revision())
 	return p, nil
 }

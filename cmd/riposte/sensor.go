@@ -50,6 +50,7 @@ Needs root, or CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN.`,
 	addNATSFlags(flags)
 	flags.StringSlice("rules.files", nil, "Falco rules files to load, in order, after the default rules")
 	flags.Bool("rules.defaults", true, "load Riposte's default rules")
+	flags.Bool("rules.watch", true, "load the rules again when a rules file changes or on SIGHUP; rules that fail to load leave the previous ones in force")
 	flags.StringP("output", "o", "none", "also print alerts on standard output: none, text or json")
 	flags.String("metrics.addr", ":9376", "listen address of /metrics, /healthz and /readyz; empty turns them off")
 	flags.Bool("serve-host-actions", true, "run the host actions, such as process:kill, that responders send to this node over NATS")
@@ -110,6 +111,9 @@ func runSensor(ctx context.Context, v *viper.Viper, logger *slog.Logger) error {
 	}
 	sup := newSupervisor(ctx)
 	side.start(sup)
+	if v.GetBool("rules.watch") {
+		side.watchRules(sup, v.GetBool("rules.defaults"), v.GetStringSlice("rules.files"), logger)
+	}
 	if v.GetBool("serve-host-actions") {
 		hostActions, err := hostRegistry()
 		if err != nil {

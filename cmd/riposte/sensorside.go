@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -86,9 +87,31 @@ func (s *sensorSide) start(sup *supervisor) {
 	if s.pods != nil {
 		sup.Go("pod watcher", s.pods.Run)
 	}
-	if len(s.names.Hosts()) > 0 {
-		sup.Go("host names", s.names.Run)
-	}
+	sup.Go("host names", s.names.Run)
 	sup.Go("detector", s.detector.Run)
 	sup.Go("sensor", func(ctx context.Context) error { return s.sensor.Run(ctx) })
+}
+
+// useRules makes the sensor match engine from now on: the detector's rules,
+// the syscalls that cross into userspace and the host names to resolve all
+// follow it, without reloading the eBPF programs.
+func (s *sensorSide) useRules(engine *rules.Engine) error {
+	if err := s.sensor.SetSyscalls(extract.SensorTypes(engine.EventTypes())); err != nil {
+		return fmt.Errorf("select the syscalls of the new rules: %w", err)
+	}
+	s.names.SetHosts(engine.Values(fields.FdSIPName))
+	s.detector.SetEngine(engine)
+	return nil
+}
+
+// watchRules reloads the rules under sup when their files change or on
+// SIGHUP.
+func (s *sensorSide) watchRules(sup *supervisor, withDefaults bool, paths []string, logger *slog.Logger) {
+	w := &ruleWatcher{withDefaults: withDefaults, paths: paths, logger: logger.With("component", "rules")}
+	w.onReload = func(engine *rules.Engine) {
+		if err := s.useRules(engine); err != nil {
+			w.logger.Error("reload rules: the previous rules stay in force", "error", err)
+		}
+	}
+	sup.Go("rules watcher", w.Run)
 }
