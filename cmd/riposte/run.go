@@ -157,10 +157,12 @@ func startHost(ctx context.Context, cfg hostConfig, out io.Writer, logger *slog.
 		return nil, fmt.Errorf("load policies: %w", err)
 	}
 
-	p = &hostPipeline{printer: &printer{w: out, format: cfg.Output}}
+	pipeline := &hostPipeline{printer: &printer{w: out, format: cfg.Output}}
+	p = pipeline
+	// A failing step returns nil as p, so the cleanup keeps its own copy.
 	defer func() {
 		if err != nil {
-			p.Close()
+			pipeline.Close()
 		}
 	}()
 

@@ -10,9 +10,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -222,5 +224,19 @@ func TestRunContainerShell(t *testing.T) {
 		case <-deadline:
 			t.Fatalf("no decision for alert %s within %v", alertUUID, e2eTimeout)
 		}
+	}
+}
+
+func TestRunReportsTakenNATSPort(t *testing.T) {
+	l, err := net.Listen("tcp", "0.0.0.0:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	t.Setenv("KUBECONFIG", "")
+	_, err = runCommand(t, "run", "--nats.port", port, "--nats.store-dir", t.TempDir(), "--kubeconfig", "")
+	if err == nil || !strings.Contains(err.Error(), port) {
+		t.Fatalf("err = %v, want an error naming port %s", err, port)
 	}
 }
