@@ -11,8 +11,16 @@ import (
 // grants permissions for. An actionner name computed at evaluation time, not
 // written as a string in the rule head, cannot be found this way.
 func (s *Set) Actionners() []string {
+	return slices.Clone(s.actionners)
+}
+
+// headActionners returns the actionner names written in the heads of the
+// actions rules of the parsed modules, sorted and each once. The compiler
+// rewrites a head whose object refers to other rules, as "target": pod does,
+// into a variable, so the names are read before compilation.
+func headActionners(modules map[string]*ast.Module) []string {
 	var names []string
-	for _, m := range s.compiler.Modules {
+	for _, m := range modules {
 		for _, r := range m.Rules {
 			if r.Head.Name.String() != "actions" && r.Head.Ref().String() != "actions" {
 				continue

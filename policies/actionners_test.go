@@ -36,7 +36,28 @@ func TestDefaultPoliciesActionners(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := set.Actionners(); !slices.Contains(got, "process:kill") {
-		t.Errorf("Actionners() of the default policies = %v, want process:kill among them", got)
+	want := []string{"kubernetes:isolate", "kubernetes:label", "process:kill"}
+	if got := set.Actionners(); !slices.Equal(got, want) {
+		t.Errorf("Actionners() of the default policies = %v, want %v", got, want)
+	}
+}
+
+func TestActionnersWithTargetFromRule(t *testing.T) {
+	dir := t.TempDir()
+	policy := `package riposte.policies.label_pod
+
+pod := {"kind": "pod", "namespace": input.alert.output_fields["k8s.ns.name"], "name": input.alert.output_fields["k8s.pod.name"]}
+
+actions contains {"actionner": "kubernetes:label", "target": pod, "parameters": {"labels": {"a": "b"}}} if input.alert.rule == "a"
+`
+	if err := os.WriteFile(filepath.Join(dir, "p.rego"), []byte(policy), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	set, err := Load(context.Background(), Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := set.Actionners(); !slices.Equal(got, []string{"kubernetes:label"}) {
+		t.Errorf("Actionners() = %v, want kubernetes:label", got)
 	}
 }

@@ -79,6 +79,9 @@ type Set struct {
 	revision string
 	files    []string
 	names    []string
+	// actionners are the actionner names written in the heads of actions
+	// rules, read before compilation rewrites non-literal heads.
+	actionners []string
 }
 
 // Choice is one action that a policy chose.
@@ -207,8 +210,9 @@ func compile(ctx context.Context, sources []source, registry *actionners.Registr
 	}
 
 	s := &Set{
-		compiler: compiler,
-		revision: "sha256:" + hex.EncodeToString(hash.Sum(nil)),
+		compiler:   compiler,
+		revision:   "sha256:" + hex.EncodeToString(hash.Sum(nil)),
+		actionners: headActionners(modules),
 	}
 	for _, src := range sources {
 		s.files = append(s.files, src.name)

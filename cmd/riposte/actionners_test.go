@@ -65,6 +65,29 @@ func TestRBACGrantsOnlyNamedActionners(t *testing.T) {
 	}
 }
 
+func TestRBACOfDefaultPolicies(t *testing.T) {
+	out, err := runCommand(t, "rbac")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var role rbacv1.ClusterRole
+	if err := yaml.Unmarshal([]byte(out), &role); err != nil {
+		t.Fatalf("decode ClusterRole: %v\n%s", err, out)
+	}
+	resources := map[string]bool{}
+	for _, r := range role.Rules {
+		for _, res := range r.Resources {
+			resources[res] = true
+		}
+	}
+	// The default policies label and isolate the pod of a container shell.
+	for _, want := range []string{"pods", "networkpolicies", "events"} {
+		if !resources[want] {
+			t.Errorf("ClusterRole of the default policies lacks a rule on %s:\n%s", want, out)
+		}
+	}
+}
+
 func TestRBACRejectsUnknownActionner(t *testing.T) {
 	_, err := runCommand(t, "rbac", "--actionners", "kubernetes:explode")
 	if err == nil || !strings.Contains(err.Error(), "kubernetes:explode") {
