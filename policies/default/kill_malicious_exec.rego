@@ -1,8 +1,8 @@
 # Kills a program that was executed from memory or from a world-writable
 # directory: such a program is the payload of a dropper, and a legitimate one
-# is rare enough to allow-list by name. On the host, a program run from /tmp
-# is only recorded, because build tools and test runners (go test, pip) run
-# their own binaries from there.
+# is rare enough to allow-list by name. On the host, a program run from /tmp or
+# /var/tmp is only recorded, because build tools and test runners (go test,
+# pip) run their own binaries from there.
 package riposte.policies.kill_malicious_exec
 
 kill_rules := {
@@ -33,7 +33,19 @@ actions contains {
 	is_number(pid)
 }
 
+# A host program run from /tmp or /var/tmp, or from an unknown path, is only
+# recorded; one run from /dev/shm or another world-writable directory is
+# killed on the host too.
 host_world_writable if {
 	input.alert.rule == "Program executed from a world-writable directory"
 	object.get(input.alert.output_fields, "container.id", "host") in {"host", ""}
+	not outside_temp_dirs
+}
+
+outside_temp_dirs if {
+	path := input.alert.output_fields["proc.exepath"]
+	is_string(path)
+	path != ""
+	not startswith(path, "/tmp/")
+	not startswith(path, "/var/tmp/")
 }

@@ -41,8 +41,25 @@ test_unrelated_rule_ignored if {
 }
 
 test_world_writable_on_host_only_recorded if {
-	tmp := json.patch(memfd_alert, [{"op": "replace", "path": "/rule", "value": "Program executed from a world-writable directory"}])
+	tmp := json.patch(memfd_alert, [
+		{"op": "replace", "path": "/rule", "value": "Program executed from a world-writable directory"},
+		{"op": "replace", "path": "/output_fields/proc.exepath", "value": "/tmp/go-build123/b001/pkg.test"},
+	])
 	count(kill_malicious_exec.actions) == 0 with input as {"alert": tmp}
+}
+
+test_world_writable_unknown_path_on_host_only_recorded if {
+	bare := json.remove(memfd_alert, ["/output_fields/proc.exepath"])
+	tmp := json.patch(bare, [{"op": "replace", "path": "/rule", "value": "Program executed from a world-writable directory"}])
+	count(kill_malicious_exec.actions) == 0 with input as {"alert": tmp}
+}
+
+test_dev_shm_on_host_killed if {
+	shm := json.patch(memfd_alert, [
+		{"op": "replace", "path": "/rule", "value": "Program executed from a world-writable directory"},
+		{"op": "replace", "path": "/output_fields/proc.exepath", "value": "/dev/shm/x"},
+	])
+	count(kill_malicious_exec.actions) == 1 with input as {"alert": shm}
 }
 
 test_world_writable_in_container_killed if {
