@@ -78,6 +78,11 @@ type Options struct {
 	MinPriority alert.Priority
 	// Matching selects first-match (the default) or all-matches reporting.
 	Matching Matching
+	// MatchLast names files whose rules match after the rules of every
+	// other file, in their own order, although they load first. Rules that
+	// ship with a product go there, so that with first-match reporting they
+	// never take an event from a rule of the user's files.
+	MatchLast []string
 	// DisabledTags disables every rule that has any of these tags.
 	DisabledTags []string
 	// EnabledTags, when not empty, enables only the rules that have one of
@@ -217,15 +222,19 @@ func newEngine(opts Options, set *loader.Ruleset) *Engine {
 		r.Enabled = e.enabled(lr)
 		e.rules = append(e.rules, r)
 		e.byName[r.Name] = r
-		if !r.Enabled {
-			continue
+	}
+	for _, last := range []bool{false, true} {
+		for _, r := range e.rules {
+			if !r.Enabled || slices.Contains(opts.MatchLast, r.rule.File) != last {
+				continue
+			}
+			// Like Falco, a rule that applies to every event type is indexed
+			// under each of them, so that it keeps its place in rule order.
+			for _, t := range r.EventTypes.Types() {
+				e.byType[t] = append(e.byType[t], r)
+			}
+			e.types = e.types.Union(r.EventTypes)
 		}
-		// Like Falco, a rule that applies to every event type is indexed
-		// under each of them, so that it keeps its place in rule order.
-		for _, t := range r.EventTypes.Types() {
-			e.byType[t] = append(e.byType[t], r)
-		}
-		e.types = e.types.Union(r.EventTypes)
 	}
 	return e
 }

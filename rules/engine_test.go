@@ -41,6 +41,57 @@ func names(rs []*rules.Rule) string {
 	return strings.Join(out, ",")
 }
 
+func TestMatchLastFiles(t *testing.T) {
+	product := rules.File{Name: "product.yaml", Content: []byte(`
+- macro: opened
+  condition: evt.type = open
+- rule: product_open
+  desc: d
+  condition: opened and fd.name = /dev/null
+  output: o
+  priority: INFO
+`)}
+	user := rules.File{Name: "user.yaml", Content: []byte(`
+- rule: user_open
+  desc: d
+  condition: opened and proc.name = cat
+  output: o
+  priority: INFO
+- rule: user_close
+  desc: d
+  condition: evt.type = close
+  output: o
+  priority: INFO
+`)}
+	open := catOpen()
+
+	eng, _, err := rules.Load(rules.Options{MatchLast: []string{"product.yaml"}}, product, user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := names(eng.Match(open, nil)); got != "user_open" {
+		t.Errorf("first match = %s, want the user's rule before the product's", got)
+	}
+	all, _, err := rules.Load(rules.Options{MatchLast: []string{"product.yaml"}, Matching: rules.MatchAll}, product, user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := names(all.Match(open, nil)); got != "user_open,product_open" {
+		t.Errorf("all matches = %s, want user_open,product_open", got)
+	}
+	if got := names(eng.Rules()); got != "product_open,user_open,user_close" {
+		t.Errorf("rules = %s, want load order", got)
+	}
+
+	plain, _, err := rules.Load(rules.Options{}, product, user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := names(plain.Match(open, nil)); got != "product_open" {
+		t.Errorf("first match without MatchLast = %s, want product_open", got)
+	}
+}
+
 func TestMatchOrder(t *testing.T) {
 	open := catOpen()
 	closeEv := rulestest.New("close", "fd.name", "/dev/null")

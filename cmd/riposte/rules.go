@@ -184,7 +184,16 @@ func loadRuleFiles(withDefaults bool, paths []string) (*rules.Engine, error) {
 	if len(files) == 0 {
 		return nil, errors.New("no rules to load: give rules files or enable the default rules")
 	}
-	eng, _, err := rules.Load(rules.Options{}, files...)
+	// Riposte's default rules load first, so that rules files may append to
+	// them, but match last, so that Falco's rules keep the events they take
+	// in Falco.
+	var matchLast []string
+	if withDefaults {
+		for _, f := range defaultRuleFiles() {
+			matchLast = append(matchLast, f.Name)
+		}
+	}
+	eng, _, err := rules.Load(rules.Options{MatchLast: matchLast}, files...)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/riposte-sec/riposte/rules/rulestest"
 )
 
 func writeFile(t *testing.T, name, content string) string {
@@ -130,5 +132,36 @@ func TestReleaseWithoutClusterNamesTheFix(t *testing.T) {
 	_, err := runCommand(t, "release", "web-1", "-n", "shop")
 	if err == nil || !strings.Contains(err.Error(), "--kubeconfig") {
 		t.Fatalf("err = %v, want an error naming --kubeconfig", err)
+	}
+}
+
+// TestDefaultRulesMatchAfterFalcoRules loads Falco's stable rules after the
+// default rules, as `riposte run --rules.files falco_rules.yaml` does, and
+// expects a program run from /dev/shm to fire Falco's rule, which a default
+// rule on the same exec would otherwise take.
+func TestDefaultRulesMatchAfterFalcoRules(t *testing.T) {
+	dir := os.Getenv("RIPOSTE_TEST_CORPUS")
+	if dir == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("RIPOSTE_TEST_CORPUS is not set; set it to the directory of the upstream Falco rule files")
+		}
+		t.Skip("RIPOSTE_TEST_CORPUS is not set")
+	}
+	eng, err := loadRuleFiles(true, []string{filepath.Join(dir, "falco_rules.yaml")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := rulestest.New("execve",
+		"proc.name", "x", "proc.exe", "/dev/shm/x", "proc.exepath", "/dev/shm/x", "proc.args", "",
+		"proc.cmdline", "x", "proc.pname", "bash", "proc.tty", 0, "container.id", "host",
+		"user.name", "root", "user.uid", 0, "proc.cwd", "/root/", "evt.res", "SUCCESS", "evt.rawres", 0,
+		"proc.is_exe_from_memfd", false, "evt.dir", "<")
+	matched := eng.Match(ev, nil)
+	if len(matched) != 1 || matched[0].Name != "Execution from /dev/shm" {
+		var names []string
+		for _, r := range matched {
+			names = append(names, r.Name)
+		}
+		t.Errorf("first match = %v, want Execution from /dev/shm", names)
 	}
 }
