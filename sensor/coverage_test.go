@@ -287,6 +287,15 @@ func TestStableRuleCoverage(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitRule(t, alerts, "Execution from /dev/shm", "proc_exepath="+shm)
+
+		// The rule also matches a relative path run from /dev/shm, through
+		// proc.cwd, which ends with a slash.
+		relative := exec.Command("./" + filepath.Base(shm))
+		relative.Dir = "/dev/shm"
+		if err := relative.Run(); err != nil {
+			t.Fatal(err)
+		}
+		waitRule(t, alerts, "Execution from /dev/shm", "proc_cwd=/dev/shm/ ")
 	})
 
 	t.Run("Fileless execution via memfd_create", func(t *testing.T) {

@@ -191,6 +191,11 @@ func (e *Event) extractProcess(ref *fields.Ref, p *event.Process, dst []fields.V
 		if p.Cwd == "" {
 			return dst
 		}
+		// Falco's proc.cwd ends with a slash, and rules rely on it, as in
+		// proc.cwd startswith "/dev/shm/".
+		if !strings.HasSuffix(p.Cwd, "/") {
+			return str(dst, p.Cwd+"/")
+		}
 		return str(dst, p.Cwd)
 	case fields.ProcTTY:
 		return num(dst, int64(p.TTY))

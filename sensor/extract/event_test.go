@@ -23,7 +23,7 @@ func sampleEvent() *event.Event {
 	shim := &event.Process{PID: 10, Name: "containerd-shim", Args: []string{"/usr/bin/containerd-shim"}, ExePath: "/usr/bin/containerd-shim-runc-v2"}
 	nginx := &event.Process{PID: 20, PPID: 10, Name: "nginx", Args: []string{"nginx", "-g", "daemon off;"}, ExePath: "/usr/sbin/nginx", Parent: shim, StartTime: start}
 	sh := &event.Process{
-		PID: 30, PPID: 20, VPID: 7, Name: "sh", Args: []string{"sh", "-c", "id"}, ExePath: "/usr/bin/dash", Cwd: "/",
+		PID: 30, PPID: 20, VPID: 7, Name: "sh", Args: []string{"sh", "-c", "id"}, ExePath: "/usr/bin/dash", Cwd: "/srv/app",
 		EUID: 33, EGID: 33, LoginUID: event.LoginUIDUnset, TTY: 34817, ContainerID: fullID, ContainerRuntime: "containerd",
 		Parent: nginx, StartTime: start.Add(time.Second), Cgroups: []string{"/kubepods.slice/cri-containerd-" + fullID + ".scope"},
 	}
@@ -64,7 +64,7 @@ func TestExtractFields(t *testing.T) {
 		"proc.args":         "-c id",
 		"proc.cmdline":      "sh -c id",
 		"proc.exeline":      "sh -c id",
-		"proc.cwd":          "/",
+		"proc.cwd":          "/srv/app/",
 		"proc.pname":        "nginx",
 		"proc.pexepath":     "/usr/sbin/nginx",
 		"proc.pcmdline":     "nginx -g daemon off;",
@@ -81,7 +81,7 @@ func TestExtractFields(t *testing.T) {
 		"evt.arg.exe":       "sh",
 		"evt.arg.args":      "-c.id.",
 		"evt.arg[1]":        "sh",
-		"evt.arg[6]":        "/",
+		"evt.arg[6]":        "/srv/app",
 	}
 	for field, want := range strs {
 		got := extract(t, e, field)
