@@ -7,9 +7,11 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/go-viper/mapstructure/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
@@ -257,10 +259,19 @@ func newReceiver(v *viper.Viper, addr string, pub webhook.Publisher, metrics *re
 	return webhook.New(opts)
 }
 
+// decisionOutcomes are the outcomes a notification route may select.
+var decisionOutcomes = []string{
+	responder.OutcomeActed, responder.OutcomeFailed, responder.OutcomeDryRun,
+	responder.OutcomeSkipped, responder.OutcomeNoAction, responder.OutcomeError,
+}
+
 func newDispatcher(v *viper.Viper, conn *transport.Conn, logger *slog.Logger) (*notify.Dispatcher, error) {
 	var configs []notificationConfig
-	if err := v.UnmarshalKey("notifications", &configs); err != nil {
-		return nil, fmt.Errorf("invalid notifications configuration: %w", err)
+	// An unknown key, such as outcome for outcomes, would drop a filter
+	// silently, so it stops the command.
+	strict := func(c *mapstructure.DecoderConfig) { c.ErrorUnused = true }
+	if err := v.UnmarshalKey("notifications", &configs, strict); err != nil {
+		return nil, fmt.Errorf("invalid notifications configuration: %w: the keys are type, url, channel, username, subject, headers, policies and outcomes", err)
 	}
 	if len(configs) == 0 {
 		return nil, nil
@@ -287,6 +298,11 @@ func newDispatcher(v *viper.Viper, conn *transport.Conn, logger *slog.Logger) (*
 		}
 		if c.Type == "nats" && c.Subject == "" {
 			return nil, fmt.Errorf("notifications[%d]: missing subject for the nats notification", i)
+		}
+		for _, o := range c.Outcomes {
+			if !slices.Contains(decisionOutcomes, o) {
+				return nil, fmt.Errorf("notifications[%d]: invalid outcome %q: use %s", i, o, strings.Join(decisionOutcomes, ", "))
+			}
 		}
 		routes = append(routes, notify.Route{Sink: sink, Policies: c.Policies, Outcomes: c.Outcomes})
 	}

@@ -154,3 +154,28 @@ func TestNotificationsConfigRejectsUnknownType(t *testing.T) {
 		t.Fatalf("err = %v, want an error naming the type", err)
 	}
 }
+
+func TestNotificationsConfigRejectsUnknownKeyAndOutcome(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		entry map[string]any
+		want  string
+	}{
+		{"misspelt key", map[string]any{"type": "webhook", "url": "http://127.0.0.1:1", "outcome": []string{"acted"}}, "outcome"},
+		{"unknown outcome", map[string]any{"type": "webhook", "url": "http://127.0.0.1:1", "outcomes": []string{"acted", "bogus"}}, `invalid outcome "bogus"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v := viper.New()
+			v.Set("notifications", []map[string]any{tc.entry})
+			_, err := newDispatcher(v, nil, slog.New(slog.DiscardHandler))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want an error naming %s", err, tc.want)
+			}
+		})
+	}
+	v := viper.New()
+	v.Set("notifications", []map[string]any{{"type": "webhook", "url": "http://127.0.0.1:1", "outcomes": []string{"acted", "failed"}, "headers": map[string]string{"X-Team": "sec"}}})
+	if _, err := newDispatcher(v, nil, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatalf("valid notification: %v", err)
+	}
+}
