@@ -24,7 +24,7 @@ const nodeNameEnv = "NODE_NAME"
 // cluster.
 func addClusterFlags(flags *pflag.FlagSet) {
 	flags.String("kubeconfig", "", "kubeconfig file of the cluster this node belongs to (default: $KUBECONFIG, or the in-cluster service account when running in a pod; without either, Kubernetes context and actions are off)")
-	flags.String("node-name", "", "name of this node in the cluster, also given to policies (default: $NODE_NAME, then the host name)")
+	flags.String("node-name", "", "name of this node in the cluster, given to policies and, unless $FALCO_HOSTNAME is set, as the hostname of alerts (default: $NODE_NAME, then the host name)")
 }
 
 // nodeName returns name, or when it is empty $NODE_NAME, or the host name.

@@ -102,7 +102,7 @@ func runSensor(ctx context.Context, v *viper.Viper, logger *slog.Logger) error {
 		return err
 	}), detector.RetryOptions{})
 
-	side, err := newSensorSide(engine, sink, logger)
+	side, err := newSensorSide(engine, sink, alertHostname(node), logger)
 	if err != nil {
 		return err
 	}

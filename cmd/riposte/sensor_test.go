@@ -134,3 +134,14 @@ func checkSensorMetrics(t *testing.T, addr string) {
 		}
 	}
 }
+
+func TestAlertHostname(t *testing.T) {
+	t.Setenv("FALCO_HOSTNAME", "")
+	if got := alertHostname("worker-3"); got != "worker-3" {
+		t.Errorf("alertHostname(worker-3) = %q, want the node name", got)
+	}
+	t.Setenv("FALCO_HOSTNAME", "falco-name")
+	if got := alertHostname("worker-3"); got != "falco-name" {
+		t.Errorf("alertHostname with FALCO_HOSTNAME = %q, want falco-name", got)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"os"
 	"time"
 
 	"github.com/riposte-sec/riposte/rules"
@@ -34,8 +35,20 @@ type sensorSide struct {
 	names *extract.Names
 }
 
-func newSensorSide(engine *rules.Engine, sink detector.Sink, logger *slog.Logger) (*sensorSide, error) {
-	hostname := rules.Hostname()
+// alertHostname returns the hostname that alerts carry: $FALCO_HOSTNAME, as
+// in Falco, else the node name, so that responders route host actions to
+// the node's sensor.
+func alertHostname(node string) string {
+	if h := os.Getenv("FALCO_HOSTNAME"); h != "" {
+		return h
+	}
+	if node != "" {
+		return node
+	}
+	return rules.Hostname()
+}
+
+func newSensorSide(engine *rules.Engine, sink detector.Sink, hostname string, logger *slog.Logger) (*sensorSide, error) {
 	det, err := detector.New(detector.Options{
 		Engine:   engine,
 		Hostname: hostname,
