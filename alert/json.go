@@ -68,7 +68,15 @@ func (a Alert) MarshalJSON() ([]byte, error) {
 	} else if !slices.IsSorted(w.Tags) {
 		w.Tags = slices.Sorted(slices.Values(w.Tags))
 	}
-	return json.Marshal(w)
+	// Falco writes <, > and & as they are; json.Marshal would escape them
+	// as \u003c, \u003e and \u0026.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(w); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // UnmarshalJSON decodes one alert in Falco's JSON alert format. Numbers in

@@ -265,3 +265,18 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestMarshalKeepsAngleBrackets(t *testing.T) {
+	a := Alert{Rule: "r", Time: time.Unix(0, 1), Output: "user=<NA> a&b",
+		OutputFields: map[string]any{"user.name": "<NA>"}}
+	data, err := a.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), `"output":"user=<NA> a&b"`) || !strings.Contains(string(data), `"user.name":"<NA>"`) {
+		t.Errorf("encoded alert %s escapes <, > or &, which Falco writes as they are", data)
+	}
+	if strings.HasSuffix(string(data), "\n") {
+		t.Error("encoded alert ends with a newline")
+	}
+}

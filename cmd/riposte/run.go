@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -288,11 +289,15 @@ func (p *printer) decision(d responder.Decision) {
 }
 
 func (p *printer) writeJSON(v any) {
-	data, err := json.Marshal(v)
-	if err != nil {
-		data = fmt.Appendf(nil, `{"error":%q}`, err.Error())
+	// Like Falco, write <, > and & as they are.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		p.writeLine(fmt.Sprintf(`{"error":%q}`, err.Error()))
+		return
 	}
-	p.writeLine(string(data))
+	p.writeLine(strings.TrimSuffix(buf.String(), "\n"))
 }
 
 func (p *printer) writeLine(line string) {
