@@ -40,10 +40,10 @@ type Node struct {
 // k8s.pod.labels. It returns nil when the alert names no pod or namespace.
 func KubernetesFromAlert(a *alert.Alert) *Kubernetes {
 	var k Kubernetes
-	k.Namespace, _ = a.FieldString("k8s.ns.name")
-	k.Pod, _ = a.FieldString("k8s.pod.name")
-	k.ContainerID, _ = a.FieldString("container.id")
-	k.ContainerName, _ = a.FieldString("container.name")
+	k.Namespace = knownField(a, "k8s.ns.name")
+	k.Pod = knownField(a, "k8s.pod.name")
+	k.ContainerID = knownField(a, "container.id")
+	k.ContainerName = knownField(a, "container.name")
 	if labels, ok := a.Field("k8s.pod.labels"); ok {
 		k.Labels = parseLabels(labels)
 	}
@@ -51,6 +51,16 @@ func KubernetesFromAlert(a *alert.Alert) *Kubernetes {
 		return nil
 	}
 	return &k
+}
+
+// knownField returns the string value of an output field, or "" for a
+// missing one or Falco's placeholder <NA>.
+func knownField(a *alert.Alert, name string) string {
+	v, _ := a.FieldString(name)
+	if v == "<NA>" {
+		return ""
+	}
+	return v
 }
 
 // parseLabels reads pod labels written as an object, as a list of "key:value"
