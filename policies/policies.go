@@ -102,10 +102,10 @@ func Load(ctx context.Context, opts Options) (*Set, error) {
 	case opts.Dir != "":
 		info, err := os.Stat(opts.Dir)
 		if err != nil {
-			return nil, fmt.Errorf("load policies: %w", err)
+			return nil, fmt.Errorf("policy directory: %w", err)
 		}
 		if !info.IsDir() {
-			return nil, fmt.Errorf("load policies: %s is not a directory: give a directory of .rego files", opts.Dir)
+			return nil, fmt.Errorf("%s is not a directory: give a directory of .rego files", opts.Dir)
 		}
 		fsys, root = os.DirFS(opts.Dir), "."
 	case fsys == nil:
@@ -156,14 +156,14 @@ func readSources(fsys fs.FS, root, dir string) ([]source, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("load policies: %w", err)
+		return nil, fmt.Errorf("read policies: %w", err)
 	}
 	if len(sources) == 0 {
 		where := dir
 		if where == "" {
 			where = "the policy file system"
 		}
-		return nil, fmt.Errorf("load policies: no .rego files in %s", where)
+		return nil, fmt.Errorf("no .rego files in %s", where)
 	}
 	slices.SortFunc(sources, func(a, b source) int { return strings.Compare(a.name, b.name) })
 	return sources, nil

@@ -51,6 +51,13 @@ func (r TestResult) String() string {
 func Test(ctx context.Context, opts Options) ([]TestResult, error) {
 	fsys := opts.FS
 	if opts.Dir != "" {
+		info, err := os.Stat(opts.Dir)
+		if err != nil {
+			return nil, fmt.Errorf("policy directory: %w", err)
+		}
+		if !info.IsDir() {
+			return nil, fmt.Errorf("%s is not a directory: give a directory of .rego files", opts.Dir)
+		}
 		fsys = os.DirFS(opts.Dir)
 	} else if fsys == nil {
 		fsys = Default()

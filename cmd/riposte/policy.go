@@ -91,6 +91,16 @@ directory is given, as opa test does. The exit status is 1 when a test fails.`,
 			if failed > 0 {
 				return &exitError{code: 1}
 			}
+			// Rego tests do not check actionner names and parameters, which
+			// loading does, so a policy that passes its tests must load too.
+			registry, err := runRegistry(nil)
+			if err != nil {
+				return err
+			}
+			opts.Registry = registry
+			if _, err := policies.Load(cmd.Context(), opts); err != nil {
+				return fmt.Errorf("the tests pass, but the policies do not load: %w", err)
+			}
 			return nil
 		},
 	}

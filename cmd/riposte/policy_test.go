@@ -84,6 +84,30 @@ func TestPolicyTestReportsFailure(t *testing.T) {
 	}
 }
 
+func TestPolicyTestRejectsPolicyThatDoesNotLoad(t *testing.T) {
+	dir := t.TempDir()
+	policy := "package riposte.policies.p\n\nactions contains {\"actionner\": \"process:kil\", \"target\": {\"kind\": \"process\", \"pid\": 1}} if input.alert.rule == \"x\"\n"
+	test := "package riposte.policies.p_test\n\nimport data.riposte.policies.p\n\ntest_passes if {\n\tcount(p.actions) == 1 with input as {\"alert\": {\"rule\": \"x\"}}\n}\n"
+	if err := os.WriteFile(filepath.Join(dir, "p.rego"), []byte(policy), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "p_test.rego"), []byte(test), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runCommand(t, "policy", "test", dir)
+	if err == nil || !strings.Contains(err.Error(), "process:kil") || !strings.Contains(err.Error(), "do not load") {
+		t.Fatalf("err = %v, want the passing tests of a policy that does not load rejected\n%s", err, out)
+	}
+}
+
+func TestPolicyTestMissingDirectory(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nodir")
+	_, err := runCommand(t, "policy", "test", missing)
+	if err == nil || !strings.Contains(err.Error(), missing) {
+		t.Fatalf("err = %v, want an error naming %s", err, missing)
+	}
+}
+
 func TestReplayFile(t *testing.T) {
 	lines := kubeSystemShell + "\n" + strings.Replace(kubeSystemShell, "kube-system", "shop", 1) + "\nnot json\n"
 	file := writeFile(t, "alerts.jsonl", lines)

@@ -293,7 +293,7 @@ func (r *Receiver) Serve(ctx context.Context, extra map[string]http.Handler) err
 	}
 	ln, err := net.Listen("tcp", r.opts.Addr)
 	if err != nil {
-		return fmt.Errorf("webhook: listen on %s: %w", r.opts.Addr, err)
+		return fmt.Errorf("listen on %s: %w", r.opts.Addr, err)
 	}
 	r.log.Info("webhook listening", "addr", ln.Addr().String(), "path", r.opts.Path, "tls", r.opts.TLS != nil)
 
@@ -307,7 +307,7 @@ func (r *Receiver) Serve(ctx context.Context, extra map[string]http.Handler) err
 	}()
 	select {
 	case err := <-errc:
-		return fmt.Errorf("webhook: serve: %w", err)
+		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
