@@ -241,6 +241,9 @@ func newReceiver(v *viper.Viper, addr string, pub webhook.Publisher, metrics *re
 		Logger:       logger.With("component", "webhook"),
 		OnRequest:    metrics.WebhookRequest,
 	}
+	if opts.NoAuth && v.GetString("webhook.token-file") == "" && v.GetString("webhook.tls.client-ca") == "" {
+		logger.Warn("the webhook accepts alerts from anyone who can reach it: --webhook.no-auth is set", "addr", addr)
+	}
 	if file := v.GetString("webhook.token-file"); file != "" {
 		data, err := os.ReadFile(file)
 		if err != nil {

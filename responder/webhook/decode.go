@@ -17,6 +17,8 @@ import (
 // retries the same alert produces the same uuid and JetStream drops the
 // duplicate. Errors name the alert by its position, counting from 1.
 func DecodeBody(body []byte, maxAlerts int) ([]*alert.Alert, error) {
+	// Some HTTP clients on Windows start a UTF-8 body with a byte order mark.
+	body = bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, errors.New("empty body: send one alert as a JSON object, or several separated by newlines")
 	}
