@@ -170,7 +170,7 @@ func startHost(ctx context.Context, cfg hostConfig, out io.Writer, logger *slog.
 	p.server, err = transport.StartServer(transport.ServerOptions{
 		Port:     cfg.NATSPort,
 		StoreDir: cfg.NATSStoreDir,
-		Logger:   logger.With("component", "nats"),
+		Logger:   logger, // the server adds component=nats-server
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start NATS: %w", err)
