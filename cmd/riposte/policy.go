@@ -169,8 +169,21 @@ Falco alert per line) or from the JetStream alerts stream of a NATS deployment
 			for _, invalid := range stats.Invalid {
 				fmt.Fprintln(cmd.ErrOrStderr(), "skipped:", invalid)
 			}
+			if stats.Outcomes == nil {
+				stats.Outcomes = map[string]int{}
+			}
 			summary, _ := json.Marshal(stats.Outcomes)
-			fmt.Fprintf(cmd.ErrOrStderr(), "replayed %d alerts: %s\n", stats.Alerts, summary)
+			noun := "alerts"
+			if stats.Alerts == 1 {
+				noun = "alert"
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "replayed %d %s: %s\n", stats.Alerts, noun, summary)
+			switch {
+			case stats.Alerts == 0 && len(stats.Invalid) > 0:
+				return fmt.Errorf("no alert replayed: every input was invalid; give a file of Falco JSON alerts, one per line")
+			case stats.Alerts > 0 && stats.Outcomes[responder.OutcomeError] == stats.Alerts:
+				return fmt.Errorf("the policies failed on every alert: see the error of each decision")
+			}
 			return nil
 		},
 	}

@@ -148,3 +148,14 @@ func TestPolicyEvalDryRunActionner(t *testing.T) {
 		t.Errorf("no dry-run guard for process:kill:\n%s", out)
 	}
 }
+
+func TestReplayFailsWhenNothingReplays(t *testing.T) {
+	file := writeFile(t, "alerts.jsonl", "not json\n{\"also\": \"not an alert\"}\n")
+	out, err := runCommand(t, "replay", "--file", file)
+	if err == nil || !strings.Contains(err.Error(), "no alert replayed") {
+		t.Fatalf("err = %v, want no alert replayed\n%s", err, out)
+	}
+	if !strings.Contains(out, "replayed 0 alerts: {}") {
+		t.Errorf("summary missing or null:\n%s", out)
+	}
+}
