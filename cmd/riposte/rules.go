@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -103,7 +104,7 @@ func newRulesListCommand(v *viper.Viper) *cobra.Command {
 		Use:   "list [FILE...]",
 		Short: "List the rules loaded from the given files, or the default rules",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			eng, err := loadRuleFiles(v.GetBool("rules.defaults"), args)
+			eng, err := loadRuleFiles(v.GetBool("rules.defaults"), args, nil)
 			if err != nil {
 				return err
 			}
@@ -165,7 +166,7 @@ func printRules(w io.Writer, list []*rules.Rule, format string) error {
 
 // loadRuleFiles loads the default rules, when withDefaults is set, followed
 // by the files at paths in order.
-func loadRuleFiles(withDefaults bool, paths []string) (*rules.Engine, error) {
+func loadRuleFiles(withDefaults bool, paths []string, logger *slog.Logger) (*rules.Engine, error) {
 	var files []rules.File
 	if withDefaults {
 		files = append(files, defaultRuleFiles()...)
@@ -193,9 +194,24 @@ func loadRuleFiles(withDefaults bool, paths []string) (*rules.Engine, error) {
 			matchLast = append(matchLast, f.Name)
 		}
 	}
-	eng, _, err := rules.Load(rules.Options{MatchLast: matchLast}, files...)
+	eng, res, err := rules.Load(rules.Options{MatchLast: matchLast, Logger: logger}, files...)
 	if err != nil {
 		return nil, err
+	}
+	if logger != nil {
+		enabled, skipped := 0, 0
+		for _, r := range eng.Rules() {
+			switch {
+			case r.Enabled:
+				enabled++
+			case r.Compiled == "":
+				skipped++
+			}
+		}
+		logger.Info("rules loaded", "enabled", enabled, "rules", len(eng.Rules()), "of_other_sources", skipped, "warnings", len(res.Warnings))
+		if len(res.Warnings) > 0 {
+			logger.Warn("the rules files have warnings: run riposte rules check with the same files to read them, or --log-level debug", "warnings", len(res.Warnings))
+		}
 	}
 	return eng, nil
 }

@@ -147,7 +147,7 @@ func TestDefaultRulesMatchAfterFalcoRules(t *testing.T) {
 		}
 		t.Skip("RIPOSTE_TEST_CORPUS is not set")
 	}
-	eng, err := loadRuleFiles(true, []string{filepath.Join(dir, "falco_rules.yaml")})
+	eng, err := loadRuleFiles(true, []string{filepath.Join(dir, "falco_rules.yaml")}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

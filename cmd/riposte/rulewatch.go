@@ -53,7 +53,7 @@ func (w *ruleWatcher) Run(ctx context.Context) error {
 }
 
 func (w *ruleWatcher) reload(why string) {
-	eng, err := loadRuleFiles(w.withDefaults, w.paths)
+	eng, err := loadRuleFiles(w.withDefaults, w.paths, w.logger)
 	if err != nil {
 		w.logger.Error("reload rules: the previous rules stay in force; fix the rules file", "reason", why, "error", err)
 		return

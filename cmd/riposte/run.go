@@ -137,7 +137,7 @@ type hostPipeline struct {
 // detector and the sensor, and returns once they run. Rules and policies are
 // loaded first so that a mistake in them stops start-up before anything runs.
 func startHost(ctx context.Context, cfg hostConfig, out io.Writer, logger *slog.Logger) (p *hostPipeline, err error) {
-	engine, err := loadRuleFiles(cfg.DefaultRules, cfg.RuleFiles)
+	engine, err := loadRuleFiles(cfg.DefaultRules, cfg.RuleFiles, logger.With("component", "rules"))
 	if err != nil {
 		return nil, err
 	}

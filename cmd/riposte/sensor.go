@@ -59,7 +59,7 @@ Needs root, or CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN.`,
 }
 
 func runSensor(ctx context.Context, v *viper.Viper, logger *slog.Logger) error {
-	engine, err := loadRuleFiles(v.GetBool("rules.defaults"), v.GetStringSlice("rules.files"))
+	engine, err := loadRuleFiles(v.GetBool("rules.defaults"), v.GetStringSlice("rules.files"), logger.With("component", "rules"))
 	if err != nil {
 		return err
 	}
