@@ -52,7 +52,7 @@ Needs root, or CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN.`,
 	flags.Bool("rules.defaults", true, "load Riposte's default rules")
 	flags.Bool("rules.watch", true, "load the rules again when a rules file changes or on SIGHUP; rules that fail to load leave the previous ones in force")
 	flags.StringP("output", "o", "none", "also print alerts on standard output: none, text or json")
-	flags.String("metrics.addr", ":9376", "listen address of /metrics, /healthz and /readyz; empty turns them off")
+	flags.String("metrics.addr", "127.0.0.1:9376", "listen address of /metrics, /healthz and /readyz, such as :9376 for every interface; empty turns them off")
 	flags.Bool("serve-host-actions", true, "run the host actions, such as process:kill, that responders send to this node over NATS")
 	addClusterFlags(flags)
 	return cmd
