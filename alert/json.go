@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"reflect"
 	"slices"
 	"strconv"
 	"time"
@@ -138,10 +139,35 @@ func describeJSONError(err error) error {
 	if errors.As(err, &typeErr) && typeErr.Field == "priority" {
 		return fmt.Errorf("priority is a JSON %s, not a string: use a name such as \"Warning\"", typeErr.Value)
 	}
+	if errors.As(err, &typeErr) && typeErr.Field == "" {
+		return fmt.Errorf("the alert is a JSON %s, not an object: send each alert as a JSON object", typeErr.Value)
+	}
 	if errors.As(err, &typeErr) {
-		return fmt.Errorf("field %q has a JSON %s where a %s is expected", typeErr.Field, typeErr.Value, typeErr.Type)
+		return fmt.Errorf("field %q has a JSON %s where %s is expected", typeErr.Field, typeErr.Value, jsonKind(typeErr.Type))
 	}
 	return err
+}
+
+// jsonKind names the JSON kind that decodes into t, such as "an object".
+func jsonKind(t reflect.Type) string {
+	if t == nil {
+		return "another value"
+	}
+	switch t.Kind() {
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		return "a number"
+	}
+	return "another value"
 }
 
 // Decode parses one alert in Falco's JSON alert format and validates it. The

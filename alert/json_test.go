@@ -280,3 +280,14 @@ func TestMarshalKeepsAngleBrackets(t *testing.T) {
 		t.Error("encoded alert ends with a newline")
 	}
 }
+
+func TestDecodeNamesJSONKinds(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"rule":"r","priority":"Warning","time":"2026-12-04T17:20:42Z","output_fields":[1]}`: `field "output_fields" has a JSON array where an object is expected`,
+	} {
+		_, err := Decode([]byte(body))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Decode(%s) = %v, want %q", body, err, want)
+		}
+	}
+}

@@ -220,7 +220,7 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) (int, int) {
 }
 
 func (r *Receiver) tooLarge() string {
-	return fmt.Sprintf("body larger than the limit of %d bytes: send fewer alerts per request", r.opts.MaxBodyBytes)
+	return fmt.Sprintf("body larger than the limit of %d bytes: send fewer alerts per request, or raise the receiver's --webhook.max-body-bytes", r.opts.MaxBodyBytes)
 }
 
 // authenticate returns why a request is not authenticated, or "".
