@@ -3,6 +3,8 @@ package extract
 import (
 	"net/netip"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/riposte-sec/riposte/rules/fields"
 	"github.com/riposte-sec/riposte/sensor/event"
 	"github.com/riposte-sec/riposte/sensor/syscalls"
@@ -171,9 +173,10 @@ func isOpen(id fields.ID, ev *event.Event) bool {
 	case fields.EvtIsOpenCreate:
 		return syscalls.OpenCreates(flags)
 	}
-	// NOTE: exec access (FMODE_EXEC) is not visible in open flags, so
-	// evt.is_open_exec is always false.
-	return false
+	// evt.is_open_exec: a file created with an execute permission bit, as
+	// droppers create their payload.
+	mode, ok := syscalls.RawOpenMode(ev)
+	return ok && flags&(unix.O_CREAT|unix.O_TMPFILE) != 0 && mode&0o111 != 0
 }
 
 // isIO computes evt.is_io and its siblings from the event type.

@@ -113,6 +113,20 @@ func TestExtractOpenFields(t *testing.T) {
 			t.Errorf("%s = %+v, want %v", field, got, want)
 		}
 	}
+	// The same open with an execute bit in its mode creates an executable.
+	ev.Syscall.Args[3] = 0o755
+	e.Reset(ev)
+	if got := extract(t, e, "evt.is_open_exec"); len(got) != 1 || !got[0].Bool {
+		t.Errorf("evt.is_open_exec of O_CREAT with mode 0755 = %+v, want true", got)
+	}
+	ev.Syscall.Args[2] = 0o1 // O_WRONLY alone: the mode does not apply
+	e.Reset(ev)
+	if got := extract(t, e, "evt.is_open_exec"); len(got) != 1 || got[0].Bool {
+		t.Errorf("evt.is_open_exec without O_CREAT = %+v, want false", got)
+	}
+	ev.Syscall.Args[2], ev.Syscall.Args[3] = 0o1101, 0o644
+	e.Reset(ev)
+
 	if got := extract(t, e, "evt.rawarg.flags"); len(got) != 1 || got[0].Num != 0o1101 {
 		t.Errorf("evt.rawarg.flags = %+v, want 0o1101", got)
 	}

@@ -148,6 +148,30 @@ func RawOpenFlags(ev *event.Event) (uint32, bool) {
 	return uint32(ev.Syscall.Args[s.OpenFlags.Arg]), true
 }
 
+// RawOpenMode returns the mode argument of an open-family or creat event,
+// and false for other events.
+func RawOpenMode(ev *event.Event) (uint32, bool) {
+	s := ByType(ev.Type)
+	if s == nil || ev.Syscall == nil {
+		return 0, false
+	}
+	for _, prm := range s.Params {
+		if prm.Name != "mode" {
+			continue
+		}
+		switch prm.Kind {
+		case KindOct:
+			return uint32(ev.Syscall.Args[prm.Arg]), true
+		case KindOpenHowMode:
+			if len(ev.Syscall.Addr) < 16 {
+				return 0, false
+			}
+			return uint32(binary.LittleEndian.Uint64(ev.Syscall.Addr[8:])), true
+		}
+	}
+	return 0, false
+}
+
 // OpenFlagsText renders open flags as O_* names joined by '|', starting
 // with the access mode.
 func OpenFlagsText(flags uint32) string {
