@@ -77,7 +77,7 @@ func protectedLabels(v *viper.Viper) (map[string]string, error) {
 			}
 			key, value, ok := strings.Cut(entry, "=")
 			key, value = strings.TrimSpace(key), strings.TrimSpace(value)
-			if !ok || key == "" || value == "" {
+			if !ok || key == "" {
 				return nil, fmt.Errorf("invalid protected-labels entry %q: use key=value, such as riposte.io/protected=true, or key=* for any value", entry)
 			}
 			labels[key] = value
