@@ -168,15 +168,17 @@ func TestResponderWarnsUnprotectedKubeSystem(t *testing.T) {
 	args := []string{"responder", "--nats.url", "nats://127.0.0.1:1", "--webhook.no-auth", "--metrics.addr", ""}
 	const warning = "kube-system is not a protected namespace"
 
-	out, err := runCommand(t, append(args, "--protected-namespaces", "shop")...)
-	if err == nil {
-		t.Fatal("responder started without NATS")
-	}
-	if !strings.Contains(out, warning) {
-		t.Errorf("no warning with --protected-namespaces shop:\n%s", out)
+	for _, namespaces := range []string{"shop", ""} {
+		out, err := runCommand(t, append(args, "--protected-namespaces", namespaces)...)
+		if err == nil {
+			t.Fatal("responder started without NATS")
+		}
+		if !strings.Contains(out, warning) {
+			t.Errorf("no warning with --protected-namespaces=%q:\n%s", namespaces, out)
+		}
 	}
 
-	out, _ = runCommand(t, append(args, "--protected-namespaces", "shop,kube-system")...)
+	out, _ := runCommand(t, append(args, "--protected-namespaces", "shop,kube-system")...)
 	if strings.Contains(out, warning) {
 		t.Errorf("warning although kube-system is protected:\n%s", out)
 	}

@@ -215,7 +215,8 @@ func runResponder(ctx context.Context, v *viper.Viper, logger *slog.Logger) erro
 	}
 
 	logger.Info("responder running", "dry_run", v.GetBool("dry-run"), "actionners", strings.Join(registry.Names(), ","),
-		"policy_revision", policySet.Revision(), "nats", conn.NC.ConnectedUrlRedacted())
+		"policy_revision", policySet.Revision(), "nats", conn.NC.ConnectedUrlRedacted(),
+		"cooldown", guards.Cooldown, "rate_limit", guards.RateLimit, "burst", guards.RateBurst, "shared_cooldown", guards.SharedCooldown)
 	return sup.Wait()
 }
 
