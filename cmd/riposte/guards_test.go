@@ -3,6 +3,7 @@ package main
 import (
 	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -185,5 +186,48 @@ func TestResponderWarnsUnprotectedKubeSystem(t *testing.T) {
 	out, _ = runCommand(t, args...)
 	if strings.Contains(out, warning) {
 		t.Errorf("warning with the default protected namespaces:\n%s", out)
+	}
+}
+
+func TestResponderGuardsFromConfigFile(t *testing.T) {
+	v := viper.New()
+	v.SetConfigType("yaml")
+	config := `
+dry-run: false
+namespace: security
+protected-namespaces: [shop]
+dry-run-policies: [kill_container_shell]
+dry-run-actionners: [kubernetes:networkpolicy]
+guards:
+  shared-cooldown: true
+  cooldown: -1s
+`
+	if err := v.ReadConfig(strings.NewReader(config)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := responderGuards(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Act {
+		t.Error("Act = false, want true for dry-run: false")
+	}
+	if got.OwnNamespace != "security" {
+		t.Errorf("OwnNamespace = %q, want security", got.OwnNamespace)
+	}
+	if !slices.Equal(got.ProtectedNamespaces, []string{"shop"}) {
+		t.Errorf("ProtectedNamespaces = %v, want [shop]", got.ProtectedNamespaces)
+	}
+	if !slices.Equal(got.DryRunPolicies, []string{"kill_container_shell"}) {
+		t.Errorf("DryRunPolicies = %v, want [kill_container_shell]", got.DryRunPolicies)
+	}
+	if !slices.Equal(got.DryRunActionners, []string{"kubernetes:networkpolicy"}) {
+		t.Errorf("DryRunActionners = %v, want [kubernetes:networkpolicy]", got.DryRunActionners)
+	}
+	if !got.SharedCooldown {
+		t.Error("SharedCooldown = false, want true")
+	}
+	if got.Cooldown != -time.Second {
+		t.Errorf("Cooldown = %s, want -1s", got.Cooldown)
 	}
 }

@@ -98,16 +98,10 @@ func runResponder(ctx context.Context, v *viper.Viper, logger *slog.Logger) erro
 	if hostActions != "sensor" && hostActions != "local" {
 		return fmt.Errorf("invalid host-actions %q: use sensor (the sensor of the alert's node runs process:kill) or local (this process runs it)", hostActions)
 	}
-	guards, err := guardTuning(v)
+	guards, err := responderGuards(v)
 	if err != nil {
 		return err
 	}
-	guards.Act = !v.GetBool("dry-run")
-	guards.ProtectedNamespaces = protectedNamespaces(v)
-	guards.OwnNamespace = v.GetString("namespace")
-	guards.DryRunPolicies = v.GetStringSlice("dry-run-policies")
-	guards.DryRunActionners = v.GetStringSlice("dry-run-actionners")
-	guards.SharedCooldown = v.GetBool("guards.shared-cooldown")
 	warnUnprotectedKubeSystem(logger, guards.ProtectedNamespaces)
 
 	connOpts, err := natsConnectOptions(v, "riposte-responder", logger)
@@ -218,6 +212,21 @@ func runResponder(ctx context.Context, v *viper.Viper, logger *slog.Logger) erro
 		"policy_revision", policySet.Revision(), "nats", conn.NC.ConnectedUrlRedacted(),
 		"cooldown", guards.Cooldown, "rate_limit", guards.RateLimit, "burst", guards.RateBurst, "shared_cooldown", guards.SharedCooldown)
 	return sup.Wait()
+}
+
+// responderGuards returns the guard options of `riposte responder`.
+func responderGuards(v *viper.Viper) (responder.GuardOptions, error) {
+	guards, err := guardTuning(v)
+	if err != nil {
+		return guards, err
+	}
+	guards.Act = !v.GetBool("dry-run")
+	guards.ProtectedNamespaces = protectedNamespaces(v)
+	guards.OwnNamespace = v.GetString("namespace")
+	guards.DryRunPolicies = v.GetStringSlice("dry-run-policies")
+	guards.DryRunActionners = v.GetStringSlice("dry-run-actionners")
+	guards.SharedCooldown = v.GetBool("guards.shared-cooldown")
+	return guards, nil
 }
 
 // registerKubernetes adds the Kubernetes actionners. Without a configured
