@@ -7,12 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"golang.org/x/time/rate"
 
+	"github.com/riposte-sec/riposte/actionners"
 	"github.com/riposte-sec/riposte/policies"
 )
 
@@ -37,10 +39,13 @@ type GuardOptions struct {
 	// Act lets actions run. When false, the default, every action is recorded
 	// with outcome dry-run and nothing is done.
 	Act bool
-	// DryRunPolicies are policy names whose actions are only recorded.
+	// DryRunPolicies are policy names whose actions are only recorded. New
+	// and NewEvaluator reject a name that no loaded policy has.
 	DryRunPolicies []string
 	// DryRunActionners are actionner names, such as "process:kill", whose
-	// actions are only recorded.
+	// actions are only recorded. An alias, such as Falco Talon's
+	// "kubernetes:networkpolicy", resolves to the actionner it names. New and
+	// NewEvaluator reject a name that the registry does not know.
 	DryRunActionners []string
 	// ProtectedNamespaces are Kubernetes namespaces in which no action runs,
 	// whether the action's target or the alert's pod is there. Nil means
@@ -132,6 +137,47 @@ func newGuards(o GuardOptions) *guards {
 		g.breakerDuration = 5 * time.Minute
 	}
 	return g
+}
+
+// resolveDryRunNames returns o with every dry-run actionner name or alias
+// replaced by the registered name, so that the guard matches the names that
+// act compares. It returns an error naming the first actionner that reg does
+// not know, or the first dry-run policy that set does not have.
+func resolveDryRunNames(o GuardOptions, reg *actionners.Registry, set *policies.Set) (GuardOptions, error) {
+	resolved := make([]string, 0, len(o.DryRunActionners))
+	for _, name := range o.DryRunActionners {
+		a, err := reg.Get(name)
+		if err != nil {
+			return o, fmt.Errorf("invalid dry-run actionner %q: no actionner or alias of that name is registered: use one of %s, or a Falco Talon alias of one", name, strings.Join(reg.Names(), ", "))
+		}
+		resolved = append(resolved, a.Name())
+	}
+	o.DryRunActionners = resolved
+
+	loaded := set.Names()
+	for _, name := range o.DryRunPolicies {
+		if slices.Contains(loaded, name) {
+			continue
+		}
+		if len(loaded) == 0 {
+			return o, fmt.Errorf("invalid dry-run policy %q: no policy is loaded", name)
+		}
+		return o, fmt.Errorf("invalid dry-run policy %q: no loaded policy has this name: use one of %s", name, strings.Join(loaded, ", "))
+	}
+	return o, nil
+}
+
+// missingDryRunPolicies returns the dry-run policy names that set does not
+// have, in the order given.
+func missingDryRunPolicies(names []string, set *policies.Set) []string {
+	loaded := set.Names()
+	var missing []string
+	for _, name := range names {
+		if !slices.Contains(loaded, name) {
+			missing = append(missing, name)
+		}
+	}
+	return missing
 }
 
 func toSet(list []string) map[string]bool {

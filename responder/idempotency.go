@@ -34,7 +34,8 @@ type actionRecord struct {
 
 // idempotencyKey returns the key of one action for one alert: the alert uuid
 // and a hash of the actionner, target and parameters, so that the same policy
-// choice on a redelivered alert maps to the same key.
+// choice on a redelivered alert maps to the same key. Callers pass the
+// registered actionner name, never an alias, so that both map to one key.
 func idempotencyKey(alertUUID string, a actionners.Action) string {
 	h := sha256.New()
 	enc := json.NewEncoder(h)

@@ -128,6 +128,11 @@ func newResponder(opts Options) (*Responder, error) {
 	if opts.ActionTimeout == 0 {
 		opts.ActionTimeout = 10 * time.Second
 	}
+	guardOpts, err := resolveDryRunNames(opts.Guards, opts.Registry, opts.Policies)
+	if err != nil {
+		return nil, fmt.Errorf("new responder: %w", err)
+	}
+	opts.Guards = guardOpts
 	r := &Responder{
 		opts:     opts,
 		js:       opts.JS,
@@ -151,9 +156,15 @@ func newResponder(opts Options) (*Responder, error) {
 	return r, nil
 }
 
-// SetPolicies replaces the policies for alerts decided from now on.
+// SetPolicies replaces the policies for alerts decided from now on. It logs
+// a warning for each dry-run policy that s no longer has: the setting stays,
+// and applies again once a policy of that name is loaded.
 func (r *Responder) SetPolicies(s *policies.Set) {
 	r.policies.Store(s)
+	for _, name := range missingDryRunPolicies(r.opts.Guards.DryRunPolicies, s) {
+		r.log.Warn("dry-run policy not found in the reloaded policies", "policy", name,
+			"policies", strings.Join(s.Names(), ","), "policy_revision", s.Revision())
+	}
 }
 
 // Policies returns the policies in force.
@@ -463,6 +474,12 @@ func (r *Responder) decide(ctx context.Context, a *alert.Alert, delivery int, st
 // blocked it or made it a dry run. A destructive action runs only after its
 // idempotency key was claimed, so a redelivered alert does not run it again.
 func (r *Responder) act(ctx context.Context, a *alert.Alert, c policies.Choice, k8s *policies.Kubernetes, delivery int, guardTime time.Time) (ActionRecord, error) {
+	actionner, lookupErr := r.registry.Get(c.Actionner)
+	if lookupErr == nil {
+		// An alias and its registered name share one cooldown and one
+		// idempotency key, because both use the registered name.
+		c.Actionner = actionner.Name()
+	}
 	rec := ActionRecord{Policy: c.Policy, Action: c.Action, IdempotencyKey: idempotencyKey(a.UUID, c.Action)}
 
 	if delivery > 1 && r.ledger != nil {
@@ -478,9 +495,8 @@ func (r *Responder) act(ctx context.Context, a *alert.Alert, c policies.Choice, 
 		}
 	}
 
-	actionner, err := r.registry.Get(c.Actionner)
-	if err != nil {
-		rec.Result = actionners.Result{Outcome: actionners.OutcomeRejected, Message: fmt.Sprintf("policy %s chose %v", c.Policy, err)}
+	if lookupErr != nil {
+		rec.Result = actionners.Result{Outcome: actionners.OutcomeRejected, Message: fmt.Sprintf("policy %s chose %v", c.Policy, lookupErr)}
 		return rec, nil
 	}
 	if err := actionner.Validate(c.Parameters); err != nil {

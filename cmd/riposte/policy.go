@@ -201,12 +201,13 @@ Falco alert per line) or from the JetStream alerts stream of a NATS deployment
 func addEvaluatorFlags(cmd *cobra.Command) {
 	flags := cmd.Flags()
 	flags.String("policies.dir", "", "directory of Rego policies (default: the embedded policies)")
-	flags.StringSlice("protected-namespaces", nil, "Kubernetes namespaces where no action runs (default: kube-system and riposte)")
+	flags.StringSlice("protected-namespaces", nil, protectedNamespacesHelp)
 	flags.String("node-name", "", "node name given to policies (default: $NODE_NAME, then the host name)")
 	flags.StringP("output", "o", "text", "output format: text or json")
 	flags.Bool("dry-run", false, "evaluate the guards as a responder in dry-run mode would; nothing runs either way")
 	flags.StringSlice("dry-run-policies", nil, "policies whose actions a responder would only record")
-	flags.StringSlice("dry-run-actionners", nil, "actionners whose actions a responder would only record")
+	flags.StringSlice("dry-run-actionners", nil, "actionners whose actions a responder would only record; an alias such as kubernetes:networkpolicy names the actionner it resolves to")
+	addGuardFlags(flags)
 }
 
 // newEvaluator loads the policies for commands that decide without acting.
@@ -225,17 +226,20 @@ func newEvaluator(cmd *cobra.Command, v *viper.Viper) (*responder.Evaluator, err
 	if err != nil {
 		return nil, fmt.Errorf("load policies: %w", err)
 	}
+	guards, err := guardTuning(v)
+	if err != nil {
+		return nil, err
+	}
+	guards.Act = !v.GetBool("dry-run")
+	guards.ProtectedNamespaces = protectedNamespaces(v)
+	guards.DryRunPolicies = v.GetStringSlice("dry-run-policies")
+	guards.DryRunActionners = v.GetStringSlice("dry-run-actionners")
 	return responder.NewEvaluator(responder.EvalOptions{
 		Policies: set,
 		Registry: registry,
-		Guards: responder.GuardOptions{
-			Act:                 !v.GetBool("dry-run"),
-			ProtectedNamespaces: protectedNamespaces(v),
-			DryRunPolicies:      v.GetStringSlice("dry-run-policies"),
-			DryRunActionners:    v.GetStringSlice("dry-run-actionners"),
-		},
-		Node:   nodeName(v.GetString("node-name")),
-		Logger: slog.New(slog.DiscardHandler),
+		Guards:   guards,
+		Node:     nodeName(v.GetString("node-name")),
+		Logger:   slog.New(slog.DiscardHandler),
 	})
 }
 

@@ -55,10 +55,12 @@ one durable consumer, so all replicas work at once.`,
 	addNATSFlags(flags)
 	flags.Bool("dry-run", true, "record the actions the policies choose without running them")
 	flags.String("policies.dir", "", "directory of Rego policies that replaces the default policies; reloaded when its files change")
-	flags.StringSlice("protected-namespaces", nil, "Kubernetes namespaces where no action runs (default: kube-system and riposte)")
+	flags.StringSlice("protected-namespaces", nil, protectedNamespacesHelp)
 	flags.String("namespace", "riposte", "Riposte's own namespace, protected from actions")
 	flags.StringSlice("dry-run-policies", nil, "policies whose actions are only recorded, even when --dry-run=false")
-	flags.StringSlice("dry-run-actionners", nil, "actionners, such as process:kill, whose actions are only recorded, even when --dry-run=false")
+	flags.StringSlice("dry-run-actionners", nil, "actionners, such as process:kill, whose actions are only recorded, even when --dry-run=false; an alias such as kubernetes:networkpolicy names the actionner it resolves to")
+	addGuardFlags(flags)
+	flags.Bool("guards.shared-cooldown", false, "keep cooldowns in the JetStream key-value bucket riposte_cooldowns as well, so that every replica sees the actions of the others; set it when more than one responder runs")
 	flags.String("node-name", "", "node name given to policies (default: $NODE_NAME, then the host name)")
 	flags.String("host-actions", "sensor", "where host actions such as process:kill run: sensor (the sensor of the alert's node, over NATS) or local (this process, for a responder on the alerts' host)")
 	flags.String("kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or the in-cluster service account); Kubernetes actionners are off without a cluster")
@@ -98,6 +100,12 @@ func runResponder(ctx context.Context, v *viper.Viper, logger *slog.Logger) erro
 	if hostActions != "sensor" && hostActions != "local" {
 		return fmt.Errorf("invalid host-actions %q: use sensor (the sensor of the alert's node runs process:kill) or local (this process runs it)", hostActions)
 	}
+	guards, err := responderGuards(v)
+	if err != nil {
+		return err
+	}
+	warnUnprotectedKubeSystem(logger, guards.ProtectedNamespaces)
+
 	connOpts, err := natsConnectOptions(v, "riposte-responder", logger)
 	if err != nil {
 		return err
@@ -145,16 +153,10 @@ func runResponder(ctx context.Context, v *viper.Viper, logger *slog.Logger) erro
 	}
 
 	resp, err := responder.New(responder.Options{
-		JS:       conn.JS,
-		Policies: policySet,
-		Registry: registry,
-		Guards: responder.GuardOptions{
-			Act:                 !v.GetBool("dry-run"),
-			ProtectedNamespaces: protectedNamespaces(v),
-			OwnNamespace:        v.GetString("namespace"),
-			DryRunPolicies:      v.GetStringSlice("dry-run-policies"),
-			DryRunActionners:    v.GetStringSlice("dry-run-actionners"),
-		},
+		JS:         conn.JS,
+		Policies:   policySet,
+		Registry:   registry,
+		Guards:     guards,
 		Node:       nodeName(v.GetString("node-name")),
 		Logger:     logger.With("component", "responder"),
 		Metrics:    metrics,
@@ -209,8 +211,24 @@ func runResponder(ctx context.Context, v *viper.Viper, logger *slog.Logger) erro
 	}
 
 	logger.Info("responder running", "dry_run", v.GetBool("dry-run"), "actionners", strings.Join(registry.Names(), ","),
-		"policy_revision", policySet.Revision(), "nats", conn.NC.ConnectedUrlRedacted())
+		"policy_revision", policySet.Revision(), "nats", conn.NC.ConnectedUrlRedacted(),
+		"cooldown", guards.Cooldown, "rate_limit", guards.RateLimit, "burst", guards.RateBurst, "shared_cooldown", guards.SharedCooldown)
 	return sup.Wait()
+}
+
+// responderGuards returns the guard options of `riposte responder`.
+func responderGuards(v *viper.Viper) (responder.GuardOptions, error) {
+	guards, err := guardTuning(v)
+	if err != nil {
+		return guards, err
+	}
+	guards.Act = !v.GetBool("dry-run")
+	guards.ProtectedNamespaces = protectedNamespaces(v)
+	guards.OwnNamespace = v.GetString("namespace")
+	guards.DryRunPolicies = v.GetStringSlice("dry-run-policies")
+	guards.DryRunActionners = v.GetStringSlice("dry-run-actionners")
+	guards.SharedCooldown = v.GetBool("guards.shared-cooldown")
+	return guards, nil
 }
 
 // registerKubernetes adds the Kubernetes actionners. Without a configured

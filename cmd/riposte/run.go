@@ -61,9 +61,10 @@ Needs root, or CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN.`,
 	flags.String("nats.store-dir", "", "JetStream storage directory (default: a temporary directory removed on exit)")
 	flags.StringP("output", "o", "text", "output format of alerts and decisions: text or json")
 	addClusterFlags(flags)
-	flags.StringSlice("protected-namespaces", nil, "Kubernetes namespaces where no action runs (default: kube-system and riposte)")
+	flags.StringSlice("protected-namespaces", nil, protectedNamespacesHelp)
 	flags.StringSlice("dry-run-policies", nil, "policies whose actions are only recorded, even when --dry-run=false")
-	flags.StringSlice("dry-run-actionners", nil, "actionners, such as process:kill, whose actions are only recorded, even when --dry-run=false")
+	flags.StringSlice("dry-run-actionners", nil, "actionners, such as process:kill, whose actions are only recorded, even when --dry-run=false; an alias such as kubernetes:networkpolicy names the actionner it resolves to")
+	addGuardFlags(flags)
 	return cmd
 }
 
@@ -82,6 +83,10 @@ type hostConfig struct {
 	ProtectedNamespaces []string
 	DryRunPolicies      []string
 	DryRunActionners    []string
+	// Guards contains the cooldown, rate limit and protected labels of the
+	// guard flags. The other fields of GuardOptions come from the fields
+	// above.
+	Guards responder.GuardOptions
 
 	// tuneGuards, when set, changes the responder's guards; benchmarks use
 	// it to lift the rate limit.
@@ -104,6 +109,11 @@ func hostConfigFrom(v *viper.Viper) (hostConfig, error) {
 		DryRunPolicies:      v.GetStringSlice("dry-run-policies"),
 		DryRunActionners:    v.GetStringSlice("dry-run-actionners"),
 	}
+	guards, err := guardTuning(v)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Guards = guards
 	if cfg.Output != "text" && cfg.Output != "json" {
 		return cfg, fmt.Errorf("invalid output format %q: use text or json", cfg.Output)
 	}
@@ -142,6 +152,7 @@ func startHost(ctx context.Context, cfg hostConfig, out io.Writer, logger *slog.
 		return nil, err
 	}
 
+	warnUnprotectedKubeSystem(logger, cfg.ProtectedNamespaces)
 	if cfg.NodeName == "" {
 		cfg.NodeName = nodeName("")
 	}
@@ -184,12 +195,11 @@ func startHost(ctx context.Context, cfg hostConfig, out io.Writer, logger *slog.
 	}
 	logger.Info("NATS started", "url", p.server.ClientURL())
 
-	guards := responder.GuardOptions{
-		Act:                 !cfg.DryRun,
-		ProtectedNamespaces: cfg.ProtectedNamespaces,
-		DryRunPolicies:      cfg.DryRunPolicies,
-		DryRunActionners:    cfg.DryRunActionners,
-	}
+	guards := cfg.Guards
+	guards.Act = !cfg.DryRun
+	guards.ProtectedNamespaces = cfg.ProtectedNamespaces
+	guards.DryRunPolicies = cfg.DryRunPolicies
+	guards.DryRunActionners = cfg.DryRunActionners
 	if cfg.tuneGuards != nil {
 		cfg.tuneGuards(&guards)
 	}

@@ -31,6 +31,8 @@ func validateConfig(v *viper.Viper, cmd *cobra.Command) error {
 			_, err = strconv.ParseInt(strings.TrimSpace(s), 10, 64)
 		case "duration":
 			_, err = time.ParseDuration(s)
+		case "float64":
+			_, err = strconv.ParseFloat(strings.TrimSpace(s), 64)
 		}
 		if err != nil {
 			errs = append(errs, fmt.Sprintf("invalid %s value %q for %s: use a valid %s", f.Value.Type(), s, f.Name, f.Value.Type()))
@@ -54,6 +56,11 @@ func validateConfig(v *viper.Viper, cmd *cobra.Command) error {
 	}
 	if cmd.Flags().Lookup("webhook.max-body-bytes") != nil && v.GetInt64("webhook.max-body-bytes") < 0 {
 		return fmt.Errorf("invalid webhook.max-body-bytes %d: use a positive size in bytes, or 0 for 1 MiB", v.GetInt64("webhook.max-body-bytes"))
+	}
+	if cmd.Flags().Lookup("guards.cooldown") != nil {
+		if err := checkGuardFlags(v); err != nil {
+			return err
+		}
 	}
 	if cmd.Flags().Lookup("since") != nil && v.GetDuration("since") < 0 {
 		return fmt.Errorf("invalid since %s: use a positive duration such as 24h", v.GetDuration("since"))

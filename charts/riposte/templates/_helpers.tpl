@@ -81,6 +81,47 @@ app.kubernetes.io/component: {{ .component }}
 {{- end }}
 
 {{/*
+Protected pod labels as the responder's key=value list, sorted by key.
+Renders a JSON list.
+*/}}
+{{- define "riposte.protectedLabels" -}}
+{{- $labels := list }}
+{{- range $key := keys .Values.protectedLabels | sortAlpha }}
+{{- $labels = append $labels (printf "%s=%v" $key (get $.Values.protectedLabels $key)) }}
+{{- end }}
+{{- toJson $labels }}
+{{- end }}
+
+{{/*
+Whether responders share cooldowns: guards.sharedCooldown when set, else true
+with more than one responder replica.
+*/}}
+{{- define "riposte.sharedCooldown" -}}
+{{- if kindIs "bool" .Values.guards.sharedCooldown }}
+{{- .Values.guards.sharedCooldown }}
+{{- else }}
+{{- gt (int .Values.responder.replicas) 1 }}
+{{- end }}
+{{- end }}
+
+{{/*
+Checks the guard values that the responder would reject and fails with a
+message naming the fix. A zero cooldown or rate limit is rejected because
+the responder would read it as the default while the user means off.
+*/}}
+{{- define "riposte.guards.validate" -}}
+{{- if regexMatch "^-?(0+(\\.0*)?(ns|us|µs|ms|s|m|h))+$" (toString .Values.guards.cooldown) }}
+{{- fail (printf "guards: guards.cooldown=%v is invalid: use a positive duration such as 1m, or a negative one such as -1s to turn the cooldown off" .Values.guards.cooldown) }}
+{{- end }}
+{{- if eq (float64 .Values.guards.rateLimit) 0.0 }}
+{{- fail "guards: guards.rateLimit=0 is invalid: use a positive number of actions per second such as 10, or -1 to turn the limit off" }}
+{{- end }}
+{{- if lt (int .Values.guards.burst) 1 }}
+{{- fail (printf "guards: guards.burst=%v is invalid: use 1 or more actions" .Values.guards.burst) }}
+{{- end }}
+{{- end }}
+
+{{/*
 Rules of the responder's ClusterRole: those of every enabled actionner, in a
 fixed order, with exact duplicates (such as each actionner's Event rule)
 removed. Renders a JSON list.
