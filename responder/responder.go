@@ -333,7 +333,7 @@ func (r *Responder) handle(ctx context.Context, m jetstream.Msg) {
 
 	// Decisions and idempotency records must not be cut short by shutdown,
 	// so the work runs on its own context once started. A claim whose
-	// outcome NATS has not told yet is retried for up to claimRetryWindow,
+	// outcome NATS has not reported yet is retried for up to claimRetryWindow,
 	// and the alert is kept in progress meanwhile.
 	work, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.opts.AckWait+claimRetryWindow)
 	defer cancel()
@@ -372,7 +372,7 @@ func (r *Responder) handle(ctx context.Context, m jetstream.Msg) {
 	}
 }
 
-// keepInProgress tells JetStream, every third of the acknowledgement wait,
+// keepInProgress signals JetStream, every third of the acknowledgement wait,
 // that the alert is still being decided on, so that it is not redelivered to
 // another replica while this one waits for NATS. It returns the function
 // that stops it.
@@ -557,8 +557,8 @@ func (r *Responder) act(ctx context.Context, a *alert.Alert, c policies.Choice, 
 	return rec, nil
 }
 
-// preview returns the result of an action in dry run: the rejection or the
-// missing target that the actionner's own checks find, or "would run".
+// preview returns the result of an action in dry run: the rejection that
+// the actionner's own checks find, or "would run".
 func (r *Responder) preview(ctx context.Context, actionner actionners.Actionner, c policies.Choice, a *alert.Alert) actionners.Result {
 	wouldRun := actionners.Result{Outcome: actionners.OutcomeDryRun, Message: fmt.Sprintf("would run %s on %s", c.Actionner, c.Target)}
 	checker, ok := actionner.(actionners.Checker)

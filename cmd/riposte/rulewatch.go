@@ -52,14 +52,14 @@ func (w *ruleWatcher) Run(ctx context.Context) error {
 	}
 }
 
-func (w *ruleWatcher) reload(why string) {
+func (w *ruleWatcher) reload(reason string) {
 	eng, err := loadRuleFiles(w.withDefaults, w.paths, w.logger)
 	if err != nil {
-		w.logger.Error("reload rules: the previous rules stay in force; fix the rules file", "reason", why, "error", err)
+		w.logger.Error("reload rules: the previous rules stay in force; fix the rules file", "reason", reason, "error", err)
 		return
 	}
 	w.onReload(eng)
-	w.logger.Info("rules reloaded", "reason", why, "rules", len(eng.Rules()))
+	w.logger.Info("rules reloaded", "reason", reason, "rules", len(eng.Rules()))
 }
 
 // stamp describes the rules files by name, size and modification time, so
