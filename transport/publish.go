@@ -59,8 +59,15 @@ func (p *Publisher) Publish(ctx context.Context, a *alert.Alert) (*jetstream.Pub
 		defer cancel()
 	}
 	ack, err := p.publish(ctx, a, msg)
-	if err != nil && p.recovery != nil && p.recovery.Recover(ctx, err) == nil {
-		ack, err = p.publish(ctx, a, msg)
+	if err != nil && p.recovery != nil {
+		if IsMissing(err) {
+			if p.recovery.Recover(ctx, err) == nil {
+				ack, err = p.publish(ctx, a, msg)
+			}
+		} else if ctx.Err() != nil {
+			// The caller's retry finds the stream recreated.
+			_ = p.recovery.RecoverStream(ctx, AlertsStream)
+		}
 	}
 	if p.recovery != nil {
 		p.recovery.observe(err)

@@ -30,9 +30,9 @@ const (
 
 // Recovery recreates the streams, the actions bucket and what the callers
 // build on them, such as a durable consumer, after NATS lost them. A server
-// that restarts without its JetStream storage loses them all, and JetStream
-// then answers publishes with "no response from stream" and consumer requests
-// with "no responders available". Recovery also tracks the outcome of
+// that restarts without its JetStream storage loses them all, and publishes
+// then fail with "no response from stream" and pull requests with "no
+// responders available". Recovery also tracks the outcome of
 // publishes for Check. It is safe for concurrent use.
 type Recovery struct {
 	js       jetstream.JetStream
@@ -72,7 +72,7 @@ func (r *Recovery) OnRecover(fn func(context.Context) error) {
 }
 
 // IsMissing reports whether err means that a stream, a consumer or a
-// key-value bucket does not exist, or that no server answers for a JetStream
+// key-value bucket does not exist, or that nothing subscribes to a JetStream
 // subject, which is how a lost stream shows to a publisher.
 func IsMissing(err error) bool {
 	return errors.Is(err, jetstream.ErrNoStreamResponse) ||
@@ -107,6 +107,25 @@ func (r *Recovery) Recover(ctx context.Context, cause error) error {
 	r.log.Warn("recreated missing JetStream streams", "streams", []string{AlertsStream, DecisionsStream, DeadLetterStream},
 		"bucket", ActionsBucket, "cause", cause)
 	return nil
+}
+
+// streamCheckTimeout bounds the request of RecoverStream.
+const streamCheckTimeout = 2 * time.Second
+
+// RecoverStream requests the stream's information and recreates the streams
+// through Recover when the stream is not found. It is for failures that do not
+// tell whether the stream is missing: a publish whose acknowledgement timed
+// out, because a core NATS subscriber on the subject keeps the server from
+// replying "no responders". It uses its own timeout, so that it also works
+// after the failed operation's context ended.
+func (r *Recovery) RecoverStream(ctx context.Context, stream string) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), streamCheckTimeout)
+	defer cancel()
+	_, err := r.js.Stream(ctx, stream)
+	if err == nil || !IsMissing(err) {
+		return err
+	}
+	return r.Recover(ctx, err)
 }
 
 func (r *Recovery) recreate(ctx context.Context) error {
