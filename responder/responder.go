@@ -306,7 +306,7 @@ func (r *Responder) consumeUntilDone(ctx context.Context, cc jetstream.ConsumeCo
 	}
 }
 
-// retryReconsume asks for another attempt after the recovery interval.
+// retryReconsume requests another attempt after the recovery interval.
 func (r *Responder) retryReconsume(ctx context.Context, cause error) {
 	if !transport.IsMissing(cause) {
 		cause = fmt.Errorf("%w: %w", jetstream.ErrConsumerNotFound, cause)
@@ -320,6 +320,10 @@ func (r *Responder) retryReconsume(ctx context.Context, cause error) {
 
 // createConsumer creates the durable consumer, or updates its configuration
 // when it exists.
+// NOTE: a consumer recreated on a stream that kept its alerts delivers them
+// all again, from the first. Their decisions are recorded again, outside the
+// duplicate window, but the actions bucket keeps each action from running
+// twice.
 func (r *Responder) createConsumer(ctx context.Context) error {
 	if _, err := r.js.CreateOrUpdateConsumer(ctx, transport.AlertsStream, r.consumerConfig()); err != nil {
 		return fmt.Errorf("create consumer %s on stream %s: %w", r.opts.Consumer, transport.AlertsStream, err)
@@ -483,9 +487,9 @@ func (r *Responder) handle(ctx context.Context, m jetstream.Msg) {
 	defer cancelRecord()
 	if err := r.record(recordCtx, &d.Decision); err != nil {
 		r.log.Warn("record decision", "alert_uuid", a.UUID, "delivery", delivery, "error", err)
-		if r.opts.Recovery != nil && transport.IsMissing(err) {
+		if r.opts.Recovery != nil {
 			// The redelivery finds the decisions stream again.
-			_ = r.opts.Recovery.Recover(work, err)
+			_ = r.opts.Recovery.RecoverStream(work, transport.DecisionsStream)
 		}
 		if last {
 			r.deadLetter(ctx, m, err)
