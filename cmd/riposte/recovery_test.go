@@ -13,79 +13,27 @@ import (
 	"github.com/riposte-sec/riposte/transport"
 )
 
-// TestStreamsRecoverAfterEmptyRestart runs the sensor's publishing path and a
-// responder, each with its own connection as in two processes, against a
-// NATS server that restarts on the same port with an empty store. Alerts sent
-// after the restart must reach the alerts stream and get decisions, although
-// no other process creates the streams again.
-func TestStreamsRecoverAfterEmptyRestart(t *testing.T) {
-	port := freePort(t)
-	first, err := transport.StartServer(transport.ServerOptions{Port: port, StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	stopFirst := first.Close
-	defer func() { stopFirst() }()
-
+// TestSensorRecreatesStreamsAfterEmptyRestart publishes alerts through the
+// sensor's sink to a NATS server that restarted with an empty store. The
+// sink must recreate the streams and store the alerts, where it used to
+// retry the first alert for minutes.
+func TestSensorRecreatesStreamsAfterEmptyRestart(t *testing.T) {
+	nats := startRestartableServer(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	streamOpts := transport.StreamOptions{}
-	logger := testLogger()
-
-	sensorConn := connectOverTCP(ctx, t, first.ClientURL(), "riposte-sensor")
-	if _, err := transport.EnsureStreams(ctx, sensorConn.JS, streamOpts); err != nil {
+	conn := connectOverTCP(ctx, t, nats.server.ClientURL(), "riposte-sensor")
+	if _, err := transport.EnsureStreams(ctx, conn.JS, transport.StreamOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	sensorRecovery := transport.NewRecovery(sensorConn.JS, streamOpts, logger)
-	sink := alertSink(transport.NewPublisher(sensorConn.JS).WithRecovery(sensorRecovery), nil)
-
-	responderConn := connectOverTCP(ctx, t, first.ClientURL(), "riposte-responder")
-	registry, err := runRegistry(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	policySet, err := policies.Load(ctx, policies.Options{Registry: registry})
-	if err != nil {
-		t.Fatal(err)
-	}
-	decided := make(chan string, 100)
-	resp, err := responder.New(responder.Options{
-		JS:         responderConn.JS,
-		Policies:   policySet,
-		Registry:   registry,
-		Guards:     responder.GuardOptions{Act: false},
-		Logger:     logger,
-		Recovery:   transport.NewRecovery(responderConn.JS, streamOpts, logger),
-		OnDecision: func(d responder.Decision) { decided <- d.AlertUUID },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	runCtx, stopResponder := context.WithCancel(ctx)
-	runDone := make(chan error, 1)
-	go func() { runDone <- resp.Run(runCtx) }()
-	defer func() {
-		stopResponder()
-		if err := <-runDone; err != nil {
-			t.Errorf("responder Run: %v", err)
-		}
-	}()
-
-	before := recoveryAlert()
-	if err := sink.Deliver(ctx, before); err != nil {
+	recovery := transport.NewRecovery(conn.JS, transport.StreamOptions{}, testLogger())
+	sink := alertSink(transport.NewPublisher(conn.JS).WithRecovery(recovery), nil)
+	if err := sink.Deliver(ctx, recoveryAlert()); err != nil {
 		t.Fatalf("deliver alert before the restart: %v", err)
 	}
-	waitDecided(t, decided, before.UUID)
 
-	first.Close()
-	second, err := transport.StartServer(transport.ServerOptions{Port: port, StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatalf("restart NATS on port %d: %v", port, err)
-	}
-	stopFirst = second.Close
-
-	// A publish that waits longer than this means that the streams stayed
-	// missing: the sink would retry for minutes.
+	nats.restartEmpty()
+	// The sink retries for minutes, so a delivery that takes longer than
+	// this means that the streams stayed missing.
 	deliverCtx, cancelDeliver := context.WithTimeout(ctx, 60*time.Second)
 	defer cancelDeliver()
 	var after []*alert.Alert
@@ -96,21 +44,91 @@ func TestStreamsRecoverAfterEmptyRestart(t *testing.T) {
 		}
 		after = append(after, a)
 	}
+	checkStored(ctx, t, connectOverTCP(ctx, t, nats.server.ClientURL(), "check"), after)
+	if err := recovery.Check(ctx); err != nil {
+		t.Errorf("readiness after recovery: %v", err)
+	}
+}
 
-	checkConn := connectOverTCP(ctx, t, second.ClientURL(), "check")
-	stream, err := checkConn.JS.Stream(ctx, transport.AlertsStream)
-	if err != nil {
-		t.Fatalf("open stream %s after the restart: %v", transport.AlertsStream, err)
+// TestResponderRecreatesStreamsAfterEmptyRestart restarts NATS with an empty
+// store under a running responder, and no other process creates the streams.
+// The responder must recreate them and its consumer, and decide on alerts
+// that a publisher without recovery sends afterwards.
+func TestResponderRecreatesStreamsAfterEmptyRestart(t *testing.T) {
+	nats := startRestartableServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	setup := connectOverTCP(ctx, t, nats.server.ClientURL(), "setup")
+	if _, err := transport.EnsureStreams(ctx, setup.JS, transport.StreamOptions{}); err != nil {
+		t.Fatal(err)
 	}
-	for _, a := range after {
-		if _, err := stream.GetLastMsgForSubject(ctx, transport.AlertSubject(a)); err != nil {
-			t.Errorf("alert %s is not in stream %s: %v", a.UUID, transport.AlertsStream, err)
+	resp, decided := startTestResponder(ctx, t, nats.server.ClientURL())
+
+	nats.restartEmpty()
+	check := connectOverTCP(ctx, t, nats.server.ClientURL(), "check")
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		// Reading the stream's information creates nothing.
+		_, err := check.JS.Stream(ctx, transport.AlertsStream)
+		if err == nil {
+			break
 		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stream %s still missing 60s after the restart: %v", transport.AlertsStream, err)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
+
+	publisher := transport.NewPublisher(check.JS)
+	a := recoveryAlert()
+	publishCtx, cancelPublish := context.WithTimeout(ctx, 10*time.Second)
+	defer cancelPublish()
+	if _, err := publisher.Publish(publishCtx, a); err != nil {
+		t.Fatalf("publish alert after the recovery: %v", err)
+	}
+	waitDecided(t, decided, a.UUID)
+	if err := resp.Check(ctx); err != nil {
+		t.Errorf("readiness after recovery: %v", err)
+	}
+}
+
+// TestPipelineRecoversAfterEmptyRestart runs the sensor's publishing path
+// and a responder, each with its own connection as in two processes, across
+// a restart of NATS with an empty store. Alerts sent after the restart must
+// reach the alerts stream and get decisions.
+func TestPipelineRecoversAfterEmptyRestart(t *testing.T) {
+	nats := startRestartableServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	sensorConn := connectOverTCP(ctx, t, nats.server.ClientURL(), "riposte-sensor")
+	if _, err := transport.EnsureStreams(ctx, sensorConn.JS, transport.StreamOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	sensorRecovery := transport.NewRecovery(sensorConn.JS, transport.StreamOptions{}, testLogger())
+	sink := alertSink(transport.NewPublisher(sensorConn.JS).WithRecovery(sensorRecovery), nil)
+	resp, decided := startTestResponder(ctx, t, nats.server.ClientURL())
+
+	before := recoveryAlert()
+	if err := sink.Deliver(ctx, before); err != nil {
+		t.Fatalf("deliver alert before the restart: %v", err)
+	}
+	waitDecided(t, decided, before.UUID)
+
+	nats.restartEmpty()
+	deliverCtx, cancelDeliver := context.WithTimeout(ctx, 60*time.Second)
+	defer cancelDeliver()
+	var after []*alert.Alert
+	for range 3 {
+		a := recoveryAlert()
+		if err := sink.Deliver(deliverCtx, a); err != nil {
+			t.Fatalf("deliver alert after the restart: %v", err)
+		}
+		after = append(after, a)
+	}
+	checkStored(ctx, t, connectOverTCP(ctx, t, nats.server.ClientURL(), "check"), after)
 	for _, a := range after {
 		waitDecided(t, decided, a.UUID)
 	}
-
 	if err := sensorRecovery.Check(ctx); err != nil {
 		t.Errorf("sensor readiness after recovery: %v", err)
 	}
@@ -168,6 +186,104 @@ func waitDecided(t *testing.T, decided <-chan string, uuid string) {
 			}
 		case <-timeout:
 			t.Fatalf("no decision for alert %s within 60s", uuid)
+		}
+	}
+}
+
+// restartableServer is a NATS server that a test restarts on the same port
+// with an empty store.
+type restartableServer struct {
+	t      *testing.T
+	port   int
+	server *transport.Server
+}
+
+func startRestartableServer(t *testing.T) *restartableServer {
+	t.Helper()
+	r := &restartableServer{t: t, port: freePort(t)}
+	r.start()
+	t.Cleanup(func() { r.server.Close() })
+	return r
+}
+
+func (r *restartableServer) start() {
+	r.t.Helper()
+	s, err := transport.StartServer(transport.ServerOptions{Port: r.port, StoreDir: r.t.TempDir()})
+	if err != nil {
+		r.t.Fatalf("start NATS on port %d: %v", r.port, err)
+	}
+	r.server = s
+}
+
+// restartEmpty stops the server and starts a new one on the same port with
+// an empty store, so that every stream, bucket and consumer is gone.
+func (r *restartableServer) restartEmpty() {
+	r.t.Helper()
+	r.server.Close()
+	r.start()
+}
+
+// startTestResponder runs a dry-run responder with the default policies and
+// a Recovery on its own connection, and returns it with the channel of the
+// uuids of the alerts it decided on.
+func startTestResponder(ctx context.Context, t *testing.T, url string) (*responder.Responder, <-chan string) {
+	t.Helper()
+	conn := connectOverTCP(ctx, t, url, "riposte-responder")
+	registry, err := runRegistry(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	policySet, err := policies.Load(ctx, policies.Options{Registry: registry})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger := testLogger()
+	decided := make(chan string, 100)
+	resp, err := responder.New(responder.Options{
+		JS:         conn.JS,
+		Policies:   policySet,
+		Registry:   registry,
+		Guards:     responder.GuardOptions{Act: false},
+		Logger:     logger,
+		Recovery:   transport.NewRecovery(conn.JS, transport.StreamOptions{}, logger),
+		OnDecision: func(d responder.Decision) { decided <- d.AlertUUID },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- resp.Run(runCtx) }()
+	t.Cleanup(func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("responder Run: %v", err)
+		}
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err := resp.Check(ctx)
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("responder not ready after 30s: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return resp, decided
+}
+
+// checkStored fails the test when an alert is not in the alerts stream.
+func checkStored(ctx context.Context, t *testing.T, conn *transport.Conn, alerts []*alert.Alert) {
+	t.Helper()
+	stream, err := conn.JS.Stream(ctx, transport.AlertsStream)
+	if err != nil {
+		t.Fatalf("open stream %s: %v", transport.AlertsStream, err)
+	}
+	for _, a := range alerts {
+		if _, err := stream.GetLastMsgForSubject(ctx, transport.AlertSubject(a)); err != nil {
+			t.Errorf("alert %s is not in stream %s: %v", a.UUID, transport.AlertsStream, err)
 		}
 	}
 }
