@@ -2,6 +2,7 @@ package responder
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -91,5 +92,43 @@ func TestResponderRecreatesDecisionsStream(t *testing.T) {
 	for !stored {
 		d := waitDecision(t, decisions, a.UUID)
 		stored = d.Delivery >= 2
+	}
+}
+
+// TestRecreatedConsumerRunsActionOnce deletes the consumer after an action
+// ran. The recreated consumer delivers the stored alert again, and the
+// actions bucket must keep the action from running a second time.
+func TestRecreatedConsumerRunsActionOnce(t *testing.T) {
+	e := newEnv(t, true)
+	rec := &recorder{name: "test:record"}
+	reg := defaultRegistry(t, rec)
+	decisions := e.decisions(t)
+	r := startResponder(t, Options{JS: e.conn.JS, Registry: reg, Node: "node-1",
+		Policies: loadPolicies(t, reg, map[string]string{"record.rego": recordPolicy}),
+		// Without a cooldown, only the actions bucket stops a second run.
+		Guards:   GuardOptions{Act: true, Cooldown: -1},
+		Recovery: transport.NewRecovery(e.conn.JS, transport.StreamOptions{Memory: true}, testLogger(t))})
+	waitReady(t, r)
+
+	a := shellAlert(4242)
+	publish(t, e, a)
+	if d := waitDecision(t, decisions, a.UUID); d.Outcome != OutcomeActed {
+		t.Fatalf("first decision outcome = %q, want %q", d.Outcome, OutcomeActed)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.conn.JS.DeleteConsumer(ctx, transport.AlertsStream, "riposte-responder"); err != nil {
+		t.Fatal(err)
+	}
+	d := waitDecision(t, decisions, a.UUID)
+	if len(d.Actions) != 1 {
+		t.Fatalf("second decision actions = %+v, want one", d.Actions)
+	}
+	if msg := d.Actions[0].Result.Message; !strings.HasPrefix(msg, "recorded by an earlier delivery") {
+		t.Errorf("second decision action message = %q, want the result of the earlier delivery", msg)
+	}
+	if got := rec.count(); got != 1 {
+		t.Errorf("recorder ran %d times, want 1", got)
 	}
 }
