@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"maps"
 	"net"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -86,7 +88,7 @@ func TestResponderRecreatesStreamsAfterEmptyRestart(t *testing.T) {
 	if _, err := publisher.Publish(publishCtx, a); err != nil {
 		t.Fatalf("publish alert after the recovery: %v", err)
 	}
-	waitDecided(t, decided, a.UUID)
+	waitDecided(t, decided, a)
 	if err := resp.Check(ctx); err != nil {
 		t.Errorf("readiness after recovery: %v", err)
 	}
@@ -112,7 +114,7 @@ func TestPipelineRecoversAfterEmptyRestart(t *testing.T) {
 	if err := sink.Deliver(ctx, before); err != nil {
 		t.Fatalf("deliver alert before the restart: %v", err)
 	}
-	waitDecided(t, decided, before.UUID)
+	waitDecided(t, decided, before)
 
 	nats.restartEmpty()
 	deliverCtx, cancelDeliver := context.WithTimeout(ctx, 60*time.Second)
@@ -126,9 +128,7 @@ func TestPipelineRecoversAfterEmptyRestart(t *testing.T) {
 		after = append(after, a)
 	}
 	checkStored(ctx, t, connectOverTCP(ctx, t, nats.server.ClientURL(), "check"), after)
-	for _, a := range after {
-		waitDecided(t, decided, a.UUID)
-	}
+	waitDecided(t, decided, after...)
 	if err := sensorRecovery.Check(ctx); err != nil {
 		t.Errorf("sensor readiness after recovery: %v", err)
 	}
@@ -175,17 +175,21 @@ func recoveryAlert() *alert.Alert {
 	}
 }
 
-func waitDecided(t *testing.T, decided <-chan string, uuid string) {
+// waitDecided waits for a decision on each alert, in any order, and fails the
+// test after a generous timeout.
+func waitDecided(t *testing.T, decided <-chan string, alerts ...*alert.Alert) {
 	t.Helper()
+	pending := map[string]bool{}
+	for _, a := range alerts {
+		pending[a.UUID] = true
+	}
 	timeout := time.After(60 * time.Second)
-	for {
+	for len(pending) > 0 {
 		select {
-		case got := <-decided:
-			if got == uuid {
-				return
-			}
+		case uuid := <-decided:
+			delete(pending, uuid)
 		case <-timeout:
-			t.Fatalf("no decision for alert %s within 60s", uuid)
+			t.Fatalf("no decision within 60s for alerts %v", slices.Collect(maps.Keys(pending)))
 		}
 	}
 }
