@@ -2,12 +2,19 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"maps"
 	"net"
+	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/spf13/viper"
 
 	"github.com/riposte-sec/riposte/alert"
 	"github.com/riposte-sec/riposte/policies"
@@ -290,4 +297,79 @@ func checkStored(ctx context.Context, t *testing.T, conn *transport.Conn, alerts
 			t.Errorf("alert %s is not in stream %s: %v", a.UUID, transport.AlertsStream, err)
 		}
 	}
+}
+
+// TestResponderCommandRecoversAfterEmptyRestart runs `riposte responder`
+// across a restart of NATS with an empty store. Its webhook must store
+// alerts again instead of answering 503, /readyz must return to ready, and
+// the alerts must get decisions.
+func TestResponderCommandRecoversAfterEmptyRestart(t *testing.T) {
+	nats := startRestartableServer(t)
+	webhookAddr, metricsAddr := freeAddr(t), freeAddr(t)
+	v := viper.New()
+	v.Set("nats.url", nats.server.ClientURL())
+	v.Set("nats.replicas", 1)
+	v.Set("dry-run", true)
+	v.Set("webhook.addr", webhookAddr)
+	v.Set("webhook.no-auth", true)
+	v.Set("metrics.addr", metricsAddr)
+	v.Set("kubeconfig", "")
+	t.Setenv("KUBECONFIG", "")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- runResponder(ctx, v, testLogger()) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("responder: %v", err)
+		}
+	}()
+	waitStatus(t, http.MethodGet, "http://"+metricsAddr+"/readyz", http.StatusOK)
+
+	nats.restartEmpty()
+	// A webhook alert must be stored without another process creating the
+	// streams.
+	waitStatus(t, http.MethodPost, "http://"+webhookAddr+"/", http.StatusOK)
+	waitStatus(t, http.MethodGet, "http://"+metricsAddr+"/readyz", http.StatusOK)
+
+	conn := connectOverTCP(ctx, t, nats.server.ClientURL(), "check")
+	stream := waitForStream(ctx, t, conn.JS, transport.DecisionsStream)
+	consumer, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := consumer.Next(jetstream.FetchMaxWait(60 * time.Second)); err != nil {
+		t.Fatalf("no decision on the recreated decisions stream: %v", err)
+	}
+}
+
+// waitStatus repeats a request, with falcoAlert as the body of a POST, until
+// it returns the expected status, and fails the test after 60 seconds with
+// the last status and body.
+func waitStatus(t *testing.T, method, url string, want int) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	var last string
+	for time.Now().Before(deadline) {
+		req, err := http.NewRequest(method, url, strings.NewReader(falcoAlert))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == want {
+				return
+			}
+			last = fmt.Sprintf("status %d: %s", resp.StatusCode, body)
+		} else {
+			last = err.Error()
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("%s %s: want status %d within 60s, last: %s", method, url, want, last)
 }
