@@ -291,7 +291,7 @@ func (r *Responder) consumeUntilDone(ctx context.Context, cc jetstream.ConsumeCo
 			if cc != nil {
 				// The messages already received are still decided, and
 				// their acknowledgements fail if the consumer is new.
-				cc.Stop()
+				r.stopConsuming(cc)
 			}
 			next, err := r.consume(ctx, msgs)
 			if err != nil {
@@ -303,6 +303,18 @@ func (r *Responder) consumeUntilDone(ctx context.Context, cc jetstream.ConsumeCo
 			cc = next
 			r.log.Info("consuming alerts again", "consumer", r.opts.Consumer)
 		}
+	}
+}
+
+// stopConsuming stops cc and waits until its handler no longer sends on the
+// messages channel, so that Run may close it later. The wait is bounded
+// because the workers keep reading the channel meanwhile.
+func (r *Responder) stopConsuming(cc jetstream.ConsumeContext) {
+	cc.Stop()
+	select {
+	case <-cc.Closed():
+	case <-time.After(5 * time.Second):
+		r.log.Warn("consumer did not stop within 5s", "consumer", r.opts.Consumer)
 	}
 }
 

@@ -16,8 +16,9 @@ import (
 // recreate the streams.
 const RecoveryInterval = time.Second
 
-// publishWarnInterval bounds the warnings about failing publishes to one per
-// interval, each with the count of failures since the last success.
+// publishWarnInterval bounds the warnings about failing publishes, and about
+// failed recoveries, to one per interval. A publish warning carries the count
+// of failures since the last success.
 const publishWarnInterval = 10 * time.Second
 
 // publishFailingAfter is the number of publishes in a row that must fail,
@@ -44,6 +45,7 @@ type Recovery struct {
 	hooks       []func(context.Context) error
 	lastAttempt time.Time
 	lastErr     error
+	lastErrWarn time.Time
 
 	publishMu       sync.Mutex
 	failures        int
@@ -101,9 +103,14 @@ func (r *Recovery) Recover(ctx context.Context, cause error) error {
 	r.lastAttempt = time.Now()
 	r.lastErr = r.recreate(ctx)
 	if r.lastErr != nil {
-		r.log.Warn("recreate JetStream streams failed: retrying", "cause", cause, "error", r.lastErr)
+		// A long outage would otherwise log every attempt.
+		if time.Since(r.lastErrWarn) >= publishWarnInterval {
+			r.lastErrWarn = r.lastAttempt
+			r.log.Warn("recreate JetStream streams failed: retrying", "cause", cause, "error", r.lastErr)
+		}
 		return r.lastErr
 	}
+	r.lastErrWarn = time.Time{}
 	r.log.Warn("recreated missing JetStream streams", "streams", []string{AlertsStream, DecisionsStream, DeadLetterStream},
 		"bucket", ActionsBucket, "cause", cause)
 	return nil

@@ -24,8 +24,8 @@ import (
 
 // TestSensorRecreatesStreamsAfterEmptyRestart publishes alerts through the
 // sensor's sink to a NATS server that restarted with an empty store. The
-// sink must recreate the streams and store the alerts, where it used to
-// retry the first alert for minutes.
+// sink must recreate the streams and store the alerts. Without recovery it
+// retries the first alert for minutes.
 func TestSensorRecreatesStreamsAfterEmptyRestart(t *testing.T) {
 	nats := startRestartableServer(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
