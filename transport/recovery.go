@@ -16,10 +16,10 @@ import (
 // recreate the streams.
 const RecoveryInterval = time.Second
 
-// publishWarnInterval bounds the warnings about failing publishes, and about
+// warnInterval bounds the warnings about failing publishes, and about
 // failed recoveries, to one per interval. A publish warning carries the count
 // of failures since the last success.
-const publishWarnInterval = 10 * time.Second
+const warnInterval = 10 * time.Second
 
 // publishFailingAfter is the number of publishes in a row that must fail,
 // with the last one less than publishFailingFor ago, before Check reports the
@@ -104,7 +104,7 @@ func (r *Recovery) Recover(ctx context.Context, cause error) error {
 	r.lastErr = r.recreate(ctx)
 	if r.lastErr != nil {
 		// A long outage would otherwise log every attempt.
-		if time.Since(r.lastErrWarn) >= publishWarnInterval {
+		if time.Since(r.lastErrWarn) >= warnInterval {
 			r.lastErrWarn = r.lastAttempt
 			r.log.Warn("recreate JetStream streams failed: retrying", "cause", cause, "error", r.lastErr)
 		}
@@ -175,7 +175,7 @@ func (r *Recovery) Check(ctx context.Context) error {
 }
 
 // observe records the outcome of a publish, and logs a warning at most every
-// publishWarnInterval while publishes fail.
+// warnInterval while publishes fail.
 func (r *Recovery) observe(err error) {
 	r.publishMu.Lock()
 	defer r.publishMu.Unlock()
@@ -186,7 +186,7 @@ func (r *Recovery) observe(err error) {
 	r.failures++
 	r.lastFailure = time.Now()
 	r.lastPublishErr = err
-	if time.Since(r.lastPublishWarn) >= publishWarnInterval {
+	if time.Since(r.lastPublishWarn) >= warnInterval {
 		r.lastPublishWarn = r.lastFailure
 		r.log.Warn("publish alerts to NATS failing", "failures_in_a_row", r.failures, "error", err)
 	}

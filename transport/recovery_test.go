@@ -229,7 +229,7 @@ func TestRecoveryCheckWhileStreamsMissing(t *testing.T) {
 		t.Errorf("publish warning does not name the error:\n%s", logs)
 	}
 	if n := strings.Count(logs.String(), "recreate JetStream streams failed"); n != 1 {
-		t.Errorf("logged %d failed recoveries within %v, want 1:\n%s", n, publishWarnInterval, logs)
+		t.Errorf("logged %d failed recoveries within %v, want 1:\n%s", n, warnInterval, logs)
 	}
 
 	// Streams that exist again make Check pass only once a publish succeeds.
