@@ -59,6 +59,49 @@ func TestSensorRecreatesStreamsAfterEmptyRestart(t *testing.T) {
 	}
 }
 
+// TestSensorReadyAfterEmptyRestart follows the sensor's readiness check
+// across a restart of NATS with an empty store: not ready while NATS is down,
+// ready again once the check has recreated the streams.
+func TestSensorReadyAfterEmptyRestart(t *testing.T) {
+	nats := startRestartableServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	conn := connectOverTCP(ctx, t, nats.server.ClientURL(), "riposte-sensor")
+	if _, err := transport.EnsureStreams(ctx, conn.JS, transport.StreamOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	ready := sensorReady(ctx, conn, transport.NewRecovery(conn.JS, transport.StreamOptions{}, testLogger()))
+	if err := ready(); err != nil {
+		t.Fatalf("readiness before the restart: %v", err)
+	}
+
+	nats.server.Close()
+	waitReadiness(t, ready, false)
+	nats.start()
+	waitReadiness(t, ready, true)
+	check := connectOverTCP(ctx, t, nats.server.ClientURL(), "check")
+	if _, err := check.JS.Stream(ctx, transport.AlertsStream); err != nil {
+		t.Errorf("stream %s after the sensor became ready: %v", transport.AlertsStream, err)
+	}
+}
+
+// waitReadiness polls a readiness check until it reports want, and fails the
+// test after 60 seconds.
+func waitReadiness(t *testing.T, ready func() error, want bool) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		err := ready()
+		if (err == nil) == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("readiness = %v after 60s, want ready %v", err, want)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // TestResponderRecreatesStreamsAfterEmptyRestart restarts NATS with an empty
 // store under a running responder, and no other process creates the streams.
 // The responder must recreate them and its consumer, and decide on alerts

@@ -120,12 +120,7 @@ func runSensor(ctx context.Context, v *viper.Viper, logger *slog.Logger) error {
 		})
 	}
 	if addr := v.GetString("metrics.addr"); addr != "" {
-		handlers := responder.HTTPHandlers(sensorMetrics(side, conn), func() error {
-			if !conn.NC.IsConnected() {
-				return errors.New("NATS is not connected")
-			}
-			return checkStreams(ctx, recovery)
-		})
+		handlers := responder.HTTPHandlers(sensorMetrics(side, conn), sensorReady(ctx, conn, recovery))
 		sup.Go("metrics", func(ctx context.Context) error { return serveHTTP(ctx, addr, handlers) })
 	}
 	logger.Info("sensor running", "node", node, "kubernetes", kube != nil, "rules", len(engine.Rules()), "nats", conn.NC.ConnectedUrlRedacted())
@@ -148,12 +143,18 @@ func alertSink(publisher *transport.Publisher, print func(*alert.Alert)) detecto
 // readyCheckTimeout bounds the requests of one readiness check to NATS.
 const readyCheckTimeout = 2 * time.Second
 
-// checkStreams returns an error while the streams are missing or publishes
-// keep failing.
-func checkStreams(ctx context.Context, recovery *transport.Recovery) error {
-	ctx, cancel := context.WithTimeout(ctx, readyCheckTimeout)
-	defer cancel()
-	return recovery.Check(ctx)
+// sensorReady returns the readiness check of the sensor. It fails while NATS
+// is not connected, while the streams are missing or while publishes keep
+// failing.
+func sensorReady(ctx context.Context, conn *transport.Conn, recovery *transport.Recovery) func() error {
+	return func() error {
+		if !conn.NC.IsConnected() {
+			return errors.New("NATS is not connected")
+		}
+		checkCtx, cancel := context.WithTimeout(ctx, readyCheckTimeout)
+		defer cancel()
+		return recovery.Check(checkCtx)
+	}
 }
 
 // sensorMetrics gathers the metrics of a running sensor: the kernel's drop
