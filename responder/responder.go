@@ -63,6 +63,11 @@ type Options struct {
 	OnDecision func(Decision)
 	// Metrics, when set, count alerts, decisions, actions and guard hits.
 	Metrics *Metrics
+	// Recovery, when set, recreates the streams, the actions bucket and the
+	// durable consumer when NATS lost them, as after a server restart without
+	// its JetStream storage, and Check reports them missing. Create it with
+	// the stream options the process started with.
+	Recovery *transport.Recovery
 	// KubernetesContext, when set, returns the Kubernetes context of an alert,
 	// for example pod labels from an informer cache. A nil result, or no
 	// function, means the context derived from the alert's output fields.
@@ -83,6 +88,9 @@ type Responder struct {
 	name     string
 	metrics  *Metrics
 	running  atomic.Bool
+	// reconsume, when it has a value, makes Run create the consumer again
+	// and consume from it anew.
+	reconsume chan error
 	// evalOnly records every action that would run as a dry run, and needs
 	// no NATS: see Evaluator.
 	evalOnly bool
@@ -142,6 +150,8 @@ func newResponder(opts Options) (*Responder, error) {
 		node:     opts.Node,
 		name:     opts.Name,
 		metrics:  opts.Metrics,
+
+		reconsume: make(chan error, 1),
 	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
@@ -153,6 +163,14 @@ func newResponder(opts Options) (*Responder, error) {
 		r.name = r.node
 	}
 	r.policies.Store(opts.Policies)
+	if opts.Recovery != nil {
+		opts.Recovery.OnRecover(func(ctx context.Context) error {
+			if _, err := r.createCooldownBucket(ctx); err != nil {
+				return err
+			}
+			return r.createConsumer(ctx)
+		})
+	}
 	return r, nil
 }
 
@@ -174,30 +192,27 @@ func (r *Responder) Policies() *policies.Set {
 
 // Run consumes alerts until ctx ends, then waits for the alerts in progress
 // and returns nil. It returns an error when the consumer cannot be created.
+// With a Recovery, Run recreates the streams and the consumer whenever
+// JetStream reports them missing, instead of failing or waiting.
 func (r *Responder) Run(ctx context.Context) error {
 	kv, err := r.js.KeyValue(ctx, transport.ActionsBucket)
+	if err != nil && r.opts.Recovery != nil && r.opts.Recovery.Recover(ctx, err) == nil {
+		kv, err = r.js.KeyValue(ctx, transport.ActionsBucket)
+	}
 	if err != nil {
 		return fmt.Errorf("open key-value bucket %s: %w", transport.ActionsBucket, err)
 	}
 	r.ledger = &ledger{kv: kv, responder: r.name}
-	if r.opts.Guards.SharedCooldown && r.guards.cooldown > 0 {
-		// NOTE: the bucket has one replica; in a NATS cluster, create it
-		// beforehand with more if the cooldowns must survive a server loss.
-		shared, err := r.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-			Bucket:      transport.CooldownBucket,
-			Description: "Cooldowns shared by all responders",
-			History:     1,
-			TTL:         r.guards.cooldown,
-		})
-		if err != nil {
-			return fmt.Errorf("create key-value bucket %s: %w", transport.CooldownBucket, err)
-		}
-		r.guards.shared = shared
+	if r.guards.shared, err = r.createCooldownBucket(ctx); err != nil {
+		return err
 	}
 
-	cons, err := r.js.CreateOrUpdateConsumer(ctx, transport.AlertsStream, r.consumerConfig())
+	err = r.createConsumer(ctx)
+	if err != nil && r.opts.Recovery != nil && r.opts.Recovery.Recover(ctx, err) == nil {
+		err = r.createConsumer(ctx)
+	}
 	if err != nil {
-		return fmt.Errorf("create consumer %s on stream %s: %w", r.opts.Consumer, transport.AlertsStream, err)
+		return err
 	}
 	stopAdvisories, err := r.watchMaxDeliveries(ctx)
 	if err != nil {
@@ -206,13 +221,9 @@ func (r *Responder) Run(ctx context.Context) error {
 	defer stopAdvisories()
 
 	msgs := make(chan jetstream.Msg, r.opts.Concurrency)
-	cc, err := cons.Consume(func(m jetstream.Msg) {
-		msgs <- m
-	}, jetstream.PullMaxMessages(max(100, 2*r.opts.Concurrency)), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-		r.log.Warn("consume alerts", "consumer", r.opts.Consumer, "error", err)
-	}))
+	cc, err := r.consume(ctx, msgs)
 	if err != nil {
-		return fmt.Errorf("consume from %s: %w", r.opts.Consumer, err)
+		return err
 	}
 	r.running.Store(true)
 	defer r.running.Store(false)
@@ -228,14 +239,159 @@ func (r *Responder) Run(ctx context.Context) error {
 		})
 	}
 
-	<-ctx.Done()
+	cc = r.consumeUntilDone(ctx, cc, msgs)
 	// Stop pulling, let the handler return for messages already received,
 	// then let the workers finish them.
-	cc.Drain()
-	<-cc.Closed()
+	if cc != nil {
+		cc.Drain()
+		<-cc.Closed()
+	}
 	close(msgs)
 	wg.Wait()
 	r.log.Info("responder stopped", "consumer", r.opts.Consumer)
+	return nil
+}
+
+// consume starts pulling alerts from the durable consumer into msgs. Errors
+// that mean the consumer or its stream is missing ask Run, through
+// r.reconsume, to recreate them.
+func (r *Responder) consume(ctx context.Context, msgs chan<- jetstream.Msg) (jetstream.ConsumeContext, error) {
+	cons, err := r.js.Consumer(ctx, transport.AlertsStream, r.opts.Consumer)
+	if err != nil {
+		return nil, fmt.Errorf("open consumer %s on stream %s: %w", r.opts.Consumer, transport.AlertsStream, err)
+	}
+	cc, err := cons.Consume(func(m jetstream.Msg) {
+		msgs <- m
+	}, jetstream.PullMaxMessages(max(100, 2*r.opts.Concurrency)), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+		r.log.Warn("consume alerts", "consumer", r.opts.Consumer, "error", err)
+		if transport.IsMissing(err) {
+			r.requestReconsume(err)
+		}
+	}))
+	if err != nil {
+		return nil, fmt.Errorf("consume from %s: %w", r.opts.Consumer, err)
+	}
+	return cc, nil
+}
+
+func (r *Responder) requestReconsume(cause error) {
+	select {
+	case r.reconsume <- cause:
+	default:
+	}
+}
+
+// consumeUntilDone waits for ctx to end while it replaces cc whenever the
+// consumer or its stream went missing: the Recovery recreates the streams and
+// the consumer, at most once per transport.RecoveryInterval, and consuming
+// starts again. Without a Recovery it only waits. It returns the
+// ConsumeContext in use, nil when none is.
+func (r *Responder) consumeUntilDone(ctx context.Context, cc jetstream.ConsumeContext, msgs chan<- jetstream.Msg) jetstream.ConsumeContext {
+	for {
+		select {
+		case <-ctx.Done():
+			return cc
+		case cause := <-r.reconsume:
+			if r.opts.Recovery == nil {
+				continue
+			}
+			if err := r.opts.Recovery.Recover(ctx, cause); err != nil {
+				r.retryReconsume(ctx, cause)
+				continue
+			}
+			if cc != nil {
+				// The messages already received are still decided, and
+				// their acknowledgements fail if the consumer is new.
+				r.stopConsuming(cc)
+			}
+			next, err := r.consume(ctx, msgs)
+			if err != nil {
+				r.log.Warn("consume alerts again", "consumer", r.opts.Consumer, "error", err)
+				cc = nil
+				r.retryReconsume(ctx, err)
+				continue
+			}
+			cc = next
+			r.log.Info("consuming alerts again", "consumer", r.opts.Consumer)
+		}
+	}
+}
+
+// stopConsuming stops cc and waits until its handler no longer sends on the
+// messages channel, so that Run may close it later. The wait is bounded
+// because the workers keep reading the channel meanwhile.
+func (r *Responder) stopConsuming(cc jetstream.ConsumeContext) {
+	cc.Stop()
+	select {
+	case <-cc.Closed():
+	case <-time.After(5 * time.Second):
+		r.log.Warn("consumer did not stop within 5s", "consumer", r.opts.Consumer)
+	}
+}
+
+// retryReconsume requests another attempt after the recovery interval.
+func (r *Responder) retryReconsume(ctx context.Context, cause error) {
+	if !transport.IsMissing(cause) {
+		cause = fmt.Errorf("%w: %w", jetstream.ErrConsumerNotFound, cause)
+	}
+	time.AfterFunc(transport.RecoveryInterval, func() {
+		if ctx.Err() == nil {
+			r.requestReconsume(cause)
+		}
+	})
+}
+
+// createConsumer creates the durable consumer, or updates its configuration
+// when it exists.
+// NOTE: a consumer recreated on a stream that kept its alerts delivers them
+// all again, from the first. Their decisions are recorded again, outside the
+// duplicate window, but the actions bucket keeps each action from running
+// twice.
+func (r *Responder) createConsumer(ctx context.Context) error {
+	if _, err := r.js.CreateOrUpdateConsumer(ctx, transport.AlertsStream, r.consumerConfig()); err != nil {
+		return fmt.Errorf("create consumer %s on stream %s: %w", r.opts.Consumer, transport.AlertsStream, err)
+	}
+	return nil
+}
+
+// createCooldownBucket creates the bucket of shared cooldowns when the
+// guards use one, and returns nil otherwise.
+func (r *Responder) createCooldownBucket(ctx context.Context) (jetstream.KeyValue, error) {
+	if !r.opts.Guards.SharedCooldown || r.guards.cooldown <= 0 {
+		return nil, nil
+	}
+	// NOTE: the bucket has one replica; in a NATS cluster, create it
+	// beforehand with more if the cooldowns must survive a server loss.
+	shared, err := r.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      transport.CooldownBucket,
+		Description: "Cooldowns shared by all responders",
+		History:     1,
+		TTL:         r.guards.cooldown,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create key-value bucket %s: %w", transport.CooldownBucket, err)
+	}
+	return shared, nil
+}
+
+// Check returns an error while the responder does not consume alerts: before
+// Run started consuming, or while the streams or the durable consumer are
+// missing. A missing consumer makes Run recreate it.
+func (r *Responder) Check(ctx context.Context) error {
+	if !r.running.Load() {
+		return errors.New("the responder is not consuming alerts")
+	}
+	if r.opts.Recovery != nil {
+		if err := r.opts.Recovery.Check(ctx); err != nil {
+			return err
+		}
+	}
+	if _, err := r.js.Consumer(ctx, transport.AlertsStream, r.opts.Consumer); err != nil {
+		if transport.IsMissing(err) {
+			r.requestReconsume(err)
+		}
+		return fmt.Errorf("consumer %s on stream %s: %w", r.opts.Consumer, transport.AlertsStream, err)
+	}
 	return nil
 }
 
@@ -354,6 +510,10 @@ func (r *Responder) handle(ctx context.Context, m jetstream.Msg) {
 	defer cancelRecord()
 	if err := r.record(recordCtx, &d.Decision); err != nil {
 		r.log.Warn("record decision", "alert_uuid", a.UUID, "delivery", delivery, "error", err)
+		if r.opts.Recovery != nil {
+			// The redelivery finds the decisions stream again.
+			_ = r.opts.Recovery.RecoverStream(work, transport.DecisionsStream)
+		}
 		if last {
 			r.deadLetter(ctx, m, err)
 			return

@@ -24,8 +24,9 @@ const defaultPublishTimeout = 5 * time.Second
 // Publisher publishes alerts to the alerts stream. It is safe for concurrent
 // use.
 type Publisher struct {
-	js    jetstream.JetStream
-	stats *publishStats
+	js       jetstream.JetStream
+	stats    *publishStats
+	recovery *Recovery
 }
 
 // NewPublisher returns a publisher that uses js. When js belongs to a
@@ -34,9 +35,19 @@ func NewPublisher(js jetstream.JetStream) *Publisher {
 	return &Publisher{js: js, stats: statsFor(js.Conn())}
 }
 
+// WithRecovery makes the publisher recreate the streams through r when a
+// publish fails because they are missing, and report every publish to r. It
+// returns p.
+func (p *Publisher) WithRecovery(r *Recovery) *Publisher {
+	p.recovery = r
+	return p
+}
+
 // Publish stores one alert in the alerts stream and returns once JetStream has
 // acknowledged it. An alert without a uuid gets one first. A duplicate uuid
-// within the duplicate window is acknowledged but not stored again.
+// within the duplicate window is acknowledged but not stored again. With a
+// Recovery, a publish that fails because the stream is missing is made once
+// more after the streams are recreated.
 func (p *Publisher) Publish(ctx context.Context, a *alert.Alert) (*jetstream.PubAck, error) {
 	msg, err := alertMsg(a)
 	if err != nil {
@@ -47,6 +58,24 @@ func (p *Publisher) Publish(ctx context.Context, a *alert.Alert) (*jetstream.Pub
 		ctx, cancel = context.WithTimeout(ctx, defaultPublishTimeout)
 		defer cancel()
 	}
+	ack, err := p.publish(ctx, a, msg)
+	if err != nil && p.recovery != nil {
+		if IsMissing(err) {
+			if p.recovery.Recover(ctx, err) == nil {
+				ack, err = p.publish(ctx, a, msg)
+			}
+		} else if ctx.Err() != nil {
+			// The caller's retry finds the stream recreated.
+			_ = p.recovery.RecoverStream(ctx, AlertsStream)
+		}
+	}
+	if p.recovery != nil {
+		p.recovery.observe(err)
+	}
+	return ack, err
+}
+
+func (p *Publisher) publish(ctx context.Context, a *alert.Alert, msg *nats.Msg) (*jetstream.PubAck, error) {
 	// An asynchronous publish shares one reply subscription between all
 	// callers, where a synchronous one sets up a request per alert.
 	p.stats.start()
@@ -71,8 +100,34 @@ func (p *Publisher) Publish(ctx context.Context, a *alert.Alert) (*jetstream.Pub
 
 // PublishBatch stores alerts with asynchronous publishes and waits for every
 // acknowledgement. It returns one error per alert, nil where the alert was
-// stored, so that a caller can report which ones failed.
+// stored, so that a caller can report which ones failed. With a Recovery, the
+// alerts that failed because the stream is missing are published once more
+// after the streams are recreated.
 func (p *Publisher) PublishBatch(ctx context.Context, alerts []*alert.Alert) []error {
+	errs := p.publishBatch(ctx, alerts)
+	if p.recovery == nil {
+		return errs
+	}
+	var retry []*alert.Alert
+	var at []int
+	for i, err := range errs {
+		if IsMissing(err) {
+			retry = append(retry, alerts[i])
+			at = append(at, i)
+		}
+	}
+	if len(retry) > 0 && p.recovery.Recover(ctx, errs[at[0]]) == nil {
+		for j, err := range p.publishBatch(ctx, retry) {
+			errs[at[j]] = err
+		}
+	}
+	for _, err := range errs {
+		p.recovery.observe(err)
+	}
+	return errs
+}
+
+func (p *Publisher) publishBatch(ctx context.Context, alerts []*alert.Alert) []error {
 	errs := make([]error, len(alerts))
 	futures := make([]jetstream.PubAckFuture, len(alerts))
 	for i, a := range alerts {

@@ -132,9 +132,11 @@ func runResponder(ctx context.Context, v *viper.Viper, logger *slog.Logger) erro
 	if err != nil {
 		return fmt.Errorf("load policies: %w", err)
 	}
-	if _, err := transport.EnsureStreams(ctx, conn.JS, transport.StreamOptions{Replicas: v.GetInt("nats.replicas")}); err != nil {
+	streamOpts := transport.StreamOptions{Replicas: v.GetInt("nats.replicas")}
+	if _, err := transport.EnsureStreams(ctx, conn.JS, streamOpts); err != nil {
 		return fmt.Errorf("create streams: %w", err)
 	}
+	recovery := transport.NewRecovery(conn.JS, streamOpts, logger.With("component", "nats"))
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -161,6 +163,7 @@ func runResponder(ctx context.Context, v *viper.Viper, logger *slog.Logger) erro
 		Logger:     logger.With("component", "responder"),
 		Metrics:    metrics,
 		OnDecision: onDecision,
+		Recovery:   recovery,
 	})
 	if err != nil {
 		return fmt.Errorf("start responder: %w", err)
@@ -192,11 +195,13 @@ func runResponder(ctx context.Context, v *viper.Viper, logger *slog.Logger) erro
 		if !conn.NC.IsConnected() {
 			return errors.New("NATS is not connected")
 		}
-		return nil
+		checkCtx, cancel := context.WithTimeout(ctx, readyCheckTimeout)
+		defer cancel()
+		return resp.Check(checkCtx)
 	}
 	handlers := responder.HTTPHandlers(reg, ready)
 	if addr := v.GetString("webhook.addr"); addr != "" {
-		receiver, err := newReceiver(v, addr, transport.NewPublisher(conn.JS), metrics, logger)
+		receiver, err := newReceiver(v, addr, transport.NewPublisher(conn.JS).WithRecovery(recovery), metrics, logger)
 		if err != nil {
 			return err
 		}

@@ -193,6 +193,7 @@ func startHost(ctx context.Context, cfg hostConfig, out io.Writer, logger *slog.
 	if _, err := transport.EnsureStreams(ctx, p.conn.JS, transport.StreamOptions{}); err != nil {
 		return nil, fmt.Errorf("create streams: %w", err)
 	}
+	recovery := transport.NewRecovery(p.conn.JS, transport.StreamOptions{}, logger.With("component", "nats"))
 	logger.Info("NATS started", "url", p.server.ClientURL())
 
 	guards := cfg.Guards
@@ -214,12 +215,13 @@ func startHost(ctx context.Context, cfg hostConfig, out io.Writer, logger *slog.
 		Consumer:   "riposte-run",
 		Logger:     logger.With("component", "responder"),
 		OnDecision: p.printer.decision,
+		Recovery:   recovery,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start responder: %w", err)
 	}
 
-	publisher := transport.NewPublisher(p.conn.JS)
+	publisher := transport.NewPublisher(p.conn.JS).WithRecovery(recovery)
 	sink := detector.SinkFunc(func(ctx context.Context, a *alert.Alert) error {
 		p.printer.alert(a)
 		_, err := publisher.Publish(ctx, a)

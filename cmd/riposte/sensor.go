@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
@@ -88,19 +89,14 @@ func runSensor(ctx context.Context, v *viper.Viper, logger *slog.Logger) error {
 		return fmt.Errorf("create streams: %w", err)
 	}
 
-	publisher := transport.NewPublisher(conn.JS)
+	recovery := transport.NewRecovery(conn.JS, streamOpts, logger.With("component", "nats"))
+	publisher := transport.NewPublisher(conn.JS).WithRecovery(recovery)
 	var print func(*alert.Alert)
 	if format != "none" {
 		p := &printer{w: os.Stdout, format: format}
 		print = p.alert
 	}
-	sink := detector.Retry(detector.SinkFunc(func(ctx context.Context, a *alert.Alert) error {
-		if print != nil {
-			print(a)
-		}
-		_, err := publisher.Publish(ctx, a)
-		return err
-	}), detector.RetryOptions{})
+	sink := alertSink(publisher, print)
 
 	side, err := newSensorSide(engine, sink, alertHostname(node), logger)
 	if err != nil {
@@ -124,16 +120,41 @@ func runSensor(ctx context.Context, v *viper.Viper, logger *slog.Logger) error {
 		})
 	}
 	if addr := v.GetString("metrics.addr"); addr != "" {
-		handlers := responder.HTTPHandlers(sensorMetrics(side, conn), func() error {
-			if !conn.NC.IsConnected() {
-				return errors.New("NATS is not connected")
-			}
-			return nil
-		})
+		handlers := responder.HTTPHandlers(sensorMetrics(side, conn), sensorReady(ctx, conn, recovery))
 		sup.Go("metrics", func(ctx context.Context) error { return serveHTTP(ctx, addr, handlers) })
 	}
 	logger.Info("sensor running", "node", node, "kubernetes", kube != nil, "rules", len(engine.Rules()), "nats", conn.NC.ConnectedUrlRedacted())
 	return sup.Wait()
+}
+
+// alertSink returns the sink of the sensor's alerts: it prints each alert
+// with print, unless print is nil, and publishes it, retrying with backoff.
+// A publisher with a Recovery recreates the streams when they are missing.
+func alertSink(publisher *transport.Publisher, print func(*alert.Alert)) detector.Sink {
+	return detector.Retry(detector.SinkFunc(func(ctx context.Context, a *alert.Alert) error {
+		if print != nil {
+			print(a)
+		}
+		_, err := publisher.Publish(ctx, a)
+		return err
+	}), detector.RetryOptions{})
+}
+
+// readyCheckTimeout bounds the requests of one readiness check to NATS.
+const readyCheckTimeout = 2 * time.Second
+
+// sensorReady returns the readiness check of the sensor. It fails while NATS
+// is not connected, while the streams are missing or while publishes keep
+// failing.
+func sensorReady(ctx context.Context, conn *transport.Conn, recovery *transport.Recovery) func() error {
+	return func() error {
+		if !conn.NC.IsConnected() {
+			return errors.New("NATS is not connected")
+		}
+		checkCtx, cancel := context.WithTimeout(ctx, readyCheckTimeout)
+		defer cancel()
+		return recovery.Check(checkCtx)
+	}
 }
 
 // sensorMetrics gathers the metrics of a running sensor: the kernel's drop
