@@ -63,8 +63,11 @@ func (s *Sensor) watchDrops(ctx context.Context) {
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 
-	lastDropped, lastByCause, _ := s.totalDrops()
-	lastRead := s.recordsRead.Load()
+	// The counters start at zero when the programs load, so drops that
+	// happened before this goroutine started, as while the process table
+	// was seeded, count in the first interval.
+	var lastDropped, lastRead uint64
+	lastByCause := map[string]uint64{}
 	for {
 		select {
 		case <-ctx.Done():
