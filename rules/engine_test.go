@@ -9,8 +9,8 @@ import (
 
 	"github.com/riposte-sec/riposte/alert"
 	"github.com/riposte-sec/riposte/rules"
-	"github.com/riposte-sec/riposte/rules/fields"
 	"github.com/riposte-sec/riposte/rules/evttype"
+	"github.com/riposte-sec/riposte/rules/fields"
 	"github.com/riposte-sec/riposte/rules/rulestest"
 )
 

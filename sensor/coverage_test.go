@@ -78,8 +78,8 @@ type ruleRun struct {
 
 // ruleSensor runs the sensor with Falco's stable rules from
 // RIPOSTE_TEST_CORPUS. Each event fires at most its first matching rule, as
-// with Falco's default rule matching, so the alerts are those a user of the
-// default configuration sees.
+// with Falco's default rule matching, so the alerts are those of the default
+// configuration.
 func ruleSensor(t *testing.T) *ruleRun {
 	t.Helper()
 	dir := os.Getenv("RIPOSTE_TEST_CORPUS")

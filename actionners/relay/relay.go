@@ -219,10 +219,12 @@ func run(ctx context.Context, data []byte, opts ServeOptions, log *slog.Logger) 
 	if err := a.Validate(req.Action.Parameters); err != nil {
 		return reply{Error: err.Error()}
 	}
+
 	runCtx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
 	start := time.Now()
 	res, err := a.Run(runCtx, actionners.Request{Action: req.Action, Alert: req.Alert})
+
 	uuid := ""
 	if req.Alert != nil {
 		uuid = req.Alert.UUID

@@ -108,11 +108,11 @@ func (s *Scratch) grow(c *Compiler) {
 // Fields returns the field references the filter reads, each once.
 func (f *Filter) Fields() []*fields.Ref { return f.refs }
 
-// Values returns the values that the filter compares the field id with,
-// without an argument or a transformer, as written in the condition: the
-// right side of "=", "!=" and the string operators, and the items of "in"
-// and "intersects" lists. A sensor uses them to prepare lookups, such as
-// the host names of fd.sip.name.
+// Values returns the values that the filter compares the field id with, as
+// written in the condition, where the field has no argument or transformer.
+// They are the right side of "=", "!=" and the string operators, and the
+// items of "in" and "intersects" lists. A sensor uses them to prepare
+// lookups, such as the host names of fd.sip.name.
 func (f *Filter) Values(id fields.ID) []string {
 	var out []string
 	condition.Walk(f.node, func(n condition.Node) bool {
