@@ -121,7 +121,7 @@ const streamCheckTimeout = 2 * time.Second
 
 // RecoverStream requests the stream's information and recreates the streams
 // through Recover when the stream is not found. It is for failures that do not
-// tell whether the stream is missing: a publish whose acknowledgement timed
+// show whether the stream is missing: a publish whose acknowledgement timed
 // out, because a core NATS subscriber on the subject keeps the server from
 // replying "no responders". It uses its own timeout, so that it also works
 // after the failed operation's context ended.

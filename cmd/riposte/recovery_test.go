@@ -291,6 +291,7 @@ func startTestResponder(ctx context.Context, t *testing.T, url string) (*respond
 	if err != nil {
 		t.Fatal(err)
 	}
+
 	logger := testLogger()
 	decided := make(chan string, 100)
 	resp, err := responder.New(responder.Options{
@@ -305,6 +306,7 @@ func startTestResponder(ctx context.Context, t *testing.T, url string) (*respond
 	if err != nil {
 		t.Fatal(err)
 	}
+
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- resp.Run(runCtx) }()
@@ -314,6 +316,7 @@ func startTestResponder(ctx context.Context, t *testing.T, url string) (*respond
 			t.Errorf("responder Run: %v", err)
 		}
 	})
+
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		err := resp.Check(ctx)
@@ -344,7 +347,7 @@ func checkStored(ctx context.Context, t *testing.T, conn *transport.Conn, alerts
 
 // TestResponderCommandRecoversAfterEmptyRestart runs `riposte responder`
 // across a restart of NATS with an empty store. Its webhook must store
-// alerts again instead of answering 503, /readyz must return to ready, and
+// alerts again instead of returning 503, /readyz must return to ready, and
 // the alerts must get decisions.
 func TestResponderCommandRecoversAfterEmptyRestart(t *testing.T) {
 	nats := startRestartableServer(t)
