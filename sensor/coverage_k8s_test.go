@@ -17,7 +17,6 @@ import (
 	"github.com/riposte-sec/riposte/internal/k8stest"
 	"github.com/riposte-sec/riposte/rules"
 	"github.com/riposte-sec/riposte/sensor/cgroup"
-	"github.com/riposte-sec/riposte/sensor/event"
 	"github.com/riposte-sec/riposte/sensor/extract"
 	"github.com/riposte-sec/riposte/sensor/k8smeta"
 	"github.com/riposte-sec/riposte/sensor/sensortest"
@@ -155,42 +154,9 @@ func startPodWatcher(t *testing.T, kubeconfig, nodeName string) *k8smeta.Watcher
 // and pod fields from meta, and returns the channel of alerts.
 func k8sRuleSensor(t *testing.T, eng *rules.Engine, meta extract.ContainerMetadata) <-chan ruleAlert {
 	t.Helper()
-	alerts := make(chan ruleAlert, 4096)
 	adapter := extract.New("test-node", extract.NewUsers("/proc"))
 	adapter.SetContainerMetadata(meta)
-
-	self := uint32(os.Getpid())
-	var matches []*rules.Rule
-	s, err := New(Config{
-		Syscalls: extract.SensorTypes(eng.EventTypes()),
-		Handler: func(ev *event.Event) {
-			adapter.Reset(ev)
-			matches = eng.Match(adapter, matches[:0])
-			for _, r := range matches {
-				a := ruleAlert{Alert: r.Alert(adapter, ev.Time, "test-node"), ours: ev.Proc != nil && descendsFrom(ev.Proc, self)}
-				select {
-				case alerts <- a:
-				default:
-					t.Errorf("alert channel full: lost %q", a.Rule)
-				}
-			}
-		},
-	}, nil)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
-	<-s.Ready()
-	return alerts
+	return runRuleSensor(t, eng, adapter)
 }
 
 // testPod is a pod on the test's node and the cgroup of its one container.

@@ -94,11 +94,19 @@ func ruleSensor(t *testing.T) *ruleRun {
 	if err != nil {
 		t.Fatalf("load stable rules: %v", err)
 	}
-	alerts := make(chan ruleAlert, 4096)
 	adapter := extract.New("test-node", extract.NewUsers("/proc"))
 	dns := &zone{records: map[string][]netip.Addr{}}
 	names := extract.NewNames(eng.Values(fields.FdSIPName), extract.NamesOptions{Resolve: dns.resolve})
 	adapter.SetNames(names)
+	alerts := runRuleSensor(t, eng, adapter)
+	return &ruleRun{alerts: alerts, names: names, dns: dns}
+}
+
+// runRuleSensor runs the sensor until the test ends, matching each event
+// against eng through adapter, and returns the channel of alerts.
+func runRuleSensor(t *testing.T, eng *rules.Engine, adapter *extract.Event) <-chan ruleAlert {
+	t.Helper()
+	alerts := make(chan ruleAlert, 4096)
 	self := uint32(os.Getpid())
 	var matches []*rules.Rule
 	s, err := New(Config{
@@ -119,6 +127,7 @@ func ruleSensor(t *testing.T) *ruleRun {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
+
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
@@ -129,7 +138,7 @@ func ruleSensor(t *testing.T) *ruleRun {
 		}
 	})
 	<-s.Ready()
-	return &ruleRun{alerts: alerts, names: names, dns: dns}
+	return alerts
 }
 
 // settleTime is how long waitRule keeps reading alerts after the expected
