@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -260,5 +261,51 @@ func TestReconnectBufferCounted(t *testing.T) {
 		if got, ok := values[name]; !ok || got != want {
 			t.Errorf("metric %s = %v (present %t), want %v", name, got, ok, want)
 		}
+	}
+}
+
+// TestRetryFirstConnect opens a connection while no server listens, as a
+// sensor does on a node where NATS starts later, and publishes through it
+// before and after the server starts.
+func TestRetryFirstConnect(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	url := "nats://127.0.0.1:" + strconv.Itoa(port)
+	if _, err := Connect(ctx, ConnectOptions{URL: url, ConnectTimeout: time.Second}); err == nil {
+		t.Fatal("Connect without RetryFirstConnect succeeded while no server listens")
+	}
+	c := connect(t, ConnectOptions{URL: url, RetryFirstConnect: true})
+	if c.NC.IsConnected() {
+		t.Fatal("connected while no server listens")
+	}
+	pub := NewPublisher(c.JS)
+	a := &alert.Alert{Rule: "r", Priority: alert.PriorityWarning, Time: time.Now()}
+	if _, err := pub.Publish(ctx, a); !errors.Is(err, ErrNotConnectedYet) {
+		t.Fatalf("publish before the first connection: error = %v, want %v", err, ErrNotConnectedYet)
+	}
+
+	s, err := StartServer(ServerOptions{Port: port, StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for !c.NC.IsConnected() {
+		if ctx.Err() != nil {
+			t.Fatal("no connection after the server started")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := EnsureStreams(ctx, c.JS, StreamOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pub.Publish(ctx, a); err != nil {
+		t.Fatalf("publish after the server started: %v", err)
 	}
 }

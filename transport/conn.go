@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -44,6 +45,11 @@ type ConnectOptions struct {
 	// PublishAsyncMaxPending bounds unacknowledged asynchronous publishes. Zero
 	// means 4,000.
 	PublishAsyncMaxPending int
+	// RetryFirstConnect makes Connect return a connection that keeps trying
+	// to reach NATS when the first attempt fails, instead of an error.
+	// Publishes made before it connects wait in the reconnect buffer. Use it
+	// where the process has work to do before NATS is up, as a sensor does.
+	RetryFirstConnect bool
 	// Logger records disconnections and reconnections. Nil discards them.
 	Logger *slog.Logger
 }
@@ -57,7 +63,8 @@ type Conn struct {
 }
 
 // Connect connects to NATS and opens a JetStream context. The client reconnects
-// forever after the first connection succeeds.
+// forever after the first connection succeeds, or from the start with
+// RetryFirstConnect.
 func Connect(ctx context.Context, opts ConnectOptions) (*Conn, error) {
 	if opts.InProcess == nil && opts.URL == "" {
 		return nil, errors.New("connect to NATS: missing URL: set a URL such as nats://127.0.0.1:4222 or use the embedded server")
@@ -92,6 +99,7 @@ func Connect(ctx context.Context, opts ConnectOptions) (*Conn, error) {
 		nats.ReconnectHandler(func(nc *nats.Conn) {
 			log.Info("NATS reconnected", "url", nc.ConnectedUrlRedacted())
 		}),
+		nats.ReconnectErrHandler(reconnectWarner(log)),
 		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
 			subject := ""
 			if sub != nil {
@@ -125,9 +133,15 @@ func Connect(ctx context.Context, opts ConnectOptions) (*Conn, error) {
 	if opts.InProcess != nil {
 		url = opts.InProcess.ClientURL()
 	}
+	if opts.RetryFirstConnect {
+		natsOpts = append(natsOpts, nats.RetryOnFailedConnect(true))
+	}
 	nc, err := nats.Connect(url, natsOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("connect to NATS at %s: %w", redact(url), err)
+	}
+	if !nc.IsConnected() {
+		log.Warn("NATS is not reachable yet: retrying in the background", "url", redact(url))
 	}
 	pending := opts.PublishAsyncMaxPending
 	if pending == 0 {
@@ -155,6 +169,28 @@ func (c *Conn) Close() {
 		c.NC.Close()
 	}
 	<-c.closed
+}
+
+// reconnectWarner returns the handler of failed reconnection attempts. It
+// logs the first failure and then at most one warning per warnInterval, with
+// the count of attempts since the previous warning.
+func reconnectWarner(log *slog.Logger) nats.ConnErrHandler {
+	var (
+		mu       sync.Mutex
+		last     time.Time
+		attempts int
+	)
+	return func(nc *nats.Conn, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		attempts++
+		if time.Since(last) < warnInterval {
+			return
+		}
+		last = time.Now()
+		log.Warn("NATS connection attempt failed: retrying", "error", err, "attempts", attempts)
+		attempts = 0
+	}
 }
 
 // redact hides a password in a URL such as nats://user:secret@host.

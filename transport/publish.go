@@ -83,7 +83,7 @@ func (p *Publisher) publish(ctx context.Context, a *alert.Alert, msg *nats.Msg) 
 		jetstream.WithStallWait(publishStallWait))
 	if err != nil {
 		p.stats.done(err)
-		return nil, fmt.Errorf("publish alert %s to %s: %w", a.UUID, msg.Subject, err)
+		return nil, fmt.Errorf("publish alert %s to %s: %w", a.UUID, msg.Subject, notConnectedYet(p.js.Conn(), err))
 	}
 	select {
 	case ack := <-future.Ok():
@@ -140,7 +140,7 @@ func (p *Publisher) publishBatch(ctx context.Context, alerts []*alert.Alert) []e
 		f, err := p.js.PublishMsgAsync(msg, jetstream.WithMsgID(a.UUID), jetstream.WithExpectStream(AlertsStream))
 		if err != nil {
 			p.stats.done(err)
-			errs[i] = fmt.Errorf("publish alert %s to %s: %w", a.UUID, msg.Subject, err)
+			errs[i] = fmt.Errorf("publish alert %s to %s: %w", a.UUID, msg.Subject, notConnectedYet(p.js.Conn(), err))
 			continue
 		}
 		futures[i] = f
@@ -159,6 +159,19 @@ func (p *Publisher) publishBatch(ctx context.Context, alerts []*alert.Alert) []e
 		p.stats.done(errs[i])
 	}
 	return errs
+}
+
+// ErrNotConnectedYet is the error of a publish made before the first
+// connection to NATS, on a connection opened with RetryFirstConnect.
+var ErrNotConnectedYet = errors.New("NATS is not connected yet")
+
+// notConnectedYet replaces the error that nats.go returns for a message with
+// headers before it has learnt from a server that headers are supported.
+func notConnectedYet(nc *nats.Conn, err error) error {
+	if errors.Is(err, nats.ErrHeadersNotSupported) && nc != nil && !nc.IsConnected() {
+		return ErrNotConnectedYet
+	}
+	return err
 }
 
 func alertMsg(a *alert.Alert) (*nats.Msg, error) {

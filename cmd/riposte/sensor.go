@@ -79,14 +79,21 @@ func runSensor(ctx context.Context, v *viper.Viper, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	// The sensor detects while NATS is away, as after a node reboot where
+	// NATS starts later: alerts wait in the detector's bounded queue and
+	// the client's reconnect buffer, and overflow is counted.
+	connOpts.RetryFirstConnect = true
 	conn, err := transport.Connect(ctx, connOpts)
 	if err != nil {
 		return fmt.Errorf("connect to NATS: %w", err)
 	}
 	defer conn.Close()
 	streamOpts := transport.StreamOptions{Replicas: v.GetInt("nats.replicas")}
-	if _, err := transport.EnsureStreams(ctx, conn.JS, streamOpts); err != nil {
-		return fmt.Errorf("create streams: %w", err)
+	ensureLater := !conn.NC.IsConnected()
+	if !ensureLater {
+		if _, err := transport.EnsureStreams(ctx, conn.JS, streamOpts); err != nil {
+			return fmt.Errorf("create streams: %w", err)
+		}
 	}
 
 	recovery := transport.NewRecovery(conn.JS, streamOpts, logger.With("component", "nats"))
@@ -106,6 +113,12 @@ func runSensor(ctx context.Context, v *viper.Viper, logger *slog.Logger) error {
 		side.usePods(kube.pods)
 	}
 	sup := newSupervisor(ctx)
+	if ensureLater {
+		sup.Go("streams", func(ctx context.Context) error {
+			ensureStreamsOnConnect(ctx, conn, streamOpts, logger.With("component", "nats"))
+			return nil
+		})
+	}
 	side.start(sup)
 	if v.GetBool("rules.watch") {
 		side.watchRules(sup, v.GetBool("rules.defaults"), v.GetStringSlice("rules.files"), logger)
@@ -125,6 +138,33 @@ func runSensor(ctx context.Context, v *viper.Viper, logger *slog.Logger) error {
 	}
 	logger.Info("sensor running", "node", node, "kubernetes", kube != nil, "rules", len(engine.Rules()), "nats", conn.NC.ConnectedUrlRedacted())
 	return sup.Wait()
+}
+
+// ensureStreamsOnConnect creates the streams once NATS is connected, trying
+// again every few seconds until it succeeds or ctx ends. A publish that finds
+// the streams missing also creates them, so this only saves the first alert
+// a round trip and lets the responders find the streams early.
+func ensureStreamsOnConnect(ctx context.Context, conn *transport.Conn, opts transport.StreamOptions, logger *slog.Logger) {
+	const retry = 2 * time.Second
+	var lastWarn time.Time
+	for {
+		if conn.NC.IsConnected() {
+			_, err := transport.EnsureStreams(ctx, conn.JS, opts)
+			if err == nil {
+				logger.Info("NATS connected; streams ready", "url", conn.NC.ConnectedUrlRedacted())
+				return
+			}
+			if time.Since(lastWarn) >= time.Minute {
+				lastWarn = time.Now()
+				logger.Warn("create streams failed: retrying", "error", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(retry):
+		}
+	}
 }
 
 // alertSink returns the sink of the sensor's alerts: it prints each alert

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -144,4 +145,129 @@ func TestAlertHostname(t *testing.T) {
 	if got := alertHostname("worker-3"); got != "falco-name" {
 		t.Errorf("alertHostname with FALCO_HOSTNAME = %q, want falco-name", got)
 	}
+}
+
+// TestSensorStartsBeforeNATS starts `riposte sensor` while nothing listens at
+// its NATS URL, as on a node that boots before the NATS cluster is up. The
+// sensor must start, detect, report itself not ready, and deliver the alerts
+// of the outage once NATS starts.
+func TestSensorStartsBeforeNATS(t *testing.T) {
+	requireRoot(t)
+
+	port := freePort(t)
+	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
+	v := viper.New()
+	v.Set("nats.url", url)
+	v.Set("rules.defaults", true)
+	v.Set("output", "none")
+	v.Set("nats.replicas", 1)
+	metricsAddr := freeAddr(t)
+	v.Set("metrics.addr", metricsAddr)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*e2eTimeout)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- runSensor(ctx, v, testLogger()) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("sensor: %v", err)
+		}
+	}()
+
+	containerID := randomHex(t, 32)
+	var join strings.Builder
+	for _, dir := range makeKubeletCgroups(t, containerID) {
+		fmt.Fprintf(&join, "echo $$ > %s/cgroup.procs && ", dir)
+	}
+	// Run the container shell until the detector counts an alert: the
+	// sensor may still be attaching.
+	deadline := time.Now().Add(e2eTimeout)
+	for metricValue(t, metricsAddr, "riposte_detector_alerts_total") == 0 {
+		select {
+		case err := <-done:
+			t.Fatalf("sensor stopped while NATS was unreachable: %v", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no alert counted within %v while NATS was unreachable", e2eTimeout)
+		}
+		if out, err := exec.Command("/bin/sh", "-c", join.String()+"exec /bin/sh -c true").CombinedOutput(); err != nil {
+			t.Fatalf("run shell in container cgroup: %v: %s", err, out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if code := httpStatus(t, "http://"+metricsAddr+"/readyz"); code == http.StatusOK {
+		t.Errorf("/readyz = %d while NATS is unreachable, want an error status", code)
+	}
+	if code := httpStatus(t, "http://"+metricsAddr+"/healthz"); code != http.StatusOK {
+		t.Errorf("/healthz = %d while NATS is unreachable, want 200", code)
+	}
+	natsUp := time.Now()
+
+	server, err := transport.StartServer(transport.ServerOptions{Port: port, StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatalf("start NATS on port %d: %v", port, err)
+	}
+	defer server.Close()
+	conn := connectOverTCP(ctx, t, url, "check")
+	stream := waitForStream(ctx, t, conn.JS, transport.AlertsStream)
+	consumer, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for time.Now().Before(natsUp.Add(e2eTimeout)) {
+		msg, err := consumer.Next(jetstream.FetchMaxWait(time.Second))
+		if err != nil {
+			continue
+		}
+		var a struct {
+			Rule         string         `json:"rule"`
+			Time         time.Time      `json:"time"`
+			OutputFields map[string]any `json:"output_fields"`
+		}
+		if json.Unmarshal(msg.Data(), &a) == nil && a.Rule == "Shell spawned in a container" &&
+			a.OutputFields["container.id"] == containerID[:12] {
+			if !a.Time.Before(natsUp) {
+				t.Errorf("first stored alert of the container is from %v, after NATS started at %v; want the alert of the outage", a.Time, natsUp)
+			}
+			waitStatus(t, http.MethodGet, "http://"+metricsAddr+"/readyz", http.StatusOK)
+			return
+		}
+	}
+	t.Fatalf("the alert detected while NATS was unreachable did not reach the alerts stream within %v", e2eTimeout)
+}
+
+// metricValue returns the value of an unlabelled metric on a /metrics
+// endpoint, or 0 when the endpoint or the metric is not there yet.
+func metricValue(t *testing.T, addr, name string) float64 {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for line := range strings.Lines(string(body)) {
+		value, ok := strings.CutPrefix(line, name+" ")
+		if !ok {
+			continue
+		}
+		f, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+		if err != nil {
+			t.Fatalf("metric %s: %v", line, err)
+		}
+		return f
+	}
+	return 0
+}
+
+// httpStatus returns the status code of a GET, or 0 when the request fails.
+func httpStatus(t *testing.T, url string) int {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
