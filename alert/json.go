@@ -39,6 +39,19 @@ type wireAlert struct {
 	Tags         []string       `json:"tags"`
 	Time         string         `json:"time"`
 	UUID         string         `json:"uuid,omitempty"`
+
+	// AlertUUID and Outcome are keys of a Riposte decision record, which
+	// has a rule, a priority and a time too. Decode rejects a record that
+	// has both, such as one that a decision notifier posted back to the
+	// webhook, so that it does not become an alert.
+	AlertUUID json.RawMessage `json:"alert_uuid,omitempty"`
+	Outcome   json.RawMessage `json:"outcome,omitempty"`
+}
+
+// decoded reports what decode saw besides the alert.
+type decoded struct {
+	hasPriority bool
+	isDecision  bool
 }
 
 // MarshalJSON encodes the alert in Falco's JSON alert format: the time in UTC
@@ -94,29 +107,29 @@ func (a *Alert) UnmarshalJSON(data []byte) error {
 
 // decode implements UnmarshalJSON and reports whether the priority was set,
 // since the zero Priority is a valid one.
-func (a *Alert) decode(data []byte) (hasPriority bool, err error) {
+func (a *Alert) decode(data []byte) (decoded, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var w wireAlert
 	if err := dec.Decode(&w); err != nil {
-		return false, fmt.Errorf("%w: %w", ErrInvalid, describeJSONError(err))
+		return decoded{}, fmt.Errorf("%w: %w", ErrInvalid, describeJSONError(err))
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return false, fmt.Errorf("%w: data after the first JSON object at byte %d: send one object per alert", ErrInvalid, dec.InputOffset())
+		return decoded{}, fmt.Errorf("%w: data after the first JSON object at byte %d: send one object per alert", ErrInvalid, dec.InputOffset())
 	}
 
 	var out Alert
 	if w.Priority != nil {
 		p, err := ParsePriority(*w.Priority)
 		if err != nil {
-			return false, fmt.Errorf("%w: %w", ErrInvalid, err)
+			return decoded{}, fmt.Errorf("%w: %w", ErrInvalid, err)
 		}
 		out.Priority = p
 	}
 	if w.Time != "" {
 		t, err := time.Parse(time.RFC3339Nano, w.Time)
 		if err != nil {
-			return false, fmt.Errorf("%w: time %q is not RFC 3339: write it as 2006-01-02T15:04:05.999999999Z", ErrInvalid, w.Time)
+			return decoded{}, fmt.Errorf("%w: time %q is not RFC 3339: write it as 2006-01-02T15:04:05.999999999Z", ErrInvalid, w.Time)
 		}
 		out.Time = t.UTC()
 	}
@@ -131,7 +144,7 @@ func (a *Alert) decode(data []byte) (hasPriority bool, err error) {
 		slices.Sort(out.Tags)
 	}
 	*a = out
-	return w.Priority != nil, nil
+	return decoded{hasPriority: w.Priority != nil, isDecision: w.AlertUUID != nil && w.Outcome != nil}, nil
 }
 
 func describeJSONError(err error) error {
@@ -182,14 +195,17 @@ func Decode(data []byte) (*Alert, error) {
 		return nil, fmt.Errorf("%w: input starts with %q: send one JSON object", ErrInvalid, truncate(data, 16))
 	}
 	var a Alert
-	hasPriority, err := a.decode(data)
+	seen, err := a.decode(data)
 	if err != nil {
 		return nil, err
+	}
+	if seen.isDecision {
+		return nil, fmt.Errorf("%w: the object for rule %q is a Riposte decision record (it has \"alert_uuid\" and \"outcome\"), not an alert: send alerts here, and send decision notifications to another receiver", ErrInvalid, a.Rule)
 	}
 	if err := a.Validate(); err != nil {
 		return nil, err
 	}
-	if !hasPriority {
+	if !seen.hasPriority {
 		return nil, fmt.Errorf("%w: missing \"priority\" in alert for rule %q: use a name such as \"Warning\"", ErrInvalid, a.Rule)
 	}
 	return &a, nil

@@ -162,6 +162,7 @@ func TestDecodeRejects(t *testing.T) {
 		{"null priority", `{"rule":"r","priority":null,"time":"2024-01-01T00:00:00Z"}`, `missing "priority"`},
 		{"trailing data", `{"rule":"r","priority":"Warning","time":"2024-01-01T00:00:00Z"} {}`, "invalid"},
 		{"uuid with dot", `{"rule":"r","priority":"Warning","time":"2024-01-01T00:00:00Z","uuid":"a.b"}`, `uuid "a.b" contains '.'`},
+		{"decision record", `{"alert_uuid":"u1","rule":"r","priority":"Warning","hostname":"n","outcome":"dry-run","dry_run":true,"actions":[],"time":"2024-01-01T00:00:00Z"}`, "is a Riposte decision record"},
 		{"long uuid", `{"rule":"r","priority":"Warning","time":"2024-01-01T00:00:00Z","uuid":"` + strings.Repeat("a", 65) + `"}`, "maximum is 64"},
 	}
 	for _, tt := range tests {

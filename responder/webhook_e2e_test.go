@@ -1,6 +1,9 @@
 package responder
 
 import (
+	"bytes"
+	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -52,5 +55,26 @@ func TestWebhookToDecision(t *testing.T) {
 	}
 	if len(d.Actions) != 1 || d.Actions[0].Target.PID != 31337 {
 		t.Errorf("actions = %+v", d.Actions)
+	}
+
+	// A decision record posted back, as by a notifier pointed at the
+	// webhook, must not become an alert and start a loop.
+	record, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err = http.NewRequest(http.MethodPost, srv.URL+"/", bytes.NewReader(record))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer t")
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(string(answer), "decision record") {
+		t.Errorf("posting a decision record: status %d, body %s; want 400 naming the decision record", res.StatusCode, answer)
 	}
 }
