@@ -14,6 +14,11 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// With SIGPIPE caught, a write to a closed standard output, as in
+	// `riposte run -o json | head`, fails with EPIPE instead of killing the
+	// process, so the command stops through its printer and cleans up.
+	// Nothing reads the channel: the signal itself needs no handling.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 
 	err := newRootCommand().ExecuteContext(ctx)
 	if err == nil {

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
@@ -236,6 +238,7 @@ func startHost(ctx context.Context, cfg hostConfig, out io.Writer, logger *slog.
 	}
 
 	p.sup = newSupervisor(ctx)
+	p.printer.closed = outputClosed(p.sup, logger)
 	p.sup.Go("responder", resp.Run)
 	p.sensor.start(p.sup)
 	if cfg.WatchRules {
@@ -264,6 +267,15 @@ func (p *hostPipeline) Close() {
 	}
 }
 
+// outputClosed returns the function that stops the parts of sup when the
+// reader of the command's output has gone away.
+func outputClosed(sup *supervisor, logger *slog.Logger) func() {
+	return func() {
+		logger.Info("the reader of the output has gone away: stopping")
+		sup.cancel()
+	}
+}
+
 // hostRegistry returns the actionners that act on this host.
 func hostRegistry() (*actionners.Registry, error) {
 	return actionners.NewRegistry(process.NewKill(process.KillOptions{}))
@@ -274,6 +286,11 @@ type printer struct {
 	mu     sync.Mutex
 	w      io.Writer
 	format string
+	// closed, when set, is called once when the reader of w has gone away,
+	// as when the output is piped into head, so that the command stops and
+	// cleans up instead of writing into the void.
+	closed func()
+	gone   bool
 }
 
 func (p *printer) alert(a *alert.Alert) {
@@ -315,5 +332,13 @@ func (p *printer) writeJSON(v any) {
 func (p *printer) writeLine(line string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	fmt.Fprintln(p.w, line)
+	if p.gone {
+		return
+	}
+	if _, err := fmt.Fprintln(p.w, line); errors.Is(err, syscall.EPIPE) {
+		p.gone = true
+		if p.closed != nil {
+			p.closed()
+		}
+	}
 }

@@ -240,3 +240,109 @@ func TestRunReportsTakenNATSPort(t *testing.T) {
 		t.Fatalf("err = %v, want an error naming port %s", err, port)
 	}
 }
+
+// TestPrinterStopsWhenReaderGone writes to a pipe whose reader is closed: the
+// printer calls its closed function once and then writes nothing more.
+func TestPrinterStopsWhenReaderGone(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	r.Close()
+	calls := 0
+	p := &printer{w: w, format: "json", closed: func() { calls++ }}
+	for range 3 {
+		p.alert(recoveryAlert())
+	}
+	if calls != 1 {
+		t.Errorf("closed called %d times, want 1", calls)
+	}
+}
+
+// TestRunStopsWhenOutputClosed runs the riposte binary as `riposte run -o
+// json | head -n 1` would: the test reads one line of its output and closes
+// the pipe. The command must stop on its own, exit 0 and remove the
+// temporary JetStream directory it created.
+func TestRunStopsWhenOutputClosed(t *testing.T) {
+	requireRoot(t)
+
+	binary := filepath.Join(t.TempDir(), "riposte")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build riposte: %v: %s", err, out)
+	}
+	tmp := t.TempDir()
+	cmd := exec.Command(binary, "run", "--dry-run", "-o", "json")
+	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+	}()
+
+	containerID := randomHex(t, 32)
+	var join strings.Builder
+	for _, dir := range makeKubeletCgroups(t, containerID) {
+		fmt.Fprintf(&join, "echo $$ > %s/cgroup.procs && ", dir)
+	}
+	lines := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(stdout).ReadString('\n')
+		lines <- line
+	}()
+	deadline := time.After(e2eTimeout)
+	var line string
+	for line == "" {
+		if out, err := exec.Command("/bin/sh", "-c", join.String()+"exec /bin/sh -c true").CombinedOutput(); err != nil {
+			t.Fatalf("run shell in container cgroup: %v: %s", err, out)
+		}
+		select {
+		case line = <-lines:
+		case err := <-exited:
+			t.Fatalf("riposte run exited before printing: %v: %s", err, stderr.String())
+		case <-deadline:
+			t.Fatalf("riposte run printed nothing within %v: %s", e2eTimeout, stderr.String())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	if !json.Valid([]byte(line)) {
+		t.Errorf("first line is not JSON: %q", line)
+	}
+	stdout.(io.Closer).Close()
+
+	// Close only closes the test's end. The next line riposte writes fails,
+	// so keep alerts coming.
+	deadline = time.After(e2eTimeout)
+	for {
+		select {
+		case err := <-exited:
+			if err != nil {
+				t.Fatalf("riposte run after its output closed: %v: %s", err, stderr.String())
+			}
+			left, err := filepath.Glob(filepath.Join(tmp, "riposte-nats-*"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(left) > 0 {
+				t.Errorf("riposte run left %v behind", left)
+			}
+			return
+		case <-deadline:
+			t.Fatalf("riposte run still running %v after its output closed: %s", e2eTimeout, stderr.String())
+		case <-time.After(200 * time.Millisecond):
+			_ = exec.Command("/bin/sh", "-c", join.String()+"exec /bin/sh -c true").Run()
+		}
+	}
+}

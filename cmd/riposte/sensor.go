@@ -99,9 +99,10 @@ func runSensor(ctx context.Context, v *viper.Viper, logger *slog.Logger) error {
 	recovery := transport.NewRecovery(conn.JS, streamOpts, logger.With("component", "nats"))
 	publisher := transport.NewPublisher(conn.JS).WithRecovery(recovery)
 	var print func(*alert.Alert)
+	var out *printer
 	if format != "none" {
-		p := &printer{w: os.Stdout, format: format}
-		print = p.alert
+		out = &printer{w: os.Stdout, format: format}
+		print = out.alert
 	}
 	sink := alertSink(publisher, print)
 
@@ -113,6 +114,9 @@ func runSensor(ctx context.Context, v *viper.Viper, logger *slog.Logger) error {
 		side.usePods(kube.pods)
 	}
 	sup := newSupervisor(ctx)
+	if out != nil {
+		out.closed = outputClosed(sup, logger)
+	}
 	if ensureLater {
 		sup.Go("streams", func(ctx context.Context) error {
 			ensureStreamsOnConnect(ctx, conn, streamOpts, logger.With("component", "nats"))
