@@ -199,7 +199,10 @@ static __always_inline int exec_exit(struct pt_regs *regs, long nr, long ret)
 	e->argc = (walk >> WALK_ARGC_SHIFT) & 0xff;
 	e->args_len = copy_scratch(e->args, sizeof(e->args), walk);
 
-	bpf_ringbuf_submit(e, 0);
+	/* Exec records wake the reader at once: syscall records before them
+	 * may have been written without a wakeup (see syscall.h), and the
+	 * rules that answer attacks mostly match execs. */
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 	return 0;
 }
 
@@ -288,7 +291,7 @@ int BPF_PROG(sched_process_exec, struct task_struct *p, pid_t old_pid, struct li
 		e->args_len = len;
 	e->argc = BPF_CORE_READ(bprm, argc);
 
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 	return 0;
 }
 
