@@ -27,6 +27,7 @@ const (
 	GuardProtectedLabel     = "protected-label"
 	GuardCooldown           = "cooldown"
 	GuardCircuitBreaker     = "circuit-breaker"
+	GuardStaleAlert         = "stale-alert"
 	// GuardEvaluationOnly marks actions of Evaluator and Replay, which never
 	// run actions.
 	GuardEvaluationOnly = "evaluation-only"
@@ -70,6 +71,12 @@ type GuardOptions struct {
 	// BreakerDuration is how long every action stays a dry run after the rate
 	// limit was exceeded. Zero means five minutes.
 	BreakerDuration time.Duration
+	// MaxAlertAge blocks the actions of an alert older than this when the
+	// responder decides on it, as after an outage or when a new consumer
+	// starts from alerts stored long ago: by then the pod or process that
+	// the alert names may be gone and its name taken by another. Zero or
+	// negative turns the guard off.
+	MaxAlertAge time.Duration
 	// SharedCooldown keeps cooldowns in the JetStream key-value bucket
 	// riposte_cooldowns as well, so that replicas sharing the consumer also
 	// share cooldowns. Set it when more than one responder runs. The rate
@@ -85,6 +92,7 @@ type guards struct {
 	protectedNS      map[string]bool
 	protectedLabels  map[string]string
 	cooldown         time.Duration
+	maxAlertAge      time.Duration
 	limiter          *rate.Limiter
 	breakerDuration  time.Duration
 
@@ -104,6 +112,7 @@ func newGuards(o GuardOptions) *guards {
 		dryRunPolicies:   toSet(o.DryRunPolicies),
 		dryRunActionners: toSet(o.DryRunActionners),
 		cooldown:         o.Cooldown,
+		maxAlertAge:      o.MaxAlertAge,
 		breakerDuration:  o.BreakerDuration,
 		lastAction:       map[string]time.Time{},
 	}
@@ -195,11 +204,12 @@ type verdict struct {
 	dryRun bool
 }
 
-// apply runs the guards on one chosen action, in this order: protected
-// namespaces and labels, cooldown, rate limit and circuit breaker (all
-// blocking or switching to dry run whatever the policy requests), then the
-// dry-run settings. A blocked action is not checked further.
-func (g *guards) apply(ctx context.Context, c policies.Choice, k8s *policies.Kubernetes, now time.Time) (verdict, error) {
+// apply runs the guards on one chosen action of an alert of time alertTime,
+// in this order: protected namespaces and labels, alert age, cooldown, rate
+// limit and circuit breaker (all blocking or switching to dry run whatever
+// the policy requests), then the dry-run settings. A blocked action is not
+// checked further.
+func (g *guards) apply(ctx context.Context, c policies.Choice, k8s *policies.Kubernetes, alertTime, now time.Time) (verdict, error) {
 	var v verdict
 	block := func(guard, reason string) verdict {
 		v.hits = append(v.hits, GuardHit{Guard: guard, Effect: EffectBlock, Reason: reason})
@@ -223,6 +233,12 @@ func (g *guards) apply(ctx context.Context, c policies.Choice, k8s *policies.Kub
 			if got, ok := k8s.Labels[key]; ok && (want == "*" || got == want) {
 				return block(GuardProtectedLabel, fmt.Sprintf("pod %s/%s has protected label %s=%s", k8s.Namespace, k8s.Pod, key, got)), nil
 			}
+		}
+	}
+
+	if g.maxAlertAge > 0 && !alertTime.IsZero() {
+		if age := now.Sub(alertTime); age > g.maxAlertAge {
+			return block(GuardStaleAlert, fmt.Sprintf("the alert is %s old, more than the maximum age of %s for acting on it", age.Round(time.Second), g.maxAlertAge)), nil
 		}
 	}
 

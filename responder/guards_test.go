@@ -84,7 +84,7 @@ func TestGuardOrderAndEffects(t *testing.T) {
 
 func mustApply(t *testing.T, g *guards, c policies.Choice, k8s *policies.Kubernetes, now time.Time) verdict {
 	t.Helper()
-	v, err := g.apply(context.Background(), c, k8s, now)
+	v, err := g.apply(context.Background(), c, k8s, now, now)
 	if err != nil {
 		t.Fatalf("apply: %v", err)
 	}
@@ -108,6 +108,48 @@ func TestGuardCooldown(t *testing.T) {
 	}
 	if v := mustApply(t, g, c, nil, now.Add(61*time.Second)); v.block {
 		t.Errorf("action after cooldown blocked: %+v", v.hits)
+	}
+}
+
+func TestGuardStaleAlert(t *testing.T) {
+	now := time.Date(2024, 1, 1, 12, 0, 0, 0, time.UTC)
+	c := choice("p", "a", actionners.Target{Kind: "process", PID: 42})
+	tests := []struct {
+		name      string
+		maxAge    time.Duration
+		alertTime time.Time
+		wantBlock bool
+	}{
+		{"fresh", 10 * time.Minute, now.Add(-time.Minute), false},
+		{"at the limit", 10 * time.Minute, now.Add(-10 * time.Minute), false},
+		{"older than the limit", 10 * time.Minute, now.Add(-11 * time.Minute), true},
+		{"no alert time", 10 * time.Minute, time.Time{}, false},
+		{"guard off", 0, now.Add(-24 * time.Hour), false},
+		{"guard off, negative", -time.Second, now.Add(-24 * time.Hour), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := newGuards(GuardOptions{Act: true, MaxAlertAge: tt.maxAge})
+			v, err := g.apply(context.Background(), c, nil, tt.alertTime, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.block != tt.wantBlock {
+				t.Fatalf("block = %v, want %v (hits %+v)", v.block, tt.wantBlock, v.hits)
+			}
+			if tt.wantBlock && (v.hits[0].Guard != GuardStaleAlert || !strings.Contains(v.hits[0].Reason, "11m0s old")) {
+				t.Errorf("hits = %+v, want %s naming the age", v.hits, GuardStaleAlert)
+			}
+		})
+	}
+
+	// A blocked stale alert does not start the cooldown of its target.
+	g := newGuards(GuardOptions{Act: true, MaxAlertAge: time.Minute, Cooldown: time.Hour})
+	if v, _ := g.apply(context.Background(), c, nil, now.Add(-time.Hour), now); !v.block {
+		t.Fatalf("stale alert not blocked: %+v", v.hits)
+	}
+	if v, _ := g.apply(context.Background(), c, nil, now, now); v.block {
+		t.Errorf("fresh alert after a stale one blocked: %+v", v.hits)
 	}
 }
 
@@ -283,4 +325,39 @@ func TestSharedCooldownAcrossReplicas(t *testing.T) {
 		t.Errorf("recorder ran %d times across two replicas, want 1", got)
 	}
 	t.Logf("decisions by replica: %v", replicas)
+}
+
+// TestStaleAlertNeverActs stores an alert from two hours ago, as a new
+// consumer finds in a stream that kept its alerts, and one from now. Only the
+// fresh one acts.
+func TestStaleAlertNeverActs(t *testing.T) {
+	e := newEnv(t, true)
+	rec := &recorder{name: "test:record"}
+	reg := defaultRegistry(t, rec)
+	decisions := e.decisions(t)
+	startResponder(t, Options{JS: e.conn.JS, Registry: reg, Guards: GuardOptions{Act: true, MaxAlertAge: 10 * time.Minute},
+		Policies: loadPolicies(t, reg, map[string]string{"record.rego": recordPolicy})})
+
+	stale := shellAlert(4242)
+	stale.Time = time.Now().Add(-2 * time.Hour)
+	publish(t, e, stale)
+	d := waitDecision(t, decisions, stale.UUID)
+	if d.Outcome != OutcomeSkipped {
+		t.Errorf("stale alert: outcome = %q, want skipped", d.Outcome)
+	}
+	if len(d.Actions) != 1 || len(d.Actions[0].Guards) != 1 || d.Actions[0].Guards[0].Guard != GuardStaleAlert {
+		t.Errorf("stale alert: actions = %+v, want one blocked by %s", d.Actions, GuardStaleAlert)
+	}
+	if got := rec.count(); got != 0 {
+		t.Errorf("recorder ran %d times for the stale alert", got)
+	}
+
+	fresh := shellAlert(4343)
+	publish(t, e, fresh)
+	if d := waitDecision(t, decisions, fresh.UUID); d.Outcome != OutcomeActed {
+		t.Errorf("fresh alert: outcome = %q, want acted (actions %+v)", d.Outcome, d.Actions)
+	}
+	if got := rec.count(); got != 1 {
+		t.Errorf("recorder ran %d times, want 1 for the fresh alert", got)
+	}
 }

@@ -345,8 +345,8 @@ func (r *Responder) retryReconsume(ctx context.Context, cause error) {
 // when it exists.
 // NOTE: a consumer recreated on a stream that kept its alerts delivers them
 // all again, from the first. Their decisions are recorded again, outside the
-// duplicate window, but the actions bucket keeps each action from running
-// twice.
+// duplicate window. The actions bucket keeps each action from running twice,
+// and GuardOptions.MaxAlertAge blocks the actions of the old alerts.
 func (r *Responder) createConsumer(ctx context.Context) error {
 	if _, err := r.js.CreateOrUpdateConsumer(ctx, transport.AlertsStream, r.consumerConfig()); err != nil {
 		return fmt.Errorf("create consumer %s on stream %s: %w", r.opts.Consumer, transport.AlertsStream, err)
@@ -668,7 +668,7 @@ func (r *Responder) act(ctx context.Context, a *alert.Alert, c policies.Choice, 
 		guardTime = time.Now()
 	}
 	guardCtx, cancel := context.WithTimeout(ctx, natsOpTimeout)
-	v, err := r.guards.apply(guardCtx, c, k8s, guardTime)
+	v, err := r.guards.apply(guardCtx, c, k8s, a.Time, guardTime)
 	cancel()
 	if err != nil {
 		return rec, err

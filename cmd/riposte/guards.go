@@ -25,6 +25,7 @@ func addGuardFlags(flags *pflag.FlagSet) {
 	flags.Duration("guards.cooldown", time.Minute, "time after an action during which the same action on the same target is blocked; a negative value such as -1s turns the cooldown off, and 0 is invalid")
 	flags.Float64("guards.rate-limit", 10, "actions per second across all targets; above it, and after the burst, every action is a dry run for five minutes; a negative value turns the limit off, and 0 is invalid")
 	flags.Int("guards.burst", 50, "actions allowed at once above guards.rate-limit (1 or more)")
+	flags.Duration("guards.max-alert-age", 10*time.Minute, "block the actions of alerts older than this when the responder decides on them, as after an outage, because the pod or process they name may be gone and its name reused; 0 turns the guard off")
 	flags.StringSlice("protected-labels", nil, "pod labels, as key=value, that block every action on the pod; key=* matches any value (default: riposte.io/protected=true); a list replaces the default, and an empty list protects no label")
 }
 
@@ -39,6 +40,7 @@ func guardTuning(v *viper.Viper) (responder.GuardOptions, error) {
 		Cooldown:        v.GetDuration("guards.cooldown"),
 		RateLimit:       v.GetFloat64("guards.rate-limit"),
 		RateBurst:       v.GetInt("guards.burst"),
+		MaxAlertAge:     v.GetDuration("guards.max-alert-age"),
 		ProtectedLabels: labels,
 	}, nil
 }

@@ -37,6 +37,8 @@ func TestGuardFlagsRejectInvalidValues(t *testing.T) {
 		{"label without value", []string{"--protected-labels", "app"}, nil, `invalid protected-labels entry "app"`},
 		{"rate limit from environment", nil, map[string]string{"RIPOSTE_GUARDS_RATE_LIMIT": "fast"}, `"fast" for guards.rate-limit`},
 		{"cooldown from environment", nil, map[string]string{"RIPOSTE_GUARDS_COOLDOWN": "0"}, "invalid guards.cooldown"},
+		{"alert age not a duration", []string{"--guards.max-alert-age", "soon"}, nil, `"soon" for "--guards.max-alert-age"`},
+		{"alert age from environment", nil, map[string]string{"RIPOSTE_GUARDS_MAX_ALERT_AGE": "soon"}, `"soon" for guards.max-alert-age`},
 	}
 	// Each command also gets arguments that make it fail soon after the
 	// checks, so that a check that lets a value through fails the test
@@ -74,6 +76,7 @@ guards:
   cooldown: 90s
   rate-limit: 2.5
   burst: 7
+  max-alert-age: 2m
 protected-labels: ["app=db", "tier=*,team=sec"]
 `
 	if err := v.ReadConfig(strings.NewReader(config)); err != nil {
@@ -91,6 +94,9 @@ protected-labels: ["app=db", "tier=*,team=sec"]
 	}
 	if got.RateBurst != 7 {
 		t.Errorf("RateBurst = %d, want 7", got.RateBurst)
+	}
+	if got.MaxAlertAge != 2*time.Minute {
+		t.Errorf("MaxAlertAge = %s, want 2m0s", got.MaxAlertAge)
 	}
 	want := map[string]string{"app": "db", "tier": "*", "team": "sec"}
 	if !maps.Equal(got.ProtectedLabels, want) {

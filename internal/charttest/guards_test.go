@@ -9,11 +9,11 @@ import (
 
 func TestGuardValuesReachResponderConfig(t *testing.T) {
 	values := map[string]any{
-		"guards":          map[string]any{"cooldown": "-1s", "rateLimit": 2.5, "burst": 7, "sharedCooldown": false},
+		"guards":          map[string]any{"cooldown": "-1s", "rateLimit": 2.5, "burst": 7, "maxAlertAge": "30m", "sharedCooldown": false},
 		"protectedLabels": map[string]any{"tier": "*", "app": "db"},
 	}
 	cfg := componentConfig(t, render(t, values), "responder.yaml")
-	want := map[string]any{"cooldown": "-1s", "rate-limit": 2.5, "burst": float64(7), "shared-cooldown": false}
+	want := map[string]any{"cooldown": "-1s", "rate-limit": 2.5, "burst": float64(7), "max-alert-age": "30m", "shared-cooldown": false}
 	if diff := cmp.Diff(want, cfg["guards"]); diff != "" {
 		t.Errorf("responder.yaml guards (-want +got):\n%s", diff)
 	}
