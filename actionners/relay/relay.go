@@ -181,10 +181,15 @@ func Serve(ctx context.Context, nc *nats.Conn, opts ServeOptions) error {
 		return fmt.Errorf("subscribe to %s: %w", subject, err)
 	}
 	defer func() { _ = sub.Unsubscribe() }()
-	if err := nc.Flush(); err != nil {
-		return fmt.Errorf("subscribe to %s: %w", subject, err)
+	// A connection that has not reached NATS yet, as on a node that boots
+	// before NATS, sends the subscription once it connects.
+	if !nc.IsConnected() {
+		log.Info("serving host actions once NATS is connected", "subject", subject, "actionners", opts.Registry.Names())
+	} else if err := nc.Flush(); err != nil {
+		log.Warn("subscription to host actions not confirmed: NATS receives it when the connection is back", "subject", subject, "error", err)
+	} else {
+		log.Info("serving host actions", "subject", subject, "actionners", opts.Registry.Names())
 	}
-	log.Info("serving host actions", "subject", subject, "actionners", opts.Registry.Names())
 
 	for {
 		select {

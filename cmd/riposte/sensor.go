@@ -172,16 +172,21 @@ func ensureStreamsOnConnect(ctx context.Context, conn *transport.Conn, opts tran
 }
 
 // alertSink returns the sink of the sensor's alerts: it prints each alert
-// with print, unless print is nil, and publishes it, retrying with backoff.
-// A publisher with a Recovery recreates the streams when they are missing.
+// once with print, unless print is nil, and publishes it, retrying with
+// backoff. A publisher with a Recovery recreates the streams when they are
+// missing.
 func alertSink(publisher *transport.Publisher, print func(*alert.Alert)) detector.Sink {
-	return detector.Retry(detector.SinkFunc(func(ctx context.Context, a *alert.Alert) error {
-		if print != nil {
-			print(a)
-		}
+	publish := detector.Retry(detector.SinkFunc(func(ctx context.Context, a *alert.Alert) error {
 		_, err := publisher.Publish(ctx, a)
 		return err
 	}), detector.RetryOptions{})
+	if print == nil {
+		return publish
+	}
+	return detector.SinkFunc(func(ctx context.Context, a *alert.Alert) error {
+		print(a)
+		return publish.Deliver(ctx, a)
+	})
 }
 
 // readyCheckTimeout bounds the requests of one readiness check to NATS.

@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/viper"
 
+	"github.com/riposte-sec/riposte/alert"
 	"github.com/riposte-sec/riposte/transport"
 )
 
@@ -161,11 +162,13 @@ func TestSensorStartsBeforeNATS(t *testing.T) {
 	v.Set("rules.defaults", true)
 	v.Set("output", "none")
 	v.Set("nats.replicas", 1)
+	v.Set("serve-host-actions", true)
 	metricsAddr := freeAddr(t)
 	v.Set("metrics.addr", metricsAddr)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*e2eTimeout)
 	defer cancel()
 	done := make(chan error, 1)
+	sensorStart := time.Now()
 	go func() { done <- runSensor(ctx, v, testLogger()) }()
 	defer func() {
 		cancel()
@@ -195,6 +198,15 @@ func TestSensorStartsBeforeNATS(t *testing.T) {
 			t.Fatalf("run shell in container cgroup: %v: %s", err, out)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+	// Keep NATS away for longer than the client's 10 s flush timeout, which
+	// once stopped the sensor while it subscribed to host actions.
+	for time.Since(sensorStart) < 12*time.Second {
+		select {
+		case err := <-done:
+			t.Fatalf("sensor stopped while NATS was unreachable: %v", err)
+		case <-time.After(time.Until(sensorStart.Add(12 * time.Second))):
+		}
 	}
 	if code := httpStatus(t, "http://"+metricsAddr+"/readyz"); code == http.StatusOK {
 		t.Errorf("/readyz = %d while NATS is unreachable, want an error status", code)
@@ -270,4 +282,27 @@ func httpStatus(t *testing.T, url string) int {
 	}
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// TestAlertSinkPrintsOnce delivers an alert while NATS is unreachable: the
+// sink retries the publish but prints the alert once.
+func TestAlertSinkPrintsOnce(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := transport.Connect(ctx, transport.ConnectOptions{URL: fmt.Sprintf("nats://127.0.0.1:%d", freePort(t)), RetryFirstConnect: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	printed := 0
+	sink := alertSink(transport.NewPublisher(conn.JS), func(*alert.Alert) { printed++ })
+
+	deliverCtx, cancelDeliver := context.WithTimeout(ctx, 2*time.Second)
+	defer cancelDeliver()
+	if err := sink.Deliver(deliverCtx, recoveryAlert()); err == nil {
+		t.Fatal("alert delivered while NATS is unreachable")
+	}
+	if printed != 1 {
+		t.Errorf("alert printed %d times, want 1", printed)
+	}
 }
