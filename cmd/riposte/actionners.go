@@ -148,7 +148,7 @@ actionners named by the loaded policies (the default policies, or those of
 			if err != nil {
 				return err
 			}
-			names := v.GetStringSlice("actionners")
+			names := stringList(v, "actionners")
 			if len(names) == 0 {
 				set, err := policies.Load(cmd.Context(), policies.Options{Dir: v.GetString("policies.dir"), Registry: reg})
 				if err != nil {

@@ -71,7 +71,7 @@ func protectedLabels(v *viper.Viper) (map[string]string, error) {
 		return nil, nil
 	}
 	labels := map[string]string{}
-	for _, item := range v.GetStringSlice("protected-labels") {
+	for _, item := range stringList(v, "protected-labels") {
 		for entry := range strings.SplitSeq(item, ",") {
 			entry = strings.TrimSpace(entry)
 			if entry == "" {

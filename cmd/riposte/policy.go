@@ -232,8 +232,8 @@ func newEvaluator(cmd *cobra.Command, v *viper.Viper) (*responder.Evaluator, err
 	}
 	guards.Act = !v.GetBool("dry-run")
 	guards.ProtectedNamespaces = protectedNamespaces(v)
-	guards.DryRunPolicies = v.GetStringSlice("dry-run-policies")
-	guards.DryRunActionners = v.GetStringSlice("dry-run-actionners")
+	guards.DryRunPolicies = stringList(v, "dry-run-policies")
+	guards.DryRunActionners = stringList(v, "dry-run-actionners")
 	return responder.NewEvaluator(responder.EvalOptions{
 		Policies: set,
 		Registry: registry,

@@ -230,8 +230,8 @@ func responderGuards(v *viper.Viper) (responder.GuardOptions, error) {
 	guards.Act = !v.GetBool("dry-run")
 	guards.ProtectedNamespaces = protectedNamespaces(v)
 	guards.OwnNamespace = v.GetString("namespace")
-	guards.DryRunPolicies = v.GetStringSlice("dry-run-policies")
-	guards.DryRunActionners = v.GetStringSlice("dry-run-actionners")
+	guards.DryRunPolicies = stringList(v, "dry-run-policies")
+	guards.DryRunActionners = stringList(v, "dry-run-actionners")
 	guards.SharedCooldown = v.GetBool("guards.shared-cooldown")
 	return guards, nil
 }

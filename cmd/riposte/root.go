@@ -178,5 +178,5 @@ func protectedNamespaces(v *viper.Viper) []string {
 	if !v.IsSet("protected-namespaces") {
 		return nil
 	}
-	return v.GetStringSlice("protected-namespaces")
+	return stringList(v, "protected-namespaces")
 }

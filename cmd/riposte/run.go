@@ -98,7 +98,7 @@ type hostConfig struct {
 func hostConfigFrom(v *viper.Viper) (hostConfig, error) {
 	cfg := hostConfig{
 		DryRun:              v.GetBool("dry-run"),
-		RuleFiles:           v.GetStringSlice("rules.files"),
+		RuleFiles:           stringList(v, "rules.files"),
 		DefaultRules:        v.GetBool("rules.defaults"),
 		WatchRules:          v.GetBool("rules.watch"),
 		PoliciesDir:         v.GetString("policies.dir"),
@@ -108,8 +108,8 @@ func hostConfigFrom(v *viper.Viper) (hostConfig, error) {
 		NodeName:            nodeName(v.GetString("node-name")),
 		Kubeconfig:          v.GetString("kubeconfig"),
 		ProtectedNamespaces: protectedNamespaces(v),
-		DryRunPolicies:      v.GetStringSlice("dry-run-policies"),
-		DryRunActionners:    v.GetStringSlice("dry-run-actionners"),
+		DryRunPolicies:      stringList(v, "dry-run-policies"),
+		DryRunActionners:    stringList(v, "dry-run-actionners"),
 	}
 	guards, err := guardTuning(v)
 	if err != nil {

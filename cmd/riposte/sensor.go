@@ -60,7 +60,7 @@ Needs root, or CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN.`,
 }
 
 func runSensor(ctx context.Context, v *viper.Viper, logger *slog.Logger) error {
-	engine, err := loadRuleFiles(v.GetBool("rules.defaults"), v.GetStringSlice("rules.files"), logger.With("component", "rules"))
+	engine, err := loadRuleFiles(v.GetBool("rules.defaults"), stringList(v, "rules.files"), logger.With("component", "rules"))
 	if err != nil {
 		return err
 	}
@@ -125,7 +125,7 @@ func runSensor(ctx context.Context, v *viper.Viper, logger *slog.Logger) error {
 	}
 	side.start(sup)
 	if v.GetBool("rules.watch") {
-		side.watchRules(sup, v.GetBool("rules.defaults"), v.GetStringSlice("rules.files"), logger)
+		side.watchRules(sup, v.GetBool("rules.defaults"), stringList(v, "rules.files"), logger)
 	}
 	if v.GetBool("serve-host-actions") {
 		hostActions, err := hostRegistry()

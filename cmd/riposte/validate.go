@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -21,7 +22,11 @@ func validateConfig(v *viper.Viper, cmd *cobra.Command) error {
 		raw := v.Get(f.Name)
 		s, isString := raw.(string)
 		if !isString {
-			return // a flag's own value, or a typed YAML value
+			// A flag's own value, or a typed value of the configuration file.
+			if msg := checkTypedValue(f, raw); msg != "" {
+				errs = append(errs, msg)
+			}
+			return
 		}
 		var err error
 		switch f.Value.Type() {
@@ -66,4 +71,58 @@ func validateConfig(v *viper.Viper, cmd *cobra.Command) error {
 		return fmt.Errorf("invalid since %s: use a positive duration such as 24h", v.GetDuration("since"))
 	}
 	return nil
+}
+
+// checkTypedValue checks a value that the configuration file gave with a
+// YAML type, which viper would otherwise convert silently: 300 as a duration
+// is 300 ns, and 2.5 as an int is 2. It returns an error message, or "" when
+// the value fits the flag.
+func checkTypedValue(f *pflag.Flag, raw any) string {
+	switch f.Value.Type() {
+	case "duration":
+		switch raw.(type) {
+		case int, int64, uint64, float64:
+			return fmt.Sprintf("invalid duration value %v for %s: write a duration with a unit, such as %vs or 5m", raw, f.Name, raw)
+		}
+	case "int", "int64":
+		if x, ok := raw.(float64); ok && x != float64(int64(x)) {
+			return fmt.Sprintf("invalid int value %v for %s: use a whole number", raw, f.Name)
+		}
+	case "stringSlice":
+		items, ok := raw.([]any)
+		if !ok {
+			return ""
+		}
+		for i, item := range items {
+			if _, ok := item.(string); !ok {
+				return fmt.Sprintf("invalid %s: item %d, %v, is not a string: write the list as strings, such as [a, b]", f.Name, i+1, item)
+			}
+		}
+	}
+	return ""
+}
+
+// stringList returns the list that key holds. A string, as an environment
+// variable or the configuration file gives it, is split at commas and white
+// space, the way the flag splits its value at commas. validateConfig has
+// rejected items that are not strings.
+func stringList(v *viper.Viper, key string) []string {
+	var items []string
+	switch raw := v.Get(key).(type) {
+	case string:
+		items = []string{raw}
+	case []string:
+		items = raw
+	case []any:
+		for _, item := range raw {
+			if s, ok := item.(string); ok {
+				items = append(items, s)
+			}
+		}
+	}
+	list := []string{}
+	for _, item := range items {
+		list = append(list, strings.FieldsFunc(item, func(r rune) bool { return r == ',' || unicode.IsSpace(r) })...)
+	}
+	return list
 }

@@ -86,3 +86,57 @@ func TestConfigKeyOfAnotherCommandAccepted(t *testing.T) {
 		t.Fatalf("rules list with a shared configuration file: %v", err)
 	}
 }
+
+func TestTypedConfigValuesRejected(t *testing.T) {
+	tests := []struct {
+		name, config, want string
+	}{
+		{"duration without unit", "guards:\n  cooldown: 300\n", "invalid duration value 300 for guards.cooldown: write a duration with a unit, such as 300s"},
+		{"fractional int", "guards:\n  burst: 2.5\n", "invalid int value 2.5 for guards.burst: use a whole number"},
+		{"list item not a string", "protected-namespaces: [shop, {b: c}]\n", "invalid protected-namespaces: item 2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			config := writeFile(t, "riposte.yaml", tt.config)
+			_, err := runCommand(t, "--config", config, "policy", "eval", "--alert", writeFile(t, "alert.json", kubeSystemShell))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestProtectedNamespaceListForms protects the alert's namespace, shop,
+// with each way of writing a list outside the flag. The guard must block the
+// actions in each case instead of reading one namespace named "a,shop".
+func TestProtectedNamespaceListForms(t *testing.T) {
+	shop := strings.Replace(kubeSystemShell, "kube-system", "shop", 1)
+	tests := []struct {
+		name   string
+		env    string
+		config string
+	}{
+		{"environment with commas", "a,shop", ""},
+		{"environment with spaces", "a shop", ""},
+		{"config string with commas", "", "protected-namespaces: \"a, shop\"\n"},
+		{"config list", "", "protected-namespaces: [a, shop]\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := []string{"policy", "eval", "--alert", writeFile(t, "alert.json", shop)}
+			if tt.env != "" {
+				t.Setenv("RIPOSTE_PROTECTED_NAMESPACES", tt.env)
+			}
+			if tt.config != "" {
+				args = append([]string{"--config", writeFile(t, "riposte.yaml", tt.config)}, args...)
+			}
+			out, err := runCommand(t, args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(out, "blocked by guard protected-namespace") {
+				t.Errorf("namespace shop not protected:\n%s", out)
+			}
+		})
+	}
+}
