@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -100,6 +101,10 @@ func runResponder(ctx context.Context, v *viper.Viper, logger *slog.Logger) erro
 	if hostActions != "sensor" && hostActions != "local" {
 		return fmt.Errorf("invalid host-actions %q: use sensor (the sensor of the alert's node runs process:kill) or local (this process runs it)", hostActions)
 	}
+	notifyConfigs, err := notificationConfigs(v)
+	if err != nil {
+		return err
+	}
 	guards, err := responderGuards(v)
 	if err != nil {
 		return err
@@ -145,10 +150,7 @@ func runResponder(ctx context.Context, v *viper.Viper, logger *slog.Logger) erro
 		return fmt.Errorf("create metrics: %w", err)
 	}
 
-	dispatcher, err := newDispatcher(v, conn, logger)
-	if err != nil {
-		return err
-	}
+	dispatcher := newDispatcher(notifyConfigs, conn, logger)
 	onDecision := func(responder.Decision) {}
 	if dispatcher != nil {
 		onDecision = dispatcher.Notify
@@ -291,7 +293,9 @@ var decisionOutcomes = []string{
 	responder.OutcomeSkipped, responder.OutcomeNoAction, responder.OutcomeError,
 }
 
-func newDispatcher(v *viper.Viper, conn *transport.Conn, logger *slog.Logger) (*notify.Dispatcher, error) {
+// notificationConfigs reads and checks the notifications list of the
+// configuration file.
+func notificationConfigs(v *viper.Viper) ([]notificationConfig, error) {
 	var configs []notificationConfig
 	// An unknown key, such as outcome for outcomes, would drop a filter
 	// silently, so it stops the command.
@@ -299,11 +303,40 @@ func newDispatcher(v *viper.Viper, conn *transport.Conn, logger *slog.Logger) (*
 	if err := v.UnmarshalKey("notifications", &configs, strict); err != nil {
 		return nil, fmt.Errorf("invalid notifications configuration: %w: the keys are type, url, channel, username, subject, headers, policies and outcomes", err)
 	}
+	for i, c := range configs {
+		switch c.Type {
+		case "slack", "webhook":
+			if c.URL == "" {
+				return nil, fmt.Errorf("notifications[%d]: missing url for the %s notification", i, c.Type)
+			}
+			u, err := url.Parse(c.URL)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return nil, fmt.Errorf("notifications[%d]: invalid url %q for the %s notification: use an http or https URL such as https://hooks.example.com/...", i, c.URL, c.Type)
+			}
+		case "nats":
+			if c.Subject == "" {
+				return nil, fmt.Errorf("notifications[%d]: missing subject for the nats notification", i)
+			}
+		default:
+			return nil, fmt.Errorf("notifications[%d]: invalid type %q: use slack, webhook or nats", i, c.Type)
+		}
+		for _, o := range c.Outcomes {
+			if !slices.Contains(decisionOutcomes, o) {
+				return nil, fmt.Errorf("notifications[%d]: invalid outcome %q: use %s", i, o, strings.Join(decisionOutcomes, ", "))
+			}
+		}
+	}
+	return configs, nil
+}
+
+// newDispatcher returns the dispatcher of the notifications that configs
+// describe, or nil when there are none. NATS notifications use conn.
+func newDispatcher(configs []notificationConfig, conn *transport.Conn, logger *slog.Logger) *notify.Dispatcher {
 	if len(configs) == 0 {
-		return nil, nil
+		return nil
 	}
 	var routes []notify.Route
-	for i, c := range configs {
+	for _, c := range configs {
 		var sink notify.Sink
 		switch c.Type {
 		case "slack":
@@ -316,23 +349,10 @@ func newDispatcher(v *viper.Viper, conn *transport.Conn, logger *slog.Logger) (*
 			sink = &notify.Webhook{URL: c.URL, Header: header}
 		case "nats":
 			sink = &notify.NATS{Conn: conn.NC, Subject: c.Subject}
-		default:
-			return nil, fmt.Errorf("notifications[%d]: invalid type %q: use slack, webhook or nats", i, c.Type)
-		}
-		if (c.Type == "slack" || c.Type == "webhook") && c.URL == "" {
-			return nil, fmt.Errorf("notifications[%d]: missing url for the %s notification", i, c.Type)
-		}
-		if c.Type == "nats" && c.Subject == "" {
-			return nil, fmt.Errorf("notifications[%d]: missing subject for the nats notification", i)
-		}
-		for _, o := range c.Outcomes {
-			if !slices.Contains(decisionOutcomes, o) {
-				return nil, fmt.Errorf("notifications[%d]: invalid outcome %q: use %s", i, o, strings.Join(decisionOutcomes, ", "))
-			}
 		}
 		routes = append(routes, notify.Route{Sink: sink, Policies: c.Policies, Outcomes: c.Outcomes})
 	}
-	return notify.NewDispatcher(notify.Options{Routes: routes, Logger: logger.With("component", "notify")}), nil
+	return notify.NewDispatcher(notify.Options{Routes: routes, Logger: logger.With("component", "notify")})
 }
 
 // serveHTTP serves handlers, keyed by ServeMux pattern, on addr until ctx

@@ -149,7 +149,7 @@ func TestResponderCommandDecidesWebhookAlert(t *testing.T) {
 func TestNotificationsConfigRejectsUnknownType(t *testing.T) {
 	v := viper.New()
 	v.Set("notifications", []map[string]any{{"type": "pager", "url": "http://127.0.0.1:1"}})
-	_, err := newDispatcher(v, nil, slog.New(slog.DiscardHandler))
+	_, err := notificationConfigs(v)
 	if err == nil || !strings.Contains(err.Error(), `"pager"`) {
 		t.Fatalf("err = %v, want an error naming the type", err)
 	}
@@ -163,11 +163,13 @@ func TestNotificationsConfigRejectsUnknownKeyAndOutcome(t *testing.T) {
 	}{
 		{"misspelt key", map[string]any{"type": "webhook", "url": "http://127.0.0.1:1", "outcome": []string{"acted"}}, "outcome"},
 		{"unknown outcome", map[string]any{"type": "webhook", "url": "http://127.0.0.1:1", "outcomes": []string{"acted", "bogus"}}, `invalid outcome "bogus"`},
+		{"url not http", map[string]any{"type": "webhook", "url": "ftp://127.0.0.1/x"}, `invalid url "ftp://127.0.0.1/x"`},
+		{"url without host", map[string]any{"type": "slack", "url": "https:///hooks"}, `invalid url "https:///hooks"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			v := viper.New()
 			v.Set("notifications", []map[string]any{tc.entry})
-			_, err := newDispatcher(v, nil, slog.New(slog.DiscardHandler))
+			_, err := notificationConfigs(v)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want an error naming %s", err, tc.want)
 			}
@@ -175,7 +177,7 @@ func TestNotificationsConfigRejectsUnknownKeyAndOutcome(t *testing.T) {
 	}
 	v := viper.New()
 	v.Set("notifications", []map[string]any{{"type": "webhook", "url": "http://127.0.0.1:1", "outcomes": []string{"acted", "failed"}, "headers": map[string]string{"X-Team": "sec"}}})
-	if _, err := newDispatcher(v, nil, slog.New(slog.DiscardHandler)); err != nil {
+	if _, err := notificationConfigs(v); err != nil {
 		t.Fatalf("valid notification: %v", err)
 	}
 }

@@ -85,6 +85,9 @@ type hostConfig struct {
 	ProtectedNamespaces []string
 	DryRunPolicies      []string
 	DryRunActionners    []string
+	// Notifications are the decision notifications of the configuration
+	// file.
+	Notifications []notificationConfig
 	// Guards contains the cooldown, rate limit and protected labels of the
 	// guard flags. The other fields of GuardOptions come from the fields
 	// above.
@@ -116,6 +119,9 @@ func hostConfigFrom(v *viper.Viper) (hostConfig, error) {
 		return cfg, err
 	}
 	cfg.Guards = guards
+	if cfg.Notifications, err = notificationConfigs(v); err != nil {
+		return cfg, err
+	}
 	if cfg.Output != "text" && cfg.Output != "json" {
 		return cfg, fmt.Errorf("invalid output format %q: use text or json", cfg.Output)
 	}
@@ -206,6 +212,14 @@ func startHost(ctx context.Context, cfg hostConfig, out io.Writer, logger *slog.
 	if cfg.tuneGuards != nil {
 		cfg.tuneGuards(&guards)
 	}
+	onDecision := p.printer.decision
+	dispatcher := newDispatcher(cfg.Notifications, p.conn, logger)
+	if dispatcher != nil {
+		onDecision = func(d responder.Decision) {
+			p.printer.decision(d)
+			dispatcher.Notify(d)
+		}
+	}
 	resp, err := responder.New(responder.Options{
 		JS:       p.conn.JS,
 		Policies: policySet,
@@ -216,7 +230,7 @@ func startHost(ctx context.Context, cfg hostConfig, out io.Writer, logger *slog.
 		// durable consumer instead of sharing this one.
 		Consumer:   "riposte-run",
 		Logger:     logger.With("component", "responder"),
-		OnDecision: p.printer.decision,
+		OnDecision: onDecision,
 		Recovery:   recovery,
 	})
 	if err != nil {
@@ -240,6 +254,9 @@ func startHost(ctx context.Context, cfg hostConfig, out io.Writer, logger *slog.
 	p.sup = newSupervisor(ctx)
 	p.printer.closed = outputClosed(p.sup, logger)
 	p.sup.Go("responder", resp.Run)
+	if dispatcher != nil {
+		p.sup.Go("notifications", dispatcher.Run)
+	}
 	p.sensor.start(p.sup)
 	if cfg.WatchRules {
 		p.sensor.watchRules(p.sup, cfg.DefaultRules, cfg.RuleFiles, logger)

@@ -11,6 +11,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -343,6 +345,61 @@ func TestRunStopsWhenOutputClosed(t *testing.T) {
 			t.Fatalf("riposte run still running %v after its output closed: %s", e2eTimeout, stderr.String())
 		case <-time.After(200 * time.Millisecond):
 			_ = exec.Command("/bin/sh", "-c", join.String()+"exec /bin/sh -c true").Run()
+		}
+	}
+}
+
+// TestRunSendsNotifications runs the pipeline with a webhook notification
+// and checks that a decision reaches the receiver.
+func TestRunSendsNotifications(t *testing.T) {
+	requireRoot(t)
+
+	received := make(chan []byte, 16)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		select {
+		case received <- body:
+		default:
+		}
+	}))
+	defer srv.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*e2eTimeout)
+	defer cancel()
+	cfg := hostConfig{DryRun: true, DefaultRules: true, Output: "json",
+		Notifications: []notificationConfig{{Type: "webhook", URL: srv.URL, Outcomes: []string{"dry-run"}}}}
+	p, err := startHost(ctx, cfg, io.Discard, testLogger())
+	if err != nil {
+		t.Fatalf("start pipeline: %v", err)
+	}
+	defer p.Close()
+
+	containerID := randomHex(t, 32)
+	var join strings.Builder
+	for _, dir := range makeKubeletCgroups(t, containerID) {
+		fmt.Fprintf(&join, "echo $$ > %s/cgroup.procs && ", dir)
+	}
+	deadline := time.After(e2eTimeout)
+	for {
+		if out, err := exec.Command("/bin/sh", "-c", join.String()+"exec /bin/sh -c true").CombinedOutput(); err != nil {
+			t.Fatalf("run shell in container cgroup: %v: %s", err, out)
+		}
+		select {
+		case body := <-received:
+			var d struct {
+				Outcome string `json:"outcome"`
+				Rule    string `json:"rule"`
+			}
+			if err := json.Unmarshal(body, &d); err != nil {
+				t.Fatalf("notification is not a JSON decision: %v: %s", err, body)
+			}
+			if d.Outcome != "dry-run" {
+				t.Errorf("notified outcome = %q, want dry-run", d.Outcome)
+			}
+			return
+		case <-deadline:
+			t.Fatalf("no notification within %v", e2eTimeout)
+		case <-time.After(500 * time.Millisecond):
 		}
 	}
 }
