@@ -28,6 +28,12 @@ func main() {
 	if errors.As(err, &exit) {
 		os.Exit(exit.code)
 	}
+	if errors.Is(err, syscall.EPIPE) {
+		// The reader of the output went away, as `head` does. End quietly,
+		// with the status that a shell shows for a program that SIGPIPE
+		// killed.
+		os.Exit(128 + int(syscall.SIGPIPE))
+	}
 	fmt.Fprintln(os.Stderr, "riposte:", err)
 	os.Exit(1)
 }

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -269,10 +270,7 @@ func TestPrinterStopsWhenReaderGone(t *testing.T) {
 func TestRunStopsWhenOutputClosed(t *testing.T) {
 	requireRoot(t)
 
-	binary := filepath.Join(t.TempDir(), "riposte")
-	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build riposte: %v: %s", err, out)
-	}
+	binary := buildRiposte(t)
 	tmp := t.TempDir()
 	cmd := exec.Command(binary, "run", "--dry-run", "-o", "json")
 	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
@@ -401,5 +399,45 @@ func TestRunSendsNotifications(t *testing.T) {
 			t.Fatalf("no notification within %v", e2eTimeout)
 		case <-time.After(500 * time.Millisecond):
 		}
+	}
+}
+
+// buildRiposte builds the riposte binary into a temporary directory of the
+// test.
+func buildRiposte(t *testing.T) string {
+	t.Helper()
+	binary := filepath.Join(t.TempDir(), "riposte")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build riposte: %v: %s", err, out)
+	}
+	return binary
+}
+
+// TestClosedOutputEndsQuietly runs a command whose standard output is a pipe
+// that nobody reads, as `riposte actionners list | head -n 0` leaves it. The
+// command must end with the status of a program killed by SIGPIPE, without
+// an error message.
+func TestClosedOutputEndsQuietly(t *testing.T) {
+	binary := buildRiposte(t)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	cmd := exec.Command(binary, "actionners", "list")
+	cmd.Stdout = w
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	err = cmd.Run()
+	w.Close()
+	var exitErr *exec.ExitError
+	if !errors.As(err, &exitErr) {
+		t.Fatalf("err = %v, want the command to end with status 141", err)
+	}
+	if code := exitErr.ExitCode(); code != 128+int(syscall.SIGPIPE) {
+		t.Errorf("exit status = %d, want 141, as after SIGPIPE", code)
+	}
+	if stderr.Len() > 0 {
+		t.Errorf("stderr = %q, want nothing", stderr.String())
 	}
 }
