@@ -142,8 +142,13 @@ func TestKillRealProcessWhenActing(t *testing.T) {
 	startResponder(t, Options{JS: e.conn.JS, Policies: loadPolicies(t, kill, nil), Registry: kill,
 		Guards: GuardOptions{Act: true}})
 
+	// The sleeper runs on the host, so the alert is about a host program
+	// that a default policy kills: the kill actionner checks that the
+	// process runs where the alert says.
 	a := shellAlert(cmd.Process.Pid)
+	a.Rule = "Program executed from memory (memfd)"
 	a.OutputFields["proc.name"] = "sleep"
+	a.OutputFields["container.id"] = "host"
 	publish(t, e, a)
 	d := waitDecision(t, decisions, a.UUID)
 	if d.Outcome != OutcomeActed {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -13,6 +14,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/riposte-sec/riposte/actionners"
+	"github.com/riposte-sec/riposte/alert"
+	"github.com/riposte-sec/riposte/sensor/cgroup"
 )
 
 // KillName is the registered name of the kill actionner.
@@ -42,8 +45,9 @@ type KillOptions struct {
 
 // Kill sends a signal to the process that an alert names. It rejects pid 1,
 // kernel threads and Riposte's own processes, and it checks that the pid still
-// runs the program the alert names before signalling it through a pidfd, so a
-// reused pid is not signalled.
+// runs the program the alert names, in the container the alert names, before
+// signalling it through a pidfd, so a reused pid or a wrong alert does not
+// get another process signalled.
 type Kill struct {
 	ancestors     map[int]bool
 	procRoot      string
@@ -280,8 +284,43 @@ func (k *Kill) check(pid int, req actionners.Request) (procStat, string, error) 
 		if name, ok := req.Alert.FieldString("proc.name"); ok && name != "" && !sameComm(name, st.comm) {
 			return st, fmt.Sprintf("it runs %q, not %q as the alert says: the pid was probably reused", st.comm, name), nil
 		}
+		reason, err := k.otherContainer(pid, req.Alert)
+		if err != nil || reason != "" {
+			return st, reason, err
+		}
 	}
 	return st, "", nil
+}
+
+// otherContainer returns why pid is not the process of the alert when it
+// runs in another container than the alert's container.id, or on the host
+// when the alert names a container. An alert without a container id, as
+// from a detector that has none, is not checked.
+func (k *Kill) otherContainer(pid int, a *alert.Alert) (string, error) {
+	want, ok := a.FieldString("container.id")
+	if !ok || want == "" || want == "<NA>" {
+		return "", nil
+	}
+	data, err := os.ReadFile(filepath.Join(k.procRoot, strconv.Itoa(pid), "cgroup"))
+	if err != nil {
+		return "", err
+	}
+	got := cgroup.HostID
+	if c, ok := cgroup.FromProcFile(data); ok {
+		got = c.ID
+	}
+	want = strings.ToLower(want)
+	switch {
+	case want == got:
+		return "", nil
+	case want == cgroup.HostID:
+		return fmt.Sprintf("it runs in container %s, not on the host as the alert says", cgroup.ShortID(got)), nil
+	case got == cgroup.HostID:
+		return fmt.Sprintf("it runs on the host, not in container %s as the alert says", want), nil
+	case !strings.HasPrefix(got, want):
+		return fmt.Sprintf("it runs in container %s, not in container %s as the alert says", cgroup.ShortID(got), want), nil
+	}
+	return "", nil
 }
 
 func (k *Kill) descendsFromSelf(st procStat) bool {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/riposte-sec/riposte/actionners"
 	"github.com/riposte-sec/riposte/alert"
+	"github.com/riposte-sec/riposte/sensor/cgroup"
 )
 
 // startSleeper starts `sleep 60` in its own process group and returns it. The
@@ -300,5 +301,101 @@ func TestKillCheckSignalsNothing(t *testing.T) {
 	outcome, _, err = k.Check(ctx, killRequest(cmd.Process.Pid, nil, sleep))
 	if err != nil || outcome != actionners.OutcomeNoTarget {
 		t.Errorf("Check of an exited process = %q, %v; want no target", outcome, err)
+	}
+}
+
+// ownContainer returns the container id of the test process as the alert of
+// a detector would carry it: the short id, or "host".
+func ownContainer(t *testing.T) string {
+	t.Helper()
+	data, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, ok := cgroup.FromProcFile(data); ok {
+		return cgroup.ShortID(c.ID)
+	}
+	return cgroup.HostID
+}
+
+func TestKillRejectsOtherContainer(t *testing.T) {
+	child := startSleeper(t)
+	k := NewKill(KillOptions{AllowDescendants: true})
+	other := "abcdef012345"
+	if ownContainer(t) == other {
+		other = "0123456789ab"
+	}
+	res, err := k.Run(context.Background(), killRequest(child.Process.Pid, nil, map[string]any{"proc.name": "sleep", "container.id": other}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Outcome != actionners.OutcomeRejected || !strings.Contains(res.Message, "as the alert says") {
+		t.Errorf("result = %+v, want rejected for running outside container %s", res, other)
+	}
+	if err := syscall.Kill(child.Process.Pid, 0); err != nil {
+		t.Errorf("sleeper is gone after a rejected kill: %v", err)
+	}
+
+	// The same process with the container id it really has is signalled.
+	res, err = k.Run(context.Background(), killRequest(child.Process.Pid, nil, map[string]any{"proc.name": "sleep", "container.id": ownContainer(t)}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Outcome != actionners.OutcomeSucceeded {
+		t.Errorf("result = %+v, want succeeded with the process's own container", res)
+	}
+}
+
+// TestKillChecksContainerOfProcRoot reads a process table laid out under a
+// directory, where one process runs in a containerd container, and checks
+// each container id an alert may give for it.
+func TestKillChecksContainerOfProcRoot(t *testing.T) {
+	child := startSleeper(t)
+	pid := strconv.Itoa(child.Process.Pid)
+	stat, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	dir := filepath.Join(root, pid)
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	id := strings.Repeat("ab", 32)
+	files := map[string]string{
+		"stat":   string(stat),
+		"cgroup": "0::/kubepods.slice/kubepods-pod1.slice/cri-containerd-" + id + ".scope\n",
+	}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("/usr/bin/sleep", filepath.Join(dir, "exe")); err != nil {
+		t.Fatal(err)
+	}
+	k := NewKill(KillOptions{ProcRoot: root, AllowDescendants: true, AllowProcessGroup: true})
+
+	tests := []struct {
+		container string
+		want      actionners.Outcome
+	}{
+		{id[:12], ""},
+		{strings.ToUpper(id[:12]), ""},
+		{id, ""},
+		{"<NA>", ""},
+		{"host", actionners.OutcomeRejected},
+		{"0123456789ab", actionners.OutcomeRejected},
+	}
+	for _, tt := range tests {
+		t.Run(tt.container, func(t *testing.T) {
+			outcome, reason, err := k.Check(context.Background(), killRequest(child.Process.Pid, nil, map[string]any{"proc.name": "sleep", "container.id": tt.container}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if outcome != tt.want {
+				t.Errorf("outcome = %q (%s), want %q", outcome, reason, tt.want)
+			}
+		})
 	}
 }
