@@ -309,3 +309,20 @@ func TestRetryFirstConnect(t *testing.T) {
 		t.Fatalf("publish after the server started: %v", err)
 	}
 }
+
+func TestEnsureStreamsWithoutJetStream(t *testing.T) {
+	s := natstest.StartServer(t, server.Options{})
+	c := connect(t, ConnectOptions{URL: s.ClientURL()})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := EnsureStreams(ctx, c.JS, StreamOptions{})
+	if err == nil {
+		t.Fatal("EnsureStreams succeeded on a server without JetStream")
+	}
+	if !strings.Contains(err.Error(), "start nats-server with -js") {
+		t.Errorf("err = %v, want the fix named", err)
+	}
+	if !IsMissing(err) {
+		t.Errorf("err = %v no longer wraps the cause", err)
+	}
+}

@@ -2,9 +2,11 @@ package transport
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -95,7 +97,7 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, opts StreamOptio
 		Duplicates:  opts.DuplicateWindow,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("create stream %s: %w", AlertsStream, err)
+		return nil, fmt.Errorf("create stream %s: %w", AlertsStream, withJetStreamHint(err))
 	}
 
 	s.Decisions, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
@@ -142,4 +144,14 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, opts StreamOptio
 		return nil, fmt.Errorf("create key-value bucket %s: %w", ActionsBucket, err)
 	}
 	return &s, nil
+}
+
+// withJetStreamHint adds the fix to an error that shows that the server
+// runs without JetStream, where nothing answers JetStream API requests.
+func withJetStreamHint(err error) error {
+	if errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrJetStreamNotEnabled) ||
+		errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount) {
+		return fmt.Errorf("%w: JetStream is not enabled on the NATS server or for this account: start nats-server with -js, or add a jetstream block to its configuration", err)
+	}
+	return err
 }
