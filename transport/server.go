@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -66,6 +68,22 @@ func StartServer(opts ServerOptions) (*Server, error) {
 	timeout := opts.ReadyTimeout
 	if timeout == 0 {
 		timeout = 10 * time.Second
+	}
+
+	// nats-server reports a port in use or an unusable directory only in
+	// its log, and then never becomes ready, so check both first.
+	if port != server.RANDOM_PORT {
+		addr := net.JoinHostPort(host, strconv.Itoa(port))
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, fmt.Errorf("start nats-server: %w: choose another port, or stop the program that listens on %s", err, addr)
+		}
+		l.Close()
+	}
+	if opts.StoreDir != "" {
+		if err := os.MkdirAll(opts.StoreDir, 0o700); err != nil {
+			return nil, fmt.Errorf("start nats-server: create storage directory %s: %w: choose a writable directory", opts.StoreDir, err)
+		}
 	}
 
 	s := &Server{}

@@ -3,6 +3,10 @@ package transport
 import (
 	"context"
 	"encoding/json"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -73,6 +77,31 @@ func TestStartServerInvalidPort(t *testing.T) {
 	_, err := StartServer(ServerOptions{Port: 70000})
 	if err == nil || !strings.Contains(err.Error(), "invalid port 70000") {
 		t.Fatalf("StartServer(port 70000) error = %v", err)
+	}
+}
+
+func TestStartServerPortInUse(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	port := l.Addr().(*net.TCPAddr).Port
+	_, err = StartServer(ServerOptions{Port: port, StoreDir: t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), "address already in use") || !strings.Contains(err.Error(), strconv.Itoa(port)) {
+		t.Fatalf("StartServer on a port in use: error = %v, want the bind error naming port %d", err, port)
+	}
+}
+
+func TestStartServerUnusableStoreDir(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(file, "store")
+	_, err := StartServer(ServerOptions{StoreDir: dir})
+	if err == nil || !strings.Contains(err.Error(), dir) {
+		t.Fatalf("StartServer with store dir %s: error = %v, want it named", dir, err)
 	}
 }
 
