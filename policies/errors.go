@@ -73,6 +73,11 @@ func problemsFromOPA(err error) []Problem {
 
 func problemFromAST(e *ast.Error) Problem {
 	p := Problem{Code: e.Code, Message: e.Message}
+	for name, reason := range deniedBuiltins {
+		if strings.HasSuffix(e.Message, "undefined function "+name) {
+			p.Message += ": " + reason
+		}
+	}
 	if e.Location != nil {
 		p.File = e.Location.File
 		p.Line = e.Location.Row

@@ -198,7 +198,7 @@ func compile(ctx context.Context, sources []source, registry *actionners.Registr
 		return nil, &CompileError{Problems: problems}
 	}
 
-	compiler := ast.NewCompiler().WithEnablePrintStatements(false)
+	compiler := newCompiler()
 	compiler.Compile(modules)
 	if compiler.Failed() {
 		return nil, &CompileError{Problems: problemsFromOPA(compiler.Errors)}
@@ -565,4 +565,28 @@ func describe(v ast.Value) string {
 		return fmt.Sprintf("a %T", doc)
 	}
 	return string(data)
+}
+
+// deniedBuiltins are the OPA built-in functions that policies may not call,
+// with the reason given in the error. A decision must not wait on the
+// network or depend on it, so that replay gives the same answer, and must
+// not read the responder's environment, which holds credentials.
+var deniedBuiltins = map[string]string{
+	"http.send":          "policies may not make network requests: pass what a policy needs in the alert or in data",
+	"net.lookup_ip_addr": "policies may not make network requests: pass what a policy needs in the alert or in data",
+	"opa.runtime":        "policies may not read the responder's environment and configuration",
+}
+
+// newCompiler returns a compiler for policies: print statements off and the
+// built-in functions of deniedBuiltins undefined.
+func newCompiler() *ast.Compiler {
+	caps := ast.CapabilitiesForThisVersion()
+	builtins := make([]*ast.Builtin, 0, len(caps.Builtins))
+	for _, b := range caps.Builtins {
+		if _, denied := deniedBuiltins[b.Name]; !denied {
+			builtins = append(builtins, b)
+		}
+	}
+	caps.Builtins = builtins
+	return ast.NewCompiler().WithEnablePrintStatements(false).WithCapabilities(caps)
 }

@@ -171,6 +171,18 @@ func TestCompileErrorNamesLocation(t *testing.T) {
 			want: "sub/fn.rego:4:7: undefined function nope",
 		},
 		{
+			name: "network request",
+			file: "net.rego",
+			text: "package riposte.policies.net\n\nactions contains x if {\n\tx := http.send({\"method\": \"GET\", \"url\": \"http://127.0.0.1:1/\"})\n}\n",
+			want: "net.rego:4:7: undefined function http.send: policies may not make network requests",
+		},
+		{
+			name: "runtime environment",
+			file: "env.rego",
+			text: "package riposte.policies.env\n\nactions contains x if {\n\tx := opa.runtime().env\n}\n",
+			want: "env.rego:4:7: undefined function opa.runtime: policies may not read",
+		},
+		{
 			name: "package outside riposte",
 			file: "other.rego",
 			text: "package other\n\nx := 1\n",
@@ -462,4 +474,15 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func TestRegoTestsCannotSendRequests(t *testing.T) {
+	dir := writePolicies(t, map[string]string{
+		"p.rego":      "package riposte.policies.p\n\nanswer := 41\n",
+		"p_test.rego": "package riposte.policies.p_test\n\ntest_send if http.send({\"method\": \"GET\", \"url\": \"http://127.0.0.1:1/\"})\n",
+	})
+	_, err := Test(context.Background(), Options{Dir: dir})
+	if err == nil || !strings.Contains(err.Error(), "undefined function http.send") {
+		t.Fatalf("err = %v, want http.send undefined in tests too", err)
+	}
 }

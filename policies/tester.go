@@ -99,6 +99,7 @@ func Test(ctx context.Context, opts Options) ([]TestResult, error) {
 	}
 
 	ch, err := tester.NewRunner().
+		SetCompiler(newCompiler()).
 		SetStore(inmem.New()).
 		SetModules(modules).
 		SetDefaultRegoVersion(ast.RegoV1).
