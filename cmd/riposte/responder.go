@@ -379,10 +379,25 @@ func serveHTTP(ctx context.Context, addr string, handlers map[string]http.Handle
 // requests from anyone without --webhook.no-auth, or when its token file is
 // unreadable or empty.
 func checkWebhookAuth(v *viper.Viper) error {
-	if v.GetString("webhook.addr") == "" || v.GetBool("webhook.no-auth") {
+	if v.GetString("webhook.addr") == "" {
 		return nil
 	}
 	tokenFile, clientCA := v.GetString("webhook.token-file"), v.GetString("webhook.tls.client-ca")
+	cert, key := v.GetString("webhook.tls.cert"), v.GetString("webhook.tls.key")
+	switch {
+	case cert != "" && key == "":
+		return errors.New("missing --webhook.tls.key: --webhook.tls.cert needs the private key of the certificate")
+	case key != "" && cert == "":
+		return errors.New("missing --webhook.tls.cert: --webhook.tls.key needs the certificate it belongs to")
+	case clientCA != "" && cert == "":
+		return errors.New("missing --webhook.tls.cert and --webhook.tls.key: mutual TLS with --webhook.tls.client-ca needs the server's certificate and key")
+	}
+	if v.GetBool("webhook.no-auth") {
+		if tokenFile != "" || clientCA != "" {
+			return errors.New("--webhook.no-auth contradicts --webhook.token-file and --webhook.tls.client-ca: remove --webhook.no-auth to require authentication, or the others to accept anyone")
+		}
+		return nil
+	}
 	if tokenFile == "" && clientCA == "" {
 		return errors.New("the webhook has no authentication: set --webhook.token-file, or --webhook.tls.cert, --webhook.tls.key and --webhook.tls.client-ca for mutual TLS, or --webhook.no-auth to accept anyone; --webhook.addr= turns the webhook off")
 	}

@@ -42,6 +42,29 @@ func TestResponderRequiresWebhookAuthentication(t *testing.T) {
 	}
 }
 
+func TestWebhookAuthFlagConflicts(t *testing.T) {
+	token := writeFile(t, "token", "secret\n")
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no-auth with a token", []string{"--webhook.no-auth", "--webhook.token-file", token}, "--webhook.no-auth contradicts"},
+		{"certificate without key", []string{"--webhook.token-file", token, "--webhook.tls.cert", "server.crt"}, "missing --webhook.tls.key"},
+		{"key without certificate", []string{"--webhook.token-file", token, "--webhook.tls.key", "server.key"}, "missing --webhook.tls.cert"},
+		{"client CA without certificate", []string{"--webhook.tls.client-ca", "ca.crt"}, "missing --webhook.tls.cert and --webhook.tls.key"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"responder", "--nats.url", "nats://127.0.0.1:1", "--metrics.addr", ""}, tt.args...)
+			_, err := runCommand(t, args...)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
 func TestReplaySinceNeedsTheStream(t *testing.T) {
 	_, err := runCommand(t, "replay", "--file", writeFile(t, "a.jsonl", kubeSystemShell), "--since", "1h")
 	if err == nil || !strings.Contains(err.Error(), "--since") {
