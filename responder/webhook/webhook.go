@@ -181,6 +181,9 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) (int, int) {
 		w.Header().Set("Retry-After", "1")
 		return r.fail(w, req, http.StatusTooManyRequests, CodeRateLimited, fmt.Sprintf("rate limit of %g requests per second exceeded: retry later", float64(r.limiter.Limit()))), 0
 	}
+	if ce := req.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
+		return r.fail(w, req, http.StatusUnsupportedMediaType, CodeUnsupportedType, fmt.Sprintf("content encoding %q not supported: send the alerts uncompressed", ce)), 0
+	}
 	if ct := req.Header.Get("Content-Type"); ct != "" && !jsonContentType(ct) {
 		return r.fail(w, req, http.StatusUnsupportedMediaType, CodeUnsupportedType, fmt.Sprintf("content type %q not supported: send application/json (enable json_output in Falco)", ct)), 0
 	}

@@ -241,6 +241,7 @@ func TestRejections(t *testing.T) {
 		{"second alert bad", []byte(falcoPayload + "\n{\"rule\":\"r\"}"), nil, 400, CodeInvalidAlert, `alert 2: invalid alert: missing "time"`},
 		{"bad priority", []byte(strings.Replace(falcoPayload, `"Notice"`, `"Loud"`, 1)), nil, 400, CodeInvalidAlert, `invalid priority "Loud"`},
 		{"form content", []byte(falcoPayload), map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, 415, CodeUnsupportedType, "send application/json"},
+		{"gzip body", []byte(falcoPayload), map[string]string{"Content-Encoding": "gzip"}, 415, CodeUnsupportedType, `content encoding "gzip" not supported`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
