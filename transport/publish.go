@@ -104,9 +104,17 @@ func (p *Publisher) publish(ctx context.Context, a *alert.Alert, msg *nats.Msg) 
 // alerts that failed because the stream is missing are published once more
 // after the streams are recreated.
 func (p *Publisher) PublishBatch(ctx context.Context, alerts []*alert.Alert) []error {
-	errs := p.publishBatch(ctx, alerts)
+	_, errs := p.StoreBatch(ctx, alerts)
+	return errs
+}
+
+// StoreBatch is PublishBatch that also reports, per alert, whether JetStream
+// acknowledged it as a duplicate: an alert of the same uuid was stored
+// within the duplicate window, so this one was not stored again.
+func (p *Publisher) StoreBatch(ctx context.Context, alerts []*alert.Alert) (duplicates []bool, errs []error) {
+	duplicates, errs = p.publishBatch(ctx, alerts)
 	if p.recovery == nil {
-		return errs
+		return duplicates, errs
 	}
 	var retry []*alert.Alert
 	var at []int
@@ -117,17 +125,20 @@ func (p *Publisher) PublishBatch(ctx context.Context, alerts []*alert.Alert) []e
 		}
 	}
 	if len(retry) > 0 && p.recovery.Recover(ctx, errs[at[0]]) == nil {
-		for j, err := range p.publishBatch(ctx, retry) {
+		retryDups, retryErrs := p.publishBatch(ctx, retry)
+		for j, err := range retryErrs {
 			errs[at[j]] = err
+			duplicates[at[j]] = retryDups[j]
 		}
 	}
 	for _, err := range errs {
 		p.recovery.observe(err)
 	}
-	return errs
+	return duplicates, errs
 }
 
-func (p *Publisher) publishBatch(ctx context.Context, alerts []*alert.Alert) []error {
+func (p *Publisher) publishBatch(ctx context.Context, alerts []*alert.Alert) ([]bool, []error) {
+	duplicates := make([]bool, len(alerts))
 	errs := make([]error, len(alerts))
 	futures := make([]jetstream.PubAckFuture, len(alerts))
 	for i, a := range alerts {
@@ -150,7 +161,8 @@ func (p *Publisher) publishBatch(ctx context.Context, alerts []*alert.Alert) []e
 			continue
 		}
 		select {
-		case <-f.Ok():
+		case ack := <-f.Ok():
+			duplicates[i] = ack.Duplicate
 		case err := <-f.Err():
 			errs[i] = fmt.Errorf("publish alert %s: %w", alerts[i].UUID, err)
 		case <-ctx.Done():
@@ -158,7 +170,7 @@ func (p *Publisher) publishBatch(ctx context.Context, alerts []*alert.Alert) []e
 		}
 		p.stats.done(errs[i])
 	}
-	return errs
+	return duplicates, errs
 }
 
 // ErrNotConnectedYet is the error of a publish made before the first

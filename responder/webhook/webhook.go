@@ -43,7 +43,10 @@ const (
 
 // Publisher stores alerts. *transport.Publisher implements it.
 type Publisher interface {
-	PublishBatch(ctx context.Context, alerts []*alert.Alert) []error
+	// StoreBatch stores alerts and returns, per alert, whether it was a
+	// duplicate of one already stored, and the error when it was not
+	// stored.
+	StoreBatch(ctx context.Context, alerts []*alert.Alert) (duplicates []bool, errs []error)
 }
 
 var _ Publisher = (*transport.Publisher)(nil)
@@ -154,10 +157,13 @@ type errorBody struct {
 	Code  string `json:"code"`
 }
 
-// acceptedBody is the JSON body of a 200 response.
+// acceptedBody is the JSON body of a 200 response. Duplicates lists the
+// uuids of alerts that were already stored, within the duplicate window of
+// the alerts stream, and so get no second decision.
 type acceptedBody struct {
-	Accepted int      `json:"accepted"`
-	UUIDs    []string `json:"uuids"`
+	Accepted   int      `json:"accepted"`
+	UUIDs      []string `json:"uuids"`
+	Duplicates []string `json:"duplicates,omitempty"`
 }
 
 // ServeHTTP stores the alerts of one request.
@@ -206,10 +212,14 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) (int, int) {
 
 	ctx, cancel := context.WithTimeout(req.Context(), r.opts.PublishTimeout)
 	defer cancel()
-	errs := r.opts.Publisher.PublishBatch(ctx, alerts)
+	duplicates, errs := r.opts.Publisher.StoreBatch(ctx, alerts)
 	uuids := make([]string, len(alerts))
+	var dupUUIDs []string
 	for i, a := range alerts {
 		uuids[i] = a.UUID
+		if duplicates[i] {
+			dupUUIDs = append(dupUUIDs, a.UUID)
+		}
 		if errs[i] != nil {
 			// Alerts stored before the failure stay stored; the sender retries
 			// the whole request and JetStream drops the duplicates by uuid.
@@ -218,7 +228,10 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) (int, int) {
 			return r.fail(w, req, http.StatusServiceUnavailable, CodeUnavailable, fmt.Sprintf("alert %d not stored: %v: retry the request", i+1, errs[i])), 0
 		}
 	}
-	writeJSON(w, http.StatusOK, acceptedBody{Accepted: len(alerts), UUIDs: uuids})
+	if len(dupUUIDs) > 0 {
+		r.log.Info("webhook alerts already stored: no second decision", "alert_uuids", dupUUIDs)
+	}
+	writeJSON(w, http.StatusOK, acceptedBody{Accepted: len(alerts), UUIDs: uuids, Duplicates: dupUUIDs})
 	return http.StatusOK, len(alerts)
 }
 

@@ -160,9 +160,19 @@ func TestFalcoPayloadStoredExactly(t *testing.T) {
 func TestRetriedFalcoAlertStoredOnce(t *testing.T) {
 	e := newTestEnv(t)
 	r := newReceiver(t, e, Options{})
-	for range 3 {
-		if res, body := post(t, r, []byte(falcoPayload), nil); res.StatusCode != http.StatusOK {
+	for i := range 3 {
+		res, body := post(t, r, []byte(falcoPayload), nil)
+		if res.StatusCode != http.StatusOK {
 			t.Fatalf("status %d: %v", res.StatusCode, body)
+		}
+		// The first post stores the alert; the retries are duplicates,
+		// and the answer says so.
+		dups, _ := body["duplicates"].([]any)
+		if i == 0 && len(dups) != 0 {
+			t.Errorf("first post: duplicates = %v, want none", dups)
+		}
+		if i > 0 && (len(dups) != 1 || dups[0] != body["uuids"].([]any)[0]) {
+			t.Errorf("post %d: duplicates = %v, want the alert's uuid", i+1, body["duplicates"])
 		}
 	}
 	if n := len(storedAlerts(t, e)); n != 1 {
