@@ -200,7 +200,7 @@ func Decode(data []byte) (*Alert, error) {
 		return nil, err
 	}
 	if seen.isDecision {
-		return nil, fmt.Errorf("%w: the object for rule %q is a Riposte decision record (it has \"alert_uuid\" and \"outcome\"), not an alert: send alerts here, and send decision notifications to another receiver", ErrInvalid, a.Rule)
+		return nil, fmt.Errorf("%w: the object for rule %q is a Riposte decision record (it has \"alert_uuid\" and \"outcome\"), not an alert: use alerts in Falco's JSON alert format, and send decision notifications elsewhere", ErrInvalid, a.Rule)
 	}
 	if err := a.Validate(); err != nil {
 		return nil, err

@@ -37,7 +37,13 @@ func newPolicyCommand(v *viper.Viper) *cobra.Command {
 			if file == "" {
 				return errors.New("missing alert: pass --alert with a file holding one alert in Falco's JSON format")
 			}
-			data, err := os.ReadFile(file)
+			var data []byte
+			var err error
+			if file == "-" {
+				data, err = io.ReadAll(cmd.InOrStdin())
+			} else {
+				data, err = os.ReadFile(file)
+			}
 			if err != nil {
 				return fmt.Errorf("read alert: %w", err)
 			}
@@ -59,7 +65,7 @@ func newPolicyCommand(v *viper.Viper) *cobra.Command {
 			return nil
 		},
 	}
-	eval.Flags().String("alert", "", "file holding one alert in Falco's JSON alert format")
+	eval.Flags().String("alert", "", "file holding one alert in Falco's JSON alert format, or - for standard input")
 	addEvaluatorFlags(eval)
 
 	test := &cobra.Command{
@@ -177,7 +183,14 @@ Falco alert per line) or from the JetStream alerts stream of a NATS deployment
 			if stats.Alerts == 1 {
 				noun = "alert"
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "replayed %d %s: %s\n", stats.Alerts, noun, summary)
+			skipped := ""
+			switch n := len(stats.Invalid); {
+			case n == 1:
+				skipped = " (1 invalid input skipped)"
+			case n > 1:
+				skipped = fmt.Sprintf(" (%d invalid inputs skipped)", n)
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "replayed %d %s%s: %s\n", stats.Alerts, noun, skipped, summary)
 			switch {
 			case stats.Alerts == 0 && len(stats.Invalid) > 0:
 				return fmt.Errorf("no alert replayed: every input was invalid; give a file of Falco JSON alerts, one per line")

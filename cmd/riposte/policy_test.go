@@ -121,8 +121,23 @@ func TestReplayFile(t *testing.T) {
 	if !strings.Contains(out, "skipped: line 3") {
 		t.Errorf("the invalid line is not reported:\n%s", out)
 	}
-	if !strings.Contains(out, "replayed 2 alerts") {
-		t.Errorf("no summary:\n%s", out)
+	if !strings.Contains(out, "replayed 2 alerts (1 invalid input skipped)") {
+		t.Errorf("no summary counting the skipped line:\n%s", out)
+	}
+}
+
+func TestPolicyEvalReadsStandardInput(t *testing.T) {
+	cmd := newRootCommand()
+	cmd.SetArgs([]string{"policy", "eval", "--alert", "-"})
+	cmd.SetIn(strings.NewReader(kubeSystemShell))
+	var out strings.Builder
+	cmd.SetOut(&out)
+	cmd.SetErr(&out)
+	if err := cmd.Execute(); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "Shell spawned in a container") {
+		t.Errorf("no decision for the alert on standard input:\n%s", out.String())
 	}
 }
 
@@ -155,7 +170,7 @@ func TestReplayFailsWhenNothingReplays(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "no alert replayed") {
 		t.Fatalf("err = %v, want no alert replayed\n%s", err, out)
 	}
-	if !strings.Contains(out, "replayed 0 alerts: {}") {
+	if !strings.Contains(out, "replayed 0 alerts (2 invalid inputs skipped): {}") {
 		t.Errorf("summary missing or null:\n%s", out)
 	}
 }
