@@ -191,6 +191,10 @@ Falco alert per line) or from the JetStream alerts stream of a NATS deployment
 				skipped = fmt.Sprintf(" (%d invalid inputs skipped)", n)
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "replayed %d %s%s: %s\n", stats.Alerts, noun, skipped, summary)
+			if subject := v.GetString("subject"); stats.Alerts == 0 && subject != "" {
+				fmt.Fprintf(cmd.ErrOrStderr(), "no stored alert matched subject %s: alert subjects are %s.<priority in lower case>.<rule>, such as %s.warning.>\n",
+					subject, transport.AlertsSubjectPrefix, transport.AlertsSubjectPrefix)
+			}
 			switch {
 			case stats.Alerts == 0 && len(stats.Invalid) > 0:
 				return fmt.Errorf("no alert replayed: every input was invalid; give a file of Falco JSON alerts, one per line")

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/riposte-sec/riposte/transport"
 )
 
 const kubeSystemShell = `{"hostname":"node-7","output":"x","priority":"Warning","rule":"Shell spawned in a container","source":"syscall","tags":["container"],"time":"2026-12-04T17:20:42.123456789Z","output_fields":{"container.id":"0123456789ab","proc.pid":4242,"proc.name":"sh","k8s.ns.name":"kube-system","k8s.pod.name":"coredns-1"}}`
@@ -172,5 +176,40 @@ func TestReplayFailsWhenNothingReplays(t *testing.T) {
 	}
 	if !strings.Contains(out, "replayed 0 alerts (2 invalid inputs skipped): {}") {
 		t.Errorf("summary missing or null:\n%s", out)
+	}
+}
+
+// TestReplayStreamSubjectHint replays a stream through a subject filter
+// that matches nothing, written with the priority in upper case, and
+// expects the hint on the subject layout.
+func TestReplayStreamSubjectHint(t *testing.T) {
+	server, err := transport.StartServer(transport.ServerOptions{StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn := connectOverTCP(ctx, t, server.ClientURL(), "test")
+	if _, err := transport.EnsureStreams(ctx, conn.JS, transport.StreamOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := transport.NewPublisher(conn.JS).Publish(ctx, recoveryAlert()); err != nil {
+		t.Fatal(err)
+	}
+
+	out, err := runCommand(t, "replay", "--nats.url", server.ClientURL(), "--subject", "riposte.alerts.Notice.>")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if !strings.Contains(out, "replayed 0 alerts") || !strings.Contains(out, "riposte.alerts.<priority in lower case>.<rule>") {
+		t.Errorf("no hint on the subject layout:\n%s", out)
+	}
+	out, err = runCommand(t, "replay", "--nats.url", server.ClientURL(), "--subject", "riposte.alerts.notice.>")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if !strings.Contains(out, "replayed 1 alert") {
+		t.Errorf("the alert was not replayed with the lower-case subject:\n%s", out)
 	}
 }

@@ -71,7 +71,7 @@ one durable consumer, so all replicas work at once.`,
 	flags.String("webhook.tls.key", "", "TLS private key file")
 	flags.String("webhook.tls.client-ca", "", "CA file that verifies client certificates (mutual TLS)")
 	flags.Bool("webhook.no-auth", false, "accept webhook requests without a token or client certificate")
-	flags.Int64("webhook.max-body-bytes", 0, "largest webhook request body in bytes (default 1 MiB)")
+	flags.Int64("webhook.max-body-bytes", 0, "largest webhook request body in bytes (default 1 MiB); a request also holds at most 1,000 alerts")
 	flags.String("metrics.addr", "127.0.0.1:9376", "listen address of /metrics, /healthz and /readyz, such as :9376 for every interface; empty turns them off")
 	return cmd
 }

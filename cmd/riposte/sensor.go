@@ -140,7 +140,11 @@ func runSensor(ctx context.Context, v *viper.Viper, logger *slog.Logger) error {
 		handlers := responder.HTTPHandlers(sensorMetrics(side, conn), sensorReady(ctx, conn, recovery))
 		sup.Go("metrics", func(ctx context.Context) error { return serveHTTP(ctx, addr, handlers) })
 	}
-	logger.Info("sensor running", "node", node, "kubernetes", kube != nil, "rules", len(engine.Rules()), "nats", conn.NC.ConnectedUrlRedacted())
+	natsURL := conn.NC.ConnectedUrlRedacted()
+	if natsURL == "" {
+		natsURL = "not connected yet"
+	}
+	logger.Info("sensor running", "node", node, "kubernetes", kube != nil, "rules", len(engine.Rules()), "nats", natsURL)
 	return sup.Wait()
 }
 

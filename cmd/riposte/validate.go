@@ -40,7 +40,7 @@ func validateConfig(v *viper.Viper, cmd *cobra.Command) error {
 			_, err = strconv.ParseFloat(strings.TrimSpace(s), 64)
 		}
 		if err != nil {
-			errs = append(errs, fmt.Sprintf("invalid %s value %q for %s: use a valid %s", f.Value.Type(), s, f.Name, f.Value.Type()))
+			errs = append(errs, fmt.Sprintf("invalid %s value %q for %s: use a valid %s%s", f.Value.Type(), s, f.Name, f.Value.Type(), typeExample[f.Value.Type()]))
 		}
 	}
 	cmd.Flags().VisitAll(check)
@@ -71,6 +71,15 @@ func validateConfig(v *viper.Viper, cmd *cobra.Command) error {
 		return fmt.Errorf("invalid since %s: use a positive duration such as 24h", v.GetDuration("since"))
 	}
 	return nil
+}
+
+// typeExample shows a valid value of each flag type in error messages.
+var typeExample = map[string]string{
+	"bool":     " such as true or false",
+	"duration": " such as 30s or 5m",
+	"int":      " such as 10",
+	"int64":    " such as 10",
+	"float64":  " such as 2.5",
 }
 
 // checkTypedValue checks a value that the configuration file gave with a
