@@ -118,10 +118,14 @@ func newRulesListCommand(v *viper.Viper) *cobra.Command {
 
 // ruleSummary is one line of `riposte rules list`.
 type ruleSummary struct {
-	Name       string   `json:"name"`
-	Priority   string   `json:"priority"`
-	Source     string   `json:"source"`
-	Enabled    bool     `json:"enabled"`
+	Name     string `json:"name"`
+	Priority string `json:"priority"`
+	Source   string `json:"source"`
+	Enabled  bool   `json:"enabled"`
+	// Supported is false for a rule of a source that Riposte does not
+	// have, such as k8s_audit: such a rule never runs, whatever its files
+	// say.
+	Supported  bool     `json:"supported"`
 	Tags       []string `json:"tags"`
 	EventTypes []string `json:"event_types"`
 }
@@ -130,11 +134,12 @@ func printRules(w io.Writer, list []*rules.Rule, format string) error {
 	summaries := make([]ruleSummary, 0, len(list))
 	for _, r := range list {
 		s := ruleSummary{
-			Name:     r.Name,
-			Priority: r.Priority.String(),
-			Source:   r.Source,
-			Enabled:  r.Enabled,
-			Tags:     r.Tags,
+			Name:      r.Name,
+			Priority:  r.Priority.String(),
+			Source:    r.Source,
+			Enabled:   r.Enabled,
+			Supported: r.Compiled != "",
+			Tags:      r.Tags,
 		}
 		if r.EventTypes.IsFull() {
 			s.EventTypes = []string{"all"}
@@ -156,7 +161,11 @@ func printRules(w io.Writer, list []*rules.Rule, format string) error {
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "RULE\tPRIORITY\tSOURCE\tENABLED\tEVENT TYPES")
 		for _, s := range summaries {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%t\t%s\n", s.Name, s.Priority, s.Source, s.Enabled, strings.Join(s.EventTypes, ","))
+			source := s.Source
+			if !s.Supported {
+				source += " (unsupported)"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%t\t%s\n", s.Name, s.Priority, source, s.Enabled, strings.Join(s.EventTypes, ","))
 		}
 		return tw.Flush()
 	default:

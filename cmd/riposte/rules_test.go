@@ -98,7 +98,7 @@ func TestRulesListJSON(t *testing.T) {
 	if err := cmd.Execute(); err != nil {
 		t.Fatal(err)
 	}
-	want := `{"name":"Exec from tmp","priority":"Warning","source":"syscall","enabled":true,"tags":["process"],"event_types":["execve","execveat"]}`
+	want := `{"name":"Exec from tmp","priority":"Warning","source":"syscall","enabled":true,"supported":true,"tags":["process"],"event_types":["execve","execveat"]}`
 	if got := strings.TrimSpace(out.String()); got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
@@ -163,5 +163,23 @@ func TestDefaultRulesMatchAfterFalcoRules(t *testing.T) {
 			names = append(names, r.Name)
 		}
 		t.Errorf("first match = %v, want Execution from /dev/shm", names)
+	}
+}
+
+func TestRulesListMarksUnsupportedSource(t *testing.T) {
+	path := writeFile(t, "audit.yaml", `
+- rule: Audit rule
+  desc: a rule of another source
+  condition: ka.verb = create
+  output: created
+  priority: WARNING
+  source: k8s_audit
+`)
+	out, err := runCommand(t, "rules", "list", "--rules.defaults=false", path)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if !strings.Contains(out, "k8s_audit (unsupported)") {
+		t.Errorf("the rule's source is not marked unsupported:\n%s", out)
 	}
 }
