@@ -49,6 +49,7 @@ one durable consumer, so all replicas work at once.`,
 			if err != nil {
 				return err
 			}
+			warnUnknownEnv(logger, cmd.Root())
 			return runResponder(cmd.Context(), v, logger)
 		},
 	}

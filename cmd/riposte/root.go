@@ -121,6 +121,36 @@ func checkConfigKeys(file string, root *cobra.Command) error {
 	return fmt.Errorf("configuration file %s: %s: remove the key or fix its name to a long flag name from the command's --help", file, strings.Join(msgs, ", "))
 }
 
+// warnUnknownEnv logs a warning for each RIPOSTE_ environment variable that
+// names no flag of any command, such as a misspelt one, which viper would
+// ignore. It does not stop the command: the environment of a process often
+// carries variables meant for others.
+func warnUnknownEnv(logger *slog.Logger, root *cobra.Command) {
+	replacer := strings.NewReplacer(".", "_", "-", "_")
+	known := map[string]bool{}
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		add := func(f *pflag.Flag) { known[envPrefix+"_"+strings.ToUpper(replacer.Replace(f.Name))] = true }
+		c.LocalFlags().VisitAll(add)
+		c.PersistentFlags().VisitAll(add)
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+	for _, entry := range os.Environ() {
+		name, _, _ := strings.Cut(entry, "=")
+		if !strings.HasPrefix(name, envPrefix+"_") || known[name] {
+			continue
+		}
+		if near := nearestKey(name, known); near != "" {
+			logger.Warn("environment variable matches no setting and is ignored", "name", name, "did_you_mean", near)
+		} else {
+			logger.Warn("environment variable matches no setting and is ignored", "name", name)
+		}
+	}
+}
+
 // nearestKey returns the known key closest to key in edit distance, or ""
 // when none is within a third of its length.
 func nearestKey(key string, known map[string]bool) string {

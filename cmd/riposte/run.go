@@ -49,6 +49,7 @@ Needs root, or CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN.`,
 			if err != nil {
 				return err
 			}
+			warnUnknownEnv(logger, cmd.Root())
 			kubernetes.RouteKlog(logger.With("component", "client-go"))
 			return runHost(cmd.Context(), cfg, cmd.OutOrStdout(), logger)
 		},

@@ -43,6 +43,7 @@ Needs root, or CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN.`,
 			if err != nil {
 				return err
 			}
+			warnUnknownEnv(logger, cmd.Root())
 			kubernetes.RouteKlog(logger.With("component", "client-go"))
 			return runSensor(cmd.Context(), v, logger)
 		},
