@@ -318,7 +318,7 @@ func TestSensorDaemonSet(t *testing.T) {
 		}
 	}
 	url := findEnv(t, c, "RIPOSTE_NATS_URL")
-	wantURL := "tls://sensor:$(RIPOSTE_NATS_PASSWORD)@riposte-nats." + testRelease.namespace + ".svc.cluster.local:4222"
+	wantURL := "tls://sensor:$(NATS_PASSWORD)@riposte-nats." + testRelease.namespace + ".svc.cluster.local:4222"
 	if url.Value != wantURL {
 		t.Errorf("RIPOSTE_NATS_URL = %q, want %q", url.Value, wantURL)
 	}

@@ -213,13 +213,13 @@ bundled NATS the component's password and a URL that carries it. Call with
     fieldRef:
       fieldPath: spec.nodeName
 {{- if .root.Values.nats.bundled.enabled }}
-- name: RIPOSTE_NATS_PASSWORD
+- name: NATS_PASSWORD
   valueFrom:
     secretKeyRef:
       name: {{ include "riposte.nats.authSecretName" .root }}
       key: {{ .user }}-password
 - name: RIPOSTE_NATS_URL
-  value: {{ printf "%s://%s:$(RIPOSTE_NATS_PASSWORD)@%s:4222" (ternary "tls" "nats" .root.Values.nats.bundled.tls.enabled) .user (include "riposte.nats.host" .root) | quote }}
+  value: {{ printf "%s://%s:$(NATS_PASSWORD)@%s:4222" (ternary "tls" "nats" .root.Values.nats.bundled.tls.enabled) .user (include "riposte.nats.host" .root) | quote }}
 {{- end }}
 {{- end }}
 
