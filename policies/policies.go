@@ -569,7 +569,7 @@ func describe(v ast.Value) string {
 
 // deniedBuiltins are the OPA built-in functions that policies may not call,
 // with the reason given in the error. A decision must not wait on the
-// network or depend on it, so that replay gives the same answer, and must
+// network or depend on it, so that replay returns the same decision, and must
 // not read the responder's environment, which holds credentials.
 var deniedBuiltins = map[string]string{
 	"http.send":          "policies may not make network requests: pass what a policy needs in the alert or in data",

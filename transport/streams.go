@@ -147,7 +147,7 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, opts StreamOptio
 }
 
 // withJetStreamHint adds the fix to an error that shows that the server
-// runs without JetStream, where nothing answers JetStream API requests.
+// runs without JetStream, where no subscriber handles JetStream API requests.
 func withJetStreamHint(err error) error {
 	if errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrJetStreamNotEnabled) ||
 		errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount) {

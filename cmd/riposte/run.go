@@ -307,8 +307,8 @@ type printer struct {
 	// closed, when set, is called once when the reader of w has gone away,
 	// as when the output is piped into head, so that the command stops and
 	// cleans up instead of writing into the void.
-	closed func()
-	gone   bool
+	closed     func()
+	readerGone bool
 }
 
 func (p *printer) alert(a *alert.Alert) {
@@ -350,11 +350,11 @@ func (p *printer) writeJSON(v any) {
 func (p *printer) writeLine(line string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.gone {
+	if p.readerGone {
 		return
 	}
 	if _, err := fmt.Fprintln(p.w, line); errors.Is(err, syscall.EPIPE) {
-		p.gone = true
+		p.readerGone = true
 		if p.closed != nil {
 			p.closed()
 		}
