@@ -123,8 +123,8 @@ type ruleSummary struct {
 	Source   string `json:"source"`
 	Enabled  bool   `json:"enabled"`
 	// Supported is false for a rule of a source that Riposte does not
-	// have, such as k8s_audit: such a rule never runs, whatever its files
-	// say.
+	// have, such as k8s_audit. Such a rule never runs, even when its files
+	// enable it.
 	Supported  bool     `json:"supported"`
 	Tags       []string `json:"tags"`
 	EventTypes []string `json:"event_types"`
