@@ -45,7 +45,7 @@ func TestGuardFlagsRejectInvalidValues(t *testing.T) {
 	// instead of starting the command.
 	missing := filepath.Join(t.TempDir(), "missing.json")
 	commands := [][]string{
-		{"responder", "--nats.url", "nats://127.0.0.1:1", "--webhook.no-auth", "--metrics.addr", ""},
+		{"responder", "--nats.url", "nats://127.0.0.1:1", "--nats.wait", "1s", "--webhook.no-auth", "--metrics.addr", ""},
 		{"run", "--nats.port", "-1"},
 		{"policy", "eval", "--alert", missing},
 	}
@@ -172,7 +172,7 @@ func TestPolicyEvalRejectsUnknownDryRunNames(t *testing.T) {
 }
 
 func TestResponderWarnsUnprotectedKubeSystem(t *testing.T) {
-	args := []string{"responder", "--nats.url", "nats://127.0.0.1:1", "--webhook.no-auth", "--metrics.addr", ""}
+	args := []string{"responder", "--nats.url", "nats://127.0.0.1:1", "--nats.wait", "1s", "--webhook.no-auth", "--metrics.addr", ""}
 	const warning = "kube-system is not a protected namespace"
 
 	for _, namespaces := range []string{"shop", ""} {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-viper/mapstructure/v2"
@@ -55,6 +56,7 @@ one durable consumer, so all replicas work at once.`,
 	}
 	flags := cmd.Flags()
 	addNATSFlags(flags)
+	flags.Duration("nats.wait", 0, "how long to wait at start for NATS to become reachable before exiting with the connection error; 0 waits until it is")
 	flags.Bool("dry-run", true, "record the actions the policies choose without running them")
 	flags.String("policies.dir", "", "directory of Rego policies that replaces the default policies; reloaded when its files change")
 	flags.StringSlice("protected-namespaces", nil, protectedNamespacesHelp)
@@ -116,11 +118,47 @@ func runResponder(ctx context.Context, v *viper.Viper, logger *slog.Logger) erro
 	if err != nil {
 		return err
 	}
+	// A responder that starts before NATS, as when the chart installs both
+	// at once, waits for it and reports itself not ready meanwhile, instead
+	// of exiting into a restart loop.
+	connOpts.RetryFirstConnect = true
 	conn, err := transport.Connect(ctx, connOpts)
 	if err != nil {
 		return fmt.Errorf("connect to NATS: %w", err)
 	}
 	defer conn.Close()
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics, err := responder.NewMetrics(reg)
+	if err != nil {
+		return fmt.Errorf("create metrics: %w", err)
+	}
+	var running atomic.Pointer[responder.Responder]
+	ready := func() error {
+		if !conn.NC.IsConnected() {
+			return errors.New("NATS is not connected")
+		}
+		resp := running.Load()
+		if resp == nil {
+			return errors.New("the responder is starting")
+		}
+		checkCtx, cancel := context.WithTimeout(ctx, readyCheckTimeout)
+		defer cancel()
+		return resp.Check(checkCtx)
+	}
+	handlers := responder.HTTPHandlers(reg, ready)
+	sup := newSupervisor(ctx)
+	defer sup.Stop()
+	if addr := v.GetString("metrics.addr"); addr != "" && addr != v.GetString("webhook.addr") {
+		sup.Go("metrics", func(ctx context.Context) error { return serveHTTP(ctx, addr, handlers) })
+	}
+	if err := waitConnected(sup.ctx, conn, v.GetDuration("nats.wait"), logger); err != nil {
+		return err
+	}
+	if sup.ctx.Err() != nil {
+		return sup.Wait()
+	}
 
 	kill := actionners.Actionner(process.NewKill(process.KillOptions{}))
 	if hostActions == "sensor" {
@@ -144,13 +182,6 @@ func runResponder(ctx context.Context, v *viper.Viper, logger *slog.Logger) erro
 	}
 	recovery := transport.NewRecovery(conn.JS, streamOpts, logger.With("component", "nats"))
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	metrics, err := responder.NewMetrics(reg)
-	if err != nil {
-		return fmt.Errorf("create metrics: %w", err)
-	}
-
 	dispatcher := newDispatcher(notifyConfigs, conn, logger)
 	onDecision := func(responder.Decision) {}
 	if dispatcher != nil {
@@ -172,7 +203,7 @@ func runResponder(ctx context.Context, v *viper.Viper, logger *slog.Logger) erro
 		return fmt.Errorf("start responder: %w", err)
 	}
 
-	sup := newSupervisor(ctx)
+	running.Store(resp)
 	sup.Go("responder", resp.Run)
 	if dispatcher != nil {
 		sup.Go("notifications", dispatcher.Run)
@@ -194,15 +225,6 @@ func runResponder(ctx context.Context, v *viper.Viper, logger *slog.Logger) erro
 		})
 	}
 
-	ready := func() error {
-		if !conn.NC.IsConnected() {
-			return errors.New("NATS is not connected")
-		}
-		checkCtx, cancel := context.WithTimeout(ctx, readyCheckTimeout)
-		defer cancel()
-		return resp.Check(checkCtx)
-	}
-	handlers := responder.HTTPHandlers(reg, ready)
 	if addr := v.GetString("webhook.addr"); addr != "" {
 		receiver, err := newReceiver(v, addr, transport.NewPublisher(conn.JS).WithRecovery(recovery), metrics, logger)
 		if err != nil {
@@ -214,14 +236,33 @@ func runResponder(ctx context.Context, v *viper.Viper, logger *slog.Logger) erro
 		}
 		sup.Go("webhook", func(ctx context.Context) error { return receiver.Serve(ctx, extra) })
 	}
-	if addr := v.GetString("metrics.addr"); addr != "" && addr != v.GetString("webhook.addr") {
-		sup.Go("metrics", func(ctx context.Context) error { return serveHTTP(ctx, addr, handlers) })
-	}
-
 	logger.Info("responder running", "dry_run", v.GetBool("dry-run"), "actionners", strings.Join(registry.Names(), ","),
 		"policy_revision", policySet.Revision(), "nats", conn.NC.ConnectedUrlRedacted(),
 		"cooldown", guards.Cooldown, "rate_limit", guards.RateLimit, "burst", guards.RateBurst, "shared_cooldown", guards.SharedCooldown)
 	return sup.Wait()
+}
+
+// waitConnected waits until conn reaches NATS, with a warning every 30
+// seconds, or until ctx ends. After limit, unless it is zero, it returns an
+// error with the last connection error.
+func waitConnected(ctx context.Context, conn *transport.Conn, limit time.Duration, logger *slog.Logger) error {
+	start := time.Now()
+	warned := time.Time{}
+	for !conn.NC.IsConnected() {
+		if limit > 0 && time.Since(start) >= limit {
+			return fmt.Errorf("connect to NATS: not reachable after %s: %w: check --nats.url, or raise --nats.wait", limit, conn.NC.LastError())
+		}
+		if time.Since(warned) >= 30*time.Second {
+			warned = time.Now()
+			logger.Warn("waiting for NATS before starting the responder", "waited", time.Since(start).Round(time.Second))
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	return nil
 }
 
 // responderGuards returns the guard options of `riposte responder`.

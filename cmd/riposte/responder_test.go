@@ -181,3 +181,83 @@ func TestNotificationsConfigRejectsUnknownKeyAndOutcome(t *testing.T) {
 		t.Fatalf("valid notification: %v", err)
 	}
 }
+
+// TestResponderStartsBeforeNATS starts `riposte responder` while nothing
+// listens at its NATS URL. It must wait, alive but not ready, and start
+// deciding once NATS is up.
+func TestResponderStartsBeforeNATS(t *testing.T) {
+	port := freePort(t)
+	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tokenFile, []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	webhookAddr, metricsAddr := freeAddr(t), freeAddr(t)
+	v := viper.New()
+	v.Set("nats.url", url)
+	v.Set("nats.replicas", 1)
+	v.Set("dry-run", true)
+	v.Set("webhook.addr", webhookAddr)
+	v.Set("webhook.token-file", tokenFile)
+	v.Set("metrics.addr", metricsAddr)
+	v.Set("kubeconfig", "")
+	t.Setenv("KUBECONFIG", "")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*e2eTimeout)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- runResponder(ctx, v, testLogger()) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("responder: %v", err)
+		}
+	}()
+
+	waitStatus(t, http.MethodGet, "http://"+metricsAddr+"/healthz", http.StatusOK)
+	if code := httpStatus(t, "http://"+metricsAddr+"/readyz"); code != http.StatusServiceUnavailable {
+		t.Errorf("/readyz = %d while NATS is unreachable, want 503", code)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("responder stopped while NATS was unreachable: %v", err)
+	case <-time.After(time.Second):
+	}
+
+	server, err := transport.StartServer(transport.ServerOptions{Port: port, StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close()
+	waitStatus(t, http.MethodGet, "http://"+metricsAddr+"/readyz", http.StatusOK)
+
+	req, err := http.NewRequest(http.MethodPost, "http://"+webhookAddr+"/", strings.NewReader(falcoAlert))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer s3cret")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("webhook after NATS started: status %d, want 200", resp.StatusCode)
+	}
+	conn := connectOverTCP(ctx, t, url, "check")
+	consumer, err := waitForStream(ctx, t, conn.JS, transport.DecisionsStream).OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := consumer.Next(jetstream.FetchMaxWait(e2eTimeout)); err != nil {
+		t.Fatalf("no decision after NATS started: %v", err)
+	}
+}
+
+func TestResponderGivesUpAfterNATSWait(t *testing.T) {
+	out, err := runCommand(t, "responder", "--nats.url", fmt.Sprintf("nats://127.0.0.1:%d", freePort(t)), "--nats.wait", "500ms",
+		"--webhook.no-auth", "--metrics.addr", "")
+	if err == nil || !strings.Contains(err.Error(), "not reachable after 500ms") {
+		t.Fatalf("err = %v, want the wait and the connection error\n%s", err, out)
+	}
+}

@@ -166,7 +166,7 @@ func TestProtectedNamespaceListForms(t *testing.T) {
 
 func TestUnknownEnvironmentVariableWarned(t *testing.T) {
 	t.Setenv("RIPOSTE_GUARDS_COOLDWN", "5m")
-	out, _ := runCommand(t, "responder", "--nats.url", "nats://127.0.0.1:1", "--webhook.no-auth", "--metrics.addr", "")
+	out, _ := runCommand(t, "responder", "--nats.url", "nats://127.0.0.1:1", "--nats.wait", "1s", "--webhook.no-auth", "--metrics.addr", "")
 	if !strings.Contains(out, "name=RIPOSTE_GUARDS_COOLDWN did_you_mean=RIPOSTE_GUARDS_COOLDOWN") {
 		t.Errorf("no warning naming the variable and its fix:\n%s", out)
 	}
