@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -77,6 +78,12 @@ type GuardOptions struct {
 	// the alert names may be gone and its name taken by another. Zero or
 	// negative turns the guard off.
 	MaxAlertAge time.Duration
+	// PodLabels, when set, reads the labels of a pod from the cluster, so
+	// that the protected-label guard checks the action's target pod and the
+	// alert's pod even when the alert carries no k8s.pod.labels field, as
+	// Falco's rules print none. It returns nil labels for a pod that does
+	// not exist. Any other error blocks the action.
+	PodLabels func(ctx context.Context, namespace, name string) (map[string]string, error)
 	// SharedCooldown keeps cooldowns in the JetStream key-value bucket
 	// riposte_cooldowns as well, so that replicas sharing the consumer also
 	// share cooldowns. Set it when more than one responder runs. The rate
@@ -93,15 +100,26 @@ type guards struct {
 	protectedLabels  map[string]string
 	cooldown         time.Duration
 	maxAlertAge      time.Duration
-	limiter          *rate.Limiter
 	breakerDuration  time.Duration
+	podLabels        func(ctx context.Context, namespace, name string) (map[string]string, error)
 
 	// shared is the shared cooldown bucket, nil unless SharedCooldown is set
 	// and the responder runs.
 	shared jetstream.KeyValue
 
-	mu           sync.Mutex
+	// real holds the cooldowns, rate limit and circuit breaker of actions
+	// that run, and preview those of dry-run actions. Keeping them apart
+	// lets a dry run show what acting would do without a dry-run action
+	// ever blocking a real one.
+	mu      sync.Mutex
+	real    guardState
+	preview guardState
+}
+
+// guardState is the cooldown and rate-limit state of one kind of action.
+type guardState struct {
 	lastAction   map[string]time.Time
+	limiter      *rate.Limiter
 	breakerUntil time.Time
 	lastSweep    time.Time
 }
@@ -114,7 +132,9 @@ func newGuards(o GuardOptions) *guards {
 		cooldown:         o.Cooldown,
 		maxAlertAge:      o.MaxAlertAge,
 		breakerDuration:  o.BreakerDuration,
-		lastAction:       map[string]time.Time{},
+		podLabels:        o.PodLabels,
+		real:             guardState{lastAction: map[string]time.Time{}},
+		preview:          guardState{lastAction: map[string]time.Time{}},
 	}
 	own := o.OwnNamespace
 	if own == "" {
@@ -140,7 +160,8 @@ func newGuards(o GuardOptions) *guards {
 		if burst == 0 {
 			burst = 50
 		}
-		g.limiter = rate.NewLimiter(rate.Limit(limit), burst)
+		g.real.limiter = rate.NewLimiter(rate.Limit(limit), burst)
+		g.preview.limiter = rate.NewLimiter(rate.Limit(limit), burst)
 	}
 	if g.breakerDuration == 0 {
 		g.breakerDuration = 5 * time.Minute
@@ -208,7 +229,8 @@ type verdict struct {
 // in this order: protected namespaces and labels, alert age, cooldown, rate
 // limit and circuit breaker (all blocking or switching to dry run whatever
 // the policy requests), then the dry-run settings. A blocked action is not
-// checked further.
+// checked further. Cooldowns and the rate limit of dry-run actions are kept
+// apart from those of real actions.
 func (g *guards) apply(ctx context.Context, c policies.Choice, k8s *policies.Kubernetes, alertTime, now time.Time) (verdict, error) {
 	var v verdict
 	block := func(guard, reason string) verdict {
@@ -216,64 +238,83 @@ func (g *guards) apply(ctx context.Context, c policies.Choice, k8s *policies.Kub
 		v.block = true
 		return v
 	}
-	dry := func(guard, reason string) {
-		v.hits = append(v.hits, GuardHit{Guard: guard, Effect: EffectDryRun, Reason: reason})
-		v.dryRun = true
-	}
 
 	if ns := c.Target.Namespace; ns != "" && g.protectedNS[ns] {
 		return block(GuardProtectedNamespace, fmt.Sprintf("target namespace %s is protected", ns)), nil
 	}
-	if k8s != nil {
-		if g.protectedNS[k8s.Namespace] {
-			return block(GuardProtectedNamespace, fmt.Sprintf("the alert's pod is in protected namespace %s", k8s.Namespace)), nil
-		}
-		for _, key := range sortedKeys(g.protectedLabels) {
-			want := g.protectedLabels[key]
-			if got, ok := k8s.Labels[key]; ok && (want == "*" || got == want) {
-				return block(GuardProtectedLabel, fmt.Sprintf("pod %s/%s has protected label %s=%s", k8s.Namespace, k8s.Pod, key, got)), nil
-			}
-		}
+	if k8s != nil && g.protectedNS[k8s.Namespace] {
+		return block(GuardProtectedNamespace, fmt.Sprintf("the alert's pod is in protected namespace %s", k8s.Namespace)), nil
 	}
-
+	if reason := g.protectedPod(ctx, c, k8s); reason != "" {
+		return block(GuardProtectedLabel, reason), nil
+	}
 	if g.maxAlertAge > 0 && !alertTime.IsZero() {
 		if age := now.Sub(alertTime); age > g.maxAlertAge {
 			return block(GuardStaleAlert, fmt.Sprintf("the alert is %s old, more than the maximum age of %s for acting on it", age.Round(time.Second), g.maxAlertAge)), nil
 		}
 	}
 
-	key := c.Actionner + " " + c.Target.String()
+	dryHits := g.dryRunHits(c)
+	key := cooldownKey(c)
+	g.mu.Lock()
+	state := &g.real
+	if len(dryHits) > 0 {
+		state = &g.preview
+	}
 	if g.cooldown > 0 {
-		g.mu.Lock()
-		g.sweep(now)
-		last, ok := g.lastAction[key]
-		if ok && now.Sub(last) < g.cooldown {
+		g.sweep(state, now)
+		if last, ok := state.lastAction[key]; ok && now.Sub(last) < g.cooldown {
 			g.mu.Unlock()
-			return block(GuardCooldown, fmt.Sprintf("%s on %s ran %s ago, cooldown %s", c.Actionner, c.Target, now.Sub(last).Round(time.Millisecond), g.cooldown)), nil
-		}
-		g.lastAction[key] = now
-		g.mu.Unlock()
-
-		if g.shared != nil {
-			claimed, err := g.claimShared(ctx, key, now)
-			if err != nil {
-				return v, err
+			what := "ran"
+			if state == &g.preview {
+				what = "was recorded as a dry run"
 			}
-			if !claimed {
-				return block(GuardCooldown, fmt.Sprintf("%s on %s ran on another replica within the cooldown of %s", c.Actionner, c.Target, g.cooldown)), nil
-			}
+			return block(GuardCooldown, fmt.Sprintf("%s on %s %s %s ago, cooldown %s", c.Actionner, c.Target, what, now.Sub(last).Round(time.Millisecond), g.cooldown)), nil
 		}
 	}
-
-	g.mu.Lock()
-	if now.Before(g.breakerUntil) {
-		dry(GuardCircuitBreaker, fmt.Sprintf("action rate limit exceeded, circuit breaker open until %s", g.breakerUntil.Format(time.RFC3339)))
-	} else if g.limiter != nil && !g.limiter.AllowN(now, 1) {
-		g.breakerUntil = now.Add(g.breakerDuration)
-		dry(GuardCircuitBreaker, fmt.Sprintf("action rate limit of %g per second exceeded, circuit breaker open for %s", float64(g.limiter.Limit()), g.breakerDuration))
+	var breakerHit *GuardHit
+	if now.Before(state.breakerUntil) {
+		breakerHit = &GuardHit{Guard: GuardCircuitBreaker, Effect: EffectDryRun, Reason: fmt.Sprintf("action rate limit exceeded, circuit breaker open until %s", state.breakerUntil.Format(time.RFC3339))}
+	} else if state.limiter != nil && !state.limiter.AllowN(now, 1) {
+		state.breakerUntil = now.Add(g.breakerDuration)
+		breakerHit = &GuardHit{Guard: GuardCircuitBreaker, Effect: EffectDryRun, Reason: fmt.Sprintf("action rate limit of %g per second exceeded, circuit breaker open for %s", float64(state.limiter.Limit()), g.breakerDuration)}
+	}
+	if breakerHit != nil && state == &g.real {
+		// The action becomes a dry run: it must not start a real cooldown.
+		state = &g.preview
+	}
+	if g.cooldown > 0 {
+		state.lastAction[key] = now
 	}
 	g.mu.Unlock()
 
+	if g.cooldown > 0 && g.shared != nil && state == &g.real {
+		claimed, err := g.claimShared(ctx, key, now)
+		if err != nil {
+			return v, err
+		}
+		if !claimed {
+			return block(GuardCooldown, fmt.Sprintf("%s on %s ran on another replica within the cooldown of %s", c.Actionner, c.Target, g.cooldown)), nil
+		}
+	}
+
+	if breakerHit != nil {
+		v.hits = append(v.hits, *breakerHit)
+		v.dryRun = true
+	}
+	if len(dryHits) > 0 {
+		v.hits = append(v.hits, dryHits...)
+		v.dryRun = true
+	}
+	return v, nil
+}
+
+// dryRunHits returns the dry-run settings that apply to c.
+func (g *guards) dryRunHits(c policies.Choice) []GuardHit {
+	var hits []GuardHit
+	dry := func(guard, reason string) {
+		hits = append(hits, GuardHit{Guard: guard, Effect: EffectDryRun, Reason: reason})
+	}
 	if g.dryRunPolicies[c.Policy] {
 		dry(GuardPolicyDryRun, fmt.Sprintf("policy %s is set to dry run", c.Policy))
 	}
@@ -286,7 +327,66 @@ func (g *guards) apply(ctx context.Context, c policies.Choice, k8s *policies.Kub
 	if !g.act {
 		dry(GuardDryRun, "global dry run is on")
 	}
-	return v, nil
+	return hits
+}
+
+// cooldownKey identifies the same action on the same target: the actionner,
+// the target and the parameters, so that two policies labelling one pod
+// with different labels both act.
+func cooldownKey(c policies.Choice) string {
+	key := c.Actionner + " " + c.Target.String()
+	if len(c.Parameters) > 0 {
+		// encoding/json sorts map keys, so equal parameters give one key.
+		if params, err := json.Marshal(c.Parameters); err == nil {
+			key += " " + string(params)
+		}
+	}
+	return key
+}
+
+// protectedPod returns why c must not run because the target pod or the
+// alert's pod carries a protected label, or "" when neither does.
+func (g *guards) protectedPod(ctx context.Context, c policies.Choice, k8s *policies.Kubernetes) string {
+	if len(g.protectedLabels) == 0 {
+		return ""
+	}
+	type pod struct{ namespace, name string }
+	var pods []pod
+	if c.Target.Kind == "pod" && c.Target.Namespace != "" && c.Target.Name != "" {
+		pods = append(pods, pod{c.Target.Namespace, c.Target.Name})
+	}
+	if k8s != nil && k8s.Namespace != "" && k8s.Pod != "" && !(len(pods) == 1 && pods[0] == pod{k8s.Namespace, k8s.Pod}) {
+		pods = append(pods, pod{k8s.Namespace, k8s.Pod})
+	}
+	if k8s != nil && len(k8s.Labels) > 0 {
+		if reason := g.labelReason(k8s.Namespace, k8s.Pod, k8s.Labels); reason != "" {
+			return reason
+		}
+	}
+	if g.podLabels == nil {
+		return ""
+	}
+	for _, p := range pods {
+		labels, err := g.podLabels(ctx, p.namespace, p.name)
+		if err != nil {
+			return fmt.Sprintf("the labels of pod %s/%s could not be read, so a protected label cannot be ruled out: %v", p.namespace, p.name, err)
+		}
+		if reason := g.labelReason(p.namespace, p.name, labels); reason != "" {
+			return reason
+		}
+	}
+	return ""
+}
+
+// labelReason returns why a pod with these labels is protected, or "".
+func (g *guards) labelReason(namespace, name string, labels map[string]string) string {
+	for _, key := range sortedKeys(g.protectedLabels) {
+		want := g.protectedLabels[key]
+		if got, ok := labels[key]; ok && (want == "*" || got == want) {
+			return fmt.Sprintf("pod %s/%s has protected label %s=%s", namespace, name, key, got)
+		}
+	}
+	return ""
 }
 
 // claimShared records an action in the shared cooldown bucket. It returns
@@ -305,26 +405,27 @@ func (g *guards) claimShared(ctx context.Context, key string, now time.Time) (bo
 	return true, nil
 }
 
-// sweep drops cooldown entries that expired, at most once per cooldown, so
-// the map holds at most the targets acted on in the last two cooldown
-// periods. The caller holds g.mu.
-func (g *guards) sweep(now time.Time) {
-	if now.Sub(g.lastSweep) < g.cooldown {
+// sweep drops the cooldown entries of state that expired, at most once per
+// cooldown, so the map holds at most the targets acted on in the last two
+// cooldown periods. The caller holds g.mu.
+func (g *guards) sweep(state *guardState, now time.Time) {
+	if now.Sub(state.lastSweep) < g.cooldown {
 		return
 	}
-	g.lastSweep = now
-	for key, last := range g.lastAction {
+	state.lastSweep = now
+	for key, last := range state.lastAction {
 		if now.Sub(last) >= g.cooldown {
-			delete(g.lastAction, key)
+			delete(state.lastAction, key)
 		}
 	}
 }
 
-// breakerOpen reports whether the circuit breaker is open at now.
+// breakerOpen reports whether the circuit breaker of real actions is open
+// at now.
 func (g *guards) breakerOpen(now time.Time) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return now.Before(g.breakerUntil)
+	return now.Before(g.real.breakerUntil)
 }
 
 func sortedKeys(m map[string]string) []string {

@@ -2,6 +2,7 @@ package responder
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -359,5 +360,108 @@ func TestStaleAlertNeverActs(t *testing.T) {
 	}
 	if got := rec.count(); got != 1 {
 		t.Errorf("recorder ran %d times, want 1 for the fresh alert", got)
+	}
+}
+
+// TestDryRunNeverBlocksRealAction runs a dry-run action and then the same
+// action of another policy that acts: the dry run must not start the
+// cooldown of real actions.
+func TestDryRunNeverBlocksRealAction(t *testing.T) {
+	now := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	pod := actionners.Target{Kind: "pod", Namespace: "shop", Name: "web-1"}
+	g := newGuards(GuardOptions{Act: true, DryRunPolicies: []string{"preview"}, Cooldown: time.Minute})
+
+	v := mustApply(t, g, choice("preview", "kubernetes:label", pod), nil, now)
+	if v.block || !v.dryRun {
+		t.Fatalf("dry-run policy: %+v, want a dry run", v)
+	}
+	v = mustApply(t, g, choice("acting", "kubernetes:label", pod), nil, now.Add(time.Second))
+	if v.block || v.dryRun {
+		t.Fatalf("acting policy after a dry run: %+v, want it to act", v)
+	}
+	// A second dry run within the cooldown is blocked as a real one would
+	// be, and says that nothing ran.
+	v = mustApply(t, g, choice("preview", "kubernetes:label", pod), nil, now.Add(2*time.Second))
+	if !v.block || !strings.Contains(v.hits[0].Reason, "was recorded as a dry run") {
+		t.Errorf("second dry run: %+v, want blocked by the dry-run cooldown", v)
+	}
+}
+
+func TestBreakerDryRunStartsNoRealCooldown(t *testing.T) {
+	now := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	g := newGuards(GuardOptions{Act: true, Cooldown: time.Minute, RateLimit: 1, RateBurst: 1, BreakerDuration: time.Second})
+	first := choice("p", "a", actionners.Target{Kind: "process", PID: 1})
+	if v := mustApply(t, g, first, nil, now); v.dryRun || v.block {
+		t.Fatalf("first action: %+v", v)
+	}
+	target := choice("p", "a", actionners.Target{Kind: "process", PID: 2})
+	if v := mustApply(t, g, target, nil, now); !v.dryRun {
+		t.Fatalf("action over the rate limit: %+v, want a dry run by the breaker", v)
+	}
+	// Once the breaker closed, the same action acts: the dry run of the
+	// breaker did not start its cooldown.
+	if v := mustApply(t, g, target, nil, now.Add(5*time.Second)); v.dryRun || v.block {
+		t.Errorf("action after the breaker closed: %+v, want it to act", v)
+	}
+}
+
+func TestCooldownKeyIncludesParameters(t *testing.T) {
+	now := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	pod := actionners.Target{Kind: "pod", Namespace: "shop", Name: "web-1"}
+	g := newGuards(GuardOptions{Act: true, Cooldown: time.Minute})
+	label := func(policy, value string) policies.Choice {
+		c := choice(policy, "kubernetes:label", pod)
+		c.Parameters = map[string]any{"labels": map[string]any{"team": value}}
+		return c
+	}
+	if v := mustApply(t, g, label("a", "sec"), nil, now); v.block {
+		t.Fatalf("first label: %+v", v)
+	}
+	if v := mustApply(t, g, label("b", "ops"), nil, now); v.block {
+		t.Errorf("other label on the same pod blocked: %+v", v.hits)
+	}
+	if v := mustApply(t, g, label("b", "sec"), nil, now); !v.block {
+		t.Errorf("same label on the same pod not blocked by the cooldown")
+	}
+}
+
+func TestProtectedLabelReadFromCluster(t *testing.T) {
+	now := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	pods := map[string]map[string]string{
+		"shop/db-0":  {"riposte.io/protected": "true"},
+		"shop/web-1": {"app": "web"},
+	}
+	lookup := func(_ context.Context, namespace, name string) (map[string]string, error) {
+		if namespace == "shop" && name == "broken" {
+			return nil, errors.New("connection refused")
+		}
+		return pods[namespace+"/"+name], nil
+	}
+	g := newGuards(GuardOptions{Act: true, Cooldown: -1, PodLabels: lookup})
+	tests := []struct {
+		name      string
+		target    actionners.Target
+		k8s       *policies.Kubernetes
+		wantBlock string
+	}{
+		{"protected target", actionners.Target{Kind: "pod", Namespace: "shop", Name: "db-0"}, nil, "pod shop/db-0 has protected label riposte.io/protected=true"},
+		{"protected alert pod", actionners.Target{Kind: "process", PID: 42}, &policies.Kubernetes{Namespace: "shop", Pod: "db-0"}, "pod shop/db-0 has protected label"},
+		{"unprotected pod", actionners.Target{Kind: "pod", Namespace: "shop", Name: "web-1"}, nil, ""},
+		{"missing pod", actionners.Target{Kind: "pod", Namespace: "shop", Name: "gone"}, nil, ""},
+		{"unreadable labels", actionners.Target{Kind: "pod", Namespace: "shop", Name: "broken"}, nil, "could not be read"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := mustApply(t, g, choice("p", "kubernetes:label", tt.target), tt.k8s, now)
+			if tt.wantBlock == "" {
+				if v.block {
+					t.Errorf("blocked: %+v", v.hits)
+				}
+				return
+			}
+			if !v.block || v.hits[0].Guard != GuardProtectedLabel || !strings.Contains(v.hits[0].Reason, tt.wantBlock) {
+				t.Errorf("verdict = %+v, want blocked by %s with %q", v, GuardProtectedLabel, tt.wantBlock)
+			}
+		})
 	}
 }

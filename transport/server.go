@@ -6,7 +6,10 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -89,12 +92,18 @@ func StartServer(opts ServerOptions) (*Server, error) {
 	s := &Server{}
 	storeDir := opts.StoreDir
 	if storeDir == "" {
-		dir, err := os.MkdirTemp("", "riposte-nats-")
+		removeStaleTempDirs(opts.Logger)
+		dir, err := os.MkdirTemp("", tempDirPattern)
 		if err != nil {
 			return nil, fmt.Errorf("start nats-server: create storage directory: %w", err)
 		}
 		storeDir = dir
 		s.tempDir = dir
+		pid := []byte(strconv.Itoa(os.Getpid()))
+		if err := os.WriteFile(filepath.Join(dir, tempDirOwnerFile), pid, 0o600); err != nil {
+			s.removeTemp()
+			return nil, fmt.Errorf("start nats-server: record the owner of %s: %w", dir, err)
+		}
 	}
 
 	ns, err := server.NewServer(&server.Options{
@@ -149,6 +158,43 @@ func (s *Server) Close() {
 		s.ns.WaitForShutdown()
 	}
 	s.removeTemp()
+}
+
+// tempDirPattern names the temporary storage directories, and
+// tempDirOwnerFile, inside each, holds the pid of the process that made it.
+const (
+	tempDirPattern   = "riposte-nats-*"
+	tempDirOwnerFile = "riposte.pid"
+)
+
+// removeStaleTempDirs removes the temporary storage directories of processes
+// that no longer run, which Close never removed because the process was
+// killed. A directory without an owner file, or whose owner runs or cannot
+// be checked, stays.
+func removeStaleTempDirs(log *slog.Logger) {
+	dirs, err := filepath.Glob(filepath.Join(os.TempDir(), tempDirPattern))
+	if err != nil {
+		return
+	}
+	for _, dir := range dirs {
+		data, err := os.ReadFile(filepath.Join(dir, tempDirOwnerFile))
+		if err != nil {
+			continue
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+		if err != nil || pid <= 0 || !errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) {
+			continue
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			if log != nil {
+				log.Warn("remove the storage directory of an ended process", "dir", dir, "error", err)
+			}
+			continue
+		}
+		if log != nil {
+			log.Info("removed the storage directory of an ended process", "dir", dir, "pid", pid)
+		}
+	}
 }
 
 func (s *Server) removeTemp() {

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync/atomic"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -120,6 +122,10 @@ type Client struct {
 	// Instance names this responder in the Events it records; it defaults
 	// to the host name.
 	Instance string
+
+	// forbiddenWarned is the Unix time of the last warning that pods cannot
+	// be read, which PodLabels logs at most once a minute.
+	forbiddenWarned atomic.Int64
 }
 
 // DefaultBackoff retries four times, after 100 ms, 200 ms, 400 ms and 800 ms,
@@ -184,4 +190,34 @@ func (c *Client) retry(ctx context.Context, op string, fn func(context.Context) 
 		case <-time.After(delay):
 		}
 	}
+}
+
+// PodLabels returns the labels of a pod, for the guards that protect pods by
+// label. A pod that does not exist has none. When the client may not read
+// pods, it logs a warning and returns none, so that a responder without
+// that permission still runs host actions; the guard then sees only the
+// labels that the alert carries.
+func (c *Client) PodLabels(ctx context.Context, namespace, name string) (map[string]string, error) {
+	var labels map[string]string
+	err := c.retry(ctx, "get pod labels", func(ctx context.Context) error {
+		pod, err := c.Kubernetes.CoreV1().Pods(namespace).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		labels = pod.Labels
+		return nil
+	})
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil, nil
+	case apierrors.IsForbidden(err):
+		now := time.Now().Unix()
+		if last := c.forbiddenWarned.Load(); now-last >= 60 && c.forbiddenWarned.CompareAndSwap(last, now) {
+			c.Logger.Warn("cannot read pod labels for the protected-label guard: grant get on pods to the responder", "namespace", namespace, "pod", name, "error", err)
+		}
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("get pod %s/%s: %w", namespace, name, err)
+	}
+	return labels, nil
 }

@@ -721,3 +721,42 @@ func TestClusterLoadConfigFromKubeconfig(t *testing.T) {
 		t.Errorf("get namespace default through $KUBECONFIG: %v", err)
 	}
 }
+
+func TestPodLabelsOnServer(t *testing.T) {
+	env := k8stest.Get(t)
+	ns := env.Namespace(t)
+	env.RunPod(t, &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "db-0", Labels: map[string]string{"riposte.io/protected": "true"}},
+		Spec: corev1.PodSpec{
+			NodeName:   k8stest.KwokNode,
+			Containers: []corev1.Container{{Name: "db", Image: "registry.example/db:1"}},
+		},
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	client, err := NewClient(env.Config(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels, err := client.PodLabels(ctx, ns, "db-0")
+	if err != nil || labels["riposte.io/protected"] != "true" {
+		t.Errorf("PodLabels(db-0) = %v, %v; want the protected label", labels, err)
+	}
+	labels, err = client.PodLabels(ctx, ns, "missing")
+	if err != nil || labels != nil {
+		t.Errorf("PodLabels(missing) = %v, %v; want no labels and no error", labels, err)
+	}
+
+	// A responder that may not read pods gets no labels and no error, so
+	// that its host actions still run.
+	noPods := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "riposte-test-no-pods"}}
+	restricted, err := NewClient(env.ServiceAccountConfig(t, ns, "no-pods", noPods), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels, err = restricted.PodLabels(ctx, ns, "db-0")
+	if err != nil || labels != nil {
+		t.Errorf("PodLabels without permission = %v, %v; want no labels and no error", labels, err)
+	}
+}

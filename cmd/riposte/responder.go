@@ -168,8 +168,12 @@ func runResponder(ctx context.Context, v *viper.Viper, logger *slog.Logger) erro
 	if err != nil {
 		return err
 	}
-	if err := registerKubernetes(v, registry, logger); err != nil {
+	kubeClient, err := registerKubernetes(v, registry, logger)
+	if err != nil {
 		return err
+	}
+	if kubeClient != nil {
+		guards.PodLabels = kubeClient.PodLabels
 	}
 	policyDir := v.GetString("policies.dir")
 	policySet, err := policies.Load(ctx, policies.Options{Dir: policyDir, Registry: registry})
@@ -280,23 +284,24 @@ func responderGuards(v *viper.Viper) (responder.GuardOptions, error) {
 	return guards, nil
 }
 
-// registerKubernetes adds the Kubernetes actionners. Without a configured
-// cluster they are registered without a client, so that policies naming them
-// load, and each of their actions fails with a clear outcome.
-func registerKubernetes(v *viper.Viper, registry *actionners.Registry, logger *slog.Logger) error {
+// registerKubernetes adds the Kubernetes actionners and returns their
+// client. Without a configured cluster they are registered without a client,
+// so that policies naming them load, and each of their actions fails with a
+// clear outcome; the client is then nil.
+func registerKubernetes(v *viper.Viper, registry *actionners.Registry, logger *slog.Logger) (*kubernetes.Client, error) {
 	var client *kubernetes.Client
 	cfg, err := clusterConfig(v.GetString("kubeconfig"))
 	switch {
 	case errors.Is(err, k8smeta.ErrNoCluster):
 		logger.Info("no Kubernetes cluster configured: Kubernetes actions fail; pass --kubeconfig or run in a pod to use one")
 	case err != nil:
-		return err
+		return nil, err
 	default:
 		if client, err = kubernetes.NewClient(cfg, logger.With("component", "kubernetes")); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return kubernetes.Register(registry, client)
+	return client, kubernetes.Register(registry, client)
 }
 
 func newReceiver(v *viper.Viper, addr string, pub webhook.Publisher, metrics *responder.Metrics, logger *slog.Logger) (*webhook.Receiver, error) {

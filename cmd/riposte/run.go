@@ -208,6 +208,9 @@ func startHost(ctx context.Context, cfg hostConfig, out io.Writer, logger *slog.
 	guards := cfg.Guards
 	guards.Act = !cfg.DryRun
 	guards.ProtectedNamespaces = cfg.ProtectedNamespaces
+	if client := kube.actionClient(); client != nil {
+		guards.PodLabels = client.PodLabels
+	}
 	guards.DryRunPolicies = cfg.DryRunPolicies
 	guards.DryRunActionners = cfg.DryRunActionners
 	if cfg.tuneGuards != nil {
