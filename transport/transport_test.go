@@ -3,8 +3,10 @@ package transport
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -243,5 +245,50 @@ func TestRedact(t *testing.T) {
 		if got := redact(tt.in); got != tt.want {
 			t.Errorf("redact(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestStartServerRemovesStaleTempDirs leaves temporary storage directories
+// as killed processes would, and starts a server with a temporary one: only
+// the directory of the process that ended goes.
+func TestStartServerRemovesStaleTempDirs(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	ended := exec.Command("true")
+	if err := ended.Run(); err != nil {
+		t.Fatal(err)
+	}
+	dirs := map[string]string{
+		"riposte-nats-ended":    strconv.Itoa(ended.Process.Pid),
+		"riposte-nats-running":  strconv.Itoa(os.Getpid()),
+		"riposte-nats-no-owner": "",
+	}
+	for name, pid := range dirs {
+		dir := filepath.Join(tmp, name)
+		if err := os.Mkdir(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if pid != "" {
+			if err := os.WriteFile(filepath.Join(dir, "riposte.pid"), []byte(pid), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	s, err := StartServer(ServerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name := range dirs {
+		_, err := os.Stat(filepath.Join(tmp, name))
+		if gone := errors.Is(err, os.ErrNotExist); gone != (name == "riposte-nats-ended") {
+			t.Errorf("%s: removed = %v, want it removed only when its process ended", name, gone)
+		}
+	}
+	left, _ := filepath.Glob(filepath.Join(tmp, "riposte-nats-*"))
+	s.Close()
+	after, _ := filepath.Glob(filepath.Join(tmp, "riposte-nats-*"))
+	if len(after) != len(left)-1 {
+		t.Errorf("Close left %v, want the server's own directory removed", after)
 	}
 }
