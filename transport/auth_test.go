@@ -326,3 +326,14 @@ func TestEnsureStreamsWithoutJetStream(t *testing.T) {
 		t.Errorf("err = %v no longer wraps the cause", err)
 	}
 }
+
+func TestEnsureStreamsReplicasOnSingleServer(t *testing.T) {
+	s := startServer(t)
+	c := connect(t, ConnectOptions{URL: s.ClientURL()})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := EnsureStreams(ctx, c.JS, StreamOptions{Replicas: 3})
+	if err == nil || !strings.Contains(err.Error(), "set --nats.replicas 1") {
+		t.Fatalf("err = %v, want the fix named", err)
+	}
+}

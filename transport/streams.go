@@ -146,12 +146,22 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, opts StreamOptio
 	return &s, nil
 }
 
+// errCodeReplicasNotSupported is the JetStream API error code for a stream
+// of more than one replica on a server that is not clustered (nats-server's
+// JSStreamReplicasNotSupportedErr), which nats.go does not name.
+const errCodeReplicasNotSupported jetstream.ErrorCode = 10074
+
 // withJetStreamHint adds the fix to an error that shows that the server
-// runs without JetStream, where no subscriber handles JetStream API requests.
+// runs without JetStream, where no subscriber handles JetStream API requests,
+// or that it cannot keep the requested number of replicas.
 func withJetStreamHint(err error) error {
 	if errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrJetStreamNotEnabled) ||
 		errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount) {
 		return fmt.Errorf("%w: JetStream is not enabled on the NATS server or for this account: start nats-server with -js, or add a jetstream block to its configuration", err)
+	}
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) && apiErr.ErrorCode == errCodeReplicasNotSupported {
+		return fmt.Errorf("%w: the NATS server is not clustered, so each stream has one copy: set --nats.replicas 1 (nats.streamReplicas in the chart)", err)
 	}
 	return err
 }

@@ -55,6 +55,9 @@ func checkGuardFlags(v *viper.Viper) error {
 	if v.GetFloat64("guards.rate-limit") == 0 {
 		return errors.New("invalid guards.rate-limit 0: use a positive number of actions per second such as 10, or -1 to turn the limit off")
 	}
+	if age := v.GetDuration("guards.max-alert-age"); age < 0 {
+		return fmt.Errorf("invalid guards.max-alert-age %s: use a positive duration such as 10m, or 0 to turn the guard off", age)
+	}
 	if burst := v.GetInt("guards.burst"); burst < 1 {
 		return fmt.Errorf("invalid guards.burst %d: use 1 or more actions", burst)
 	}

@@ -37,6 +37,7 @@ func TestGuardFlagsRejectInvalidValues(t *testing.T) {
 		{"label without value", []string{"--protected-labels", "app"}, nil, `invalid protected-labels entry "app"`},
 		{"rate limit from environment", nil, map[string]string{"RIPOSTE_GUARDS_RATE_LIMIT": "fast"}, `"fast" for guards.rate-limit`},
 		{"cooldown from environment", nil, map[string]string{"RIPOSTE_GUARDS_COOLDOWN": "0"}, "invalid guards.cooldown"},
+		{"negative alert age", []string{"--guards.max-alert-age", "-5m"}, nil, "invalid guards.max-alert-age -5m0s: use a positive duration"},
 		{"alert age not a duration", []string{"--guards.max-alert-age", "soon"}, nil, `"soon" for "--guards.max-alert-age"`},
 		{"alert age from environment", nil, map[string]string{"RIPOSTE_GUARDS_MAX_ALERT_AGE": "soon"}, `"soon" for guards.max-alert-age`},
 	}

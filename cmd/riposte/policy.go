@@ -225,6 +225,9 @@ func addEvaluatorFlags(cmd *cobra.Command) {
 	flags.StringSlice("dry-run-policies", nil, "policies whose actions a responder would only record")
 	flags.StringSlice("dry-run-actionners", nil, "actionners whose actions a responder would only record; an alias such as kubernetes:networkpolicy names the actionner it resolves to")
 	addGuardFlags(flags)
+	// An evaluation judges an alert as of its own time, so no alert is
+	// ever too old for it.
+	flags.Lookup("guards.max-alert-age").Usage = "accepted for a configuration file shared with the responder, and ignored: an evaluation judges each alert as of its own time"
 }
 
 // newEvaluator loads the policies for commands that decide without acting.
