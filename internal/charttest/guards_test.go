@@ -74,6 +74,12 @@ func TestInvalidGuardValuesRejected(t *testing.T) {
 		{"zero burst", map[string]any{"guards": map[string]any{"burst": 0}}, "burst"},
 		{"unknown guard", map[string]any{"guards": map[string]any{"coolDown": "1m"}}, "coolDown"},
 		{"label value with space", map[string]any{"protectedLabels": map[string]any{"app": "my db"}}, "protectedLabels"},
+		{"negative alert age", map[string]any{"guards": map[string]any{"maxAlertAge": "-5m"}}, "maxAlertAge"},
+		{"alert age without unit", map[string]any{"guards": map[string]any{"maxAlertAge": 600}}, "maxAlertAge"},
+		{"NATS credentials and NKey", map[string]any{"nats": map[string]any{
+			"bundled":  map[string]any{"enabled": false},
+			"external": map[string]any{"url": "tls://nats.example:4222", "credentials": map[string]any{"secretName": "c"}, "nkey": map[string]any{"secretName": "k"}},
+		}}, "not both"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -85,5 +91,22 @@ func TestInvalidGuardValuesRejected(t *testing.T) {
 				t.Errorf("err = %v, want it to contain %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestMaxAlertAgeZeroTurnsGuardOff(t *testing.T) {
+	for _, value := range []any{0, "0"} {
+		cfg := componentConfig(t, render(t, map[string]any{"guards": map[string]any{"maxAlertAge": value}}), "responder.yaml")
+		guards, _ := cfg["guards"].(map[string]any)
+		if guards["max-alert-age"] != "0" {
+			t.Errorf("maxAlertAge %#v: responder.yaml max-alert-age = %#v, want \"0\"", value, guards["max-alert-age"])
+		}
+	}
+}
+
+func TestNullProtectedNamespacesKeepsReleaseNamespace(t *testing.T) {
+	cfg := componentConfig(t, render(t, map[string]any{"protectedNamespaces": nil}), "responder.yaml")
+	if diff := cmp.Diff([]any{testRelease.namespace}, cfg["protected-namespaces"]); diff != "" {
+		t.Errorf("protected-namespaces (-want +got):\n%s", diff)
 	}
 }

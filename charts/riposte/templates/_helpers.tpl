@@ -77,7 +77,7 @@ app.kubernetes.io/component: {{ .component }}
 
 {{/* Protected namespaces: the configured ones plus the release namespace. */}}
 {{- define "riposte.protectedNamespaces" -}}
-{{- append .Values.protectedNamespaces .Release.Namespace | uniq | toJson }}
+{{- append (.Values.protectedNamespaces | default list) .Release.Namespace | uniq | toJson }}
 {{- end }}
 
 {{/*
@@ -185,6 +185,9 @@ of the bundled cluster and an external URL.
 {{- $tls := .Values.nats.external.tls }}
 {{- if and $tls.secretName (or (and $tls.certKey (not $tls.keyKey)) (and $tls.keyKey (not $tls.certKey))) }}
 {{- fail "nats: set both nats.external.tls.certKey and nats.external.tls.keyKey for a client certificate, or neither" }}
+{{- end }}
+{{- if and (not .Values.nats.bundled.enabled) .Values.nats.external.credentials.secretName .Values.nats.external.nkey.secretName }}
+{{- fail "nats: set nats.external.credentials or nats.external.nkey, not both: a credentials file already holds the NKey seed" }}
 {{- end }}
 {{- end }}
 
