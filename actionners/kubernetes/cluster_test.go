@@ -415,6 +415,34 @@ func TestClusterIsolate(t *testing.T) {
 		t.Errorf("labels of unlabelled pod after isolation = %v, want %s=%s", bare.Labels, QuarantineLabel, bare.UID)
 	}
 	wantOutcome(t, runAction(t, reg, NameIsolate, nil, podAlert(ns, "gone")), actionners.OutcomeSkipped)
+
+	// Releasing a pod that does not exist is an error, not a success.
+	if _, err := Release(ctx, client, ns, "no-such-pod"); err == nil || !strings.Contains(err.Error(), "not found") {
+		t.Errorf("release of a missing pod: error = %v, want not found", err)
+	}
+
+	// A NetworkPolicy of the isolation name that Riposte did not create is
+	// neither replaced by an isolation nor deleted by a release.
+	env.RunPod(t, newPod(ns, "own", nil, nil, ""))
+	foreign := &networkingv1.NetworkPolicy{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: IsolationPolicyName("own")},
+		Spec:       networkingv1.NetworkPolicySpec{PodSelector: metav1.LabelSelector{MatchLabels: map[string]string{"app": "own"}}},
+	}
+	if _, err := env.Client().NetworkingV1().NetworkPolicies(ns).Create(ctx, foreign, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	res = runAction(t, reg, NameIsolate, nil, podAlert(ns, "own"))
+	wantOutcome(t, res, actionners.OutcomeFailed)
+	if !strings.Contains(res.Message, "Riposte did not create it") {
+		t.Errorf("message = %q, want the NetworkPolicy named as not Riposte's", res.Message)
+	}
+	if _, err := Release(ctx, client, ns, "own"); err == nil || !strings.Contains(err.Error(), "not created by Riposte") {
+		t.Errorf("release with a foreign NetworkPolicy: error = %v, want it left alone", err)
+	}
+	kept, err := env.Client().NetworkingV1().NetworkPolicies(ns).Get(ctx, IsolationPolicyName("own"), metav1.GetOptions{})
+	if err != nil || kept.Spec.PodSelector.MatchLabels["app"] != "own" {
+		t.Errorf("foreign NetworkPolicy after isolate and release = %+v, %v; want it unchanged", kept, err)
+	}
 }
 
 // clientFor returns the Client that the registry's actionners use.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -220,6 +221,9 @@ func (a *Isolate) applyPolicy(ctx context.Context, policy *networkingv1.NetworkP
 		if err != nil {
 			return err
 		}
+		if !managedByRiposte(existing.Labels) {
+			return fmt.Errorf("%w: NetworkPolicy %s/%s exists and Riposte did not create it: rename or delete it so that Riposte can isolate the pod", errNotManaged, existing.Namespace, existing.Name)
+		}
 		existing.Labels = policy.Labels
 		existing.OwnerReferences = policy.OwnerReferences
 		existing.Spec = policy.Spec
@@ -243,7 +247,15 @@ func Release(ctx context.Context, c *Client, namespace, pod string) (actionners.
 	name := IsolationPolicyName(pod)
 	var changed []string
 	err := c.retry(ctx, "delete network policy", func(ctx context.Context) error {
-		return c.Kubernetes.NetworkingV1().NetworkPolicies(namespace).Delete(ctx, name, metav1.DeleteOptions{})
+		policies := c.Kubernetes.NetworkingV1().NetworkPolicies(namespace)
+		existing, err := policies.Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if !managedByRiposte(existing.Labels) {
+			return fmt.Errorf("%w: NetworkPolicy %s/%s was not created by Riposte, so release leaves it", errNotManaged, namespace, name)
+		}
+		return policies.Delete(ctx, name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &existing.UID}})
 	})
 	switch {
 	case err == nil:
@@ -268,6 +280,9 @@ func Release(ctx context.Context, c *Client, namespace, pod string) (actionners.
 		}
 		return err
 	})
+	if apierrors.IsNotFound(err) && len(changed) == 0 {
+		return r.finish(ctx, actionners.Result{}, fmt.Errorf("release pod %s/%s: %w: check the name and the namespace", namespace, pod, err))
+	}
 	if err != nil && !apierrors.IsNotFound(err) {
 		return r.finish(ctx, actionners.Result{}, fmt.Errorf("release pod %s/%s: remove label %s: %w", namespace, pod, QuarantineLabel, err))
 	}
@@ -275,4 +290,14 @@ func Release(ctx context.Context, c *Client, namespace, pod string) (actionners.
 		return r.finish(ctx, skipped("pod %s/%s was not isolated", namespace, pod), nil)
 	}
 	return r.finish(ctx, succeeded("released pod %s/%s: %s", namespace, pod, strings.Join(changed, ", ")), nil)
+}
+
+// errNotManaged marks a NetworkPolicy of the isolation name that Riposte did
+// not create, which it neither changes nor deletes.
+var errNotManaged = errors.New("not managed by Riposte")
+
+// managedByRiposte reports whether an object carries the label that Riposte
+// puts on the objects it creates.
+func managedByRiposte(labels map[string]string) bool {
+	return labels["app.kubernetes.io/managed-by"] == "riposte"
 }
