@@ -223,6 +223,9 @@ type verdict struct {
 	hits   []GuardHit
 	block  bool
 	dryRun bool
+	// breakerOpened is set when this action opened the circuit breaker of
+	// real actions.
+	breakerOpened bool
 }
 
 // apply runs the guards on one chosen action of an alert of time alertTime,
@@ -277,6 +280,7 @@ func (g *guards) apply(ctx context.Context, c policies.Choice, k8s *policies.Kub
 		breakerHit = &GuardHit{Guard: GuardCircuitBreaker, Effect: EffectDryRun, Reason: fmt.Sprintf("action rate limit exceeded, circuit breaker open until %s", state.breakerUntil.Format(time.RFC3339))}
 	} else if state.limiter != nil && !state.limiter.AllowN(now, 1) {
 		state.breakerUntil = now.Add(g.breakerDuration)
+		v.breakerOpened = state == &g.real
 		breakerHit = &GuardHit{Guard: GuardCircuitBreaker, Effect: EffectDryRun, Reason: fmt.Sprintf("action rate limit of %g per second exceeded, circuit breaker open for %s", float64(state.limiter.Limit()), g.breakerDuration)}
 	}
 	if breakerHit != nil && state == &g.real {

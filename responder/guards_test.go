@@ -166,10 +166,21 @@ func TestGuardCircuitBreaker(t *testing.T) {
 	if !v.dryRun || v.hits[0].Guard != GuardCircuitBreaker {
 		t.Fatalf("action over the limit: %+v", v)
 	}
+	if !v.breakerOpened {
+		t.Error("the action that opened the breaker does not say so")
+	}
 	// Tokens refill, but the breaker stays open for its duration.
 	v = mustApply(t, g, choice("p", "a", actionners.Target{Kind: "process", PID: 201}), nil, now.Add(30*time.Second))
 	if !v.dryRun || !strings.Contains(v.hits[0].Reason, "open until") {
 		t.Errorf("action while breaker open: %+v", v)
+	}
+	if v.breakerOpened {
+		t.Error("an action while the breaker is open says it opened it")
+	}
+	summary := actionsSummary([]ActionRecord{{Policy: "p", Action: actionners.Action{Actionner: "a", Target: actionners.Target{Kind: "process", PID: 201}},
+		Guards: v.hits, DryRun: true, Result: actionners.Result{Outcome: actionners.OutcomeDryRun}}})
+	if !strings.Contains(summary, "dry-run (circuit-breaker: action rate limit exceeded") {
+		t.Errorf("summary = %q, want the breaker named", summary)
 	}
 	if v := mustApply(t, g, choice("p", "a", actionners.Target{Kind: "process", PID: 202}), nil, now.Add(61*time.Second)); v.dryRun {
 		t.Errorf("action after breaker closed made dry run: %+v", v.hits)

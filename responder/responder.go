@@ -674,6 +674,10 @@ func (r *Responder) act(ctx context.Context, a *alert.Alert, c policies.Choice, 
 		return rec, err
 	}
 	rec.Guards = v.hits
+	if v.breakerOpened {
+		r.log.Warn("action rate limit exceeded: circuit breaker open, every action is a dry run for a while",
+			"alert_uuid", a.UUID, "reason", v.hits[0].Reason)
+	}
 	if v.block {
 		last := v.hits[len(v.hits)-1]
 		rec.Result = actionners.Result{Outcome: actionners.OutcomeSkipped, Message: "blocked by guard " + last.Guard + ": " + last.Reason}
@@ -816,7 +820,21 @@ func actionsSummary(actions []ActionRecord) string {
 		b.WriteString(a.Target.String())
 		b.WriteString(": ")
 		b.WriteString(string(a.Result.Outcome))
-		if a.Result.Outcome != actionners.OutcomeDryRun && a.Result.Message != "" {
+		switch {
+		case a.Result.Outcome == actionners.OutcomeDryRun:
+			// Name the first guard other than the global dry run that made
+			// the action a dry run, such as the circuit breaker.
+			for _, g := range a.Guards {
+				if g.Guard != GuardDryRun {
+					b.WriteString(" (")
+					b.WriteString(g.Guard)
+					b.WriteString(": ")
+					b.WriteString(g.Reason)
+					b.WriteString(")")
+					break
+				}
+			}
+		case a.Result.Message != "":
 			b.WriteString(" (")
 			b.WriteString(a.Result.Message)
 			b.WriteString(")")
