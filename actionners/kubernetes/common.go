@@ -36,7 +36,7 @@ func podTarget(req actionners.Request) (actionners.Target, error) {
 	switch t.Kind {
 	case target.KindPod:
 		if t.Namespace == "" || t.Name == "" {
-			return t, fmt.Errorf("%w: pod target %+v lacks a namespace or a name", actionners.ErrNoTarget, t)
+			return t, fmt.Errorf("%w: %s needs both a namespace and a name", actionners.ErrNoTarget, t)
 		}
 		return t, nil
 	case "":

@@ -242,7 +242,8 @@ func runResponder(ctx context.Context, v *viper.Viper, logger *slog.Logger) erro
 	}
 	logger.Info("responder running", "dry_run", v.GetBool("dry-run"), "actionners", strings.Join(registry.Names(), ","),
 		"policy_revision", policySet.Revision(), "nats", conn.NC.ConnectedUrlRedacted(),
-		"cooldown", guards.Cooldown, "rate_limit", guards.RateLimit, "burst", guards.RateBurst, "shared_cooldown", guards.SharedCooldown)
+		"cooldown", guards.Cooldown, "rate_limit", guards.RateLimit, "burst", guards.RateBurst, "shared_cooldown", guards.SharedCooldown,
+		"max_alert_age", guards.MaxAlertAge)
 	return sup.Wait()
 }
 
