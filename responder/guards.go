@@ -74,7 +74,7 @@ type GuardOptions struct {
 	BreakerDuration time.Duration
 	// MaxAlertAge blocks the actions of an alert older than this when the
 	// responder decides on it, as after an outage or when a new consumer
-	// starts from alerts stored long ago: by then the pod or process that
+	// starts from alerts stored long ago. By then the pod or process that
 	// the alert names may be gone and its name taken by another. Zero or
 	// negative turns the guard off.
 	MaxAlertAge time.Duration
@@ -228,12 +228,12 @@ type verdict struct {
 	breakerOpened bool
 }
 
-// apply runs the guards on one chosen action of an alert of time alertTime,
-// in this order: protected namespaces and labels, alert age, cooldown, rate
-// limit and circuit breaker (all blocking or switching to dry run whatever
-// the policy requests), then the dry-run settings. A blocked action is not
-// checked further. Cooldowns and the rate limit of dry-run actions are kept
-// apart from those of real actions.
+// apply runs the guards on one chosen action of an alert of time alertTime.
+// The order is protected namespaces and labels, alert age, cooldown, rate
+// limit and circuit breaker, then the dry-run settings. Each of them blocks
+// the action or makes it a dry run, whatever the policy requests, and a
+// blocked action is not checked further. Cooldowns and the rate limit of
+// dry-run actions are kept apart from those of real actions.
 func (g *guards) apply(ctx context.Context, c policies.Choice, k8s *policies.Kubernetes, alertTime, now time.Time) (verdict, error) {
 	var v verdict
 	block := func(guard, reason string) verdict {
@@ -268,11 +268,11 @@ func (g *guards) apply(ctx context.Context, c policies.Choice, k8s *policies.Kub
 		g.sweep(state, now)
 		if last, ok := state.lastAction[key]; ok && now.Sub(last) < g.cooldown {
 			g.mu.Unlock()
-			what := "ran"
+			past := "ran"
 			if state == &g.preview {
-				what = "was recorded as a dry run"
+				past = "was recorded as a dry run"
 			}
-			return block(GuardCooldown, fmt.Sprintf("%s on %s %s %s ago, cooldown %s", c.Actionner, c.Target, what, now.Sub(last).Round(time.Millisecond), g.cooldown)), nil
+			return block(GuardCooldown, fmt.Sprintf("%s on %s %s %s ago, cooldown %s", c.Actionner, c.Target, past, now.Sub(last).Round(time.Millisecond), g.cooldown)), nil
 		}
 	}
 	var breakerHit *GuardHit

@@ -195,7 +195,7 @@ func (c *Client) retry(ctx context.Context, op string, fn func(context.Context) 
 // PodLabels returns the labels of a pod, for the guards that protect pods by
 // label. A pod that does not exist has none. When the client may not read
 // pods, it logs a warning and returns none, so that a responder without
-// that permission still runs host actions; the guard then sees only the
+// that permission still runs host actions. The guard then checks only the
 // labels that the alert carries.
 func (c *Client) PodLabels(ctx context.Context, namespace, name string) (map[string]string, error) {
 	var labels map[string]string
