@@ -20,18 +20,27 @@ type valueCase struct {
 	values map[string]any
 }
 
-// externalNATS points the chart at an existing NATS with a credentials file,
-// an NKey seed and mutual TLS.
+// externalNATS points the chart at an existing NATS with a credentials file
+// and mutual TLS.
 func externalNATS() map[string]any {
 	return map[string]any{"nats": map[string]any{
 		"bundled": map[string]any{"enabled": false},
 		"external": map[string]any{
 			"url":         "tls://nats-0.nats.nats.svc:4222,tls://nats-1.nats.nats.svc:4222",
 			"credentials": map[string]any{"secretName": "riposte-nats-creds"},
-			"nkey":        map[string]any{"secretName": "riposte-nats-nkey", "key": "seed"},
 			"tls":         map[string]any{"secretName": "riposte-nats-tls", "certKey": "tls.crt", "keyKey": "tls.key"},
 		},
 	}}
+}
+
+// externalNATSWithNKey is externalNATS with an NKey seed in place of the
+// credentials file.
+func externalNATSWithNKey() map[string]any {
+	values := externalNATS()
+	external := values["nats"].(map[string]any)["external"].(map[string]any)
+	delete(external, "credentials")
+	external["nkey"] = map[string]any{"secretName": "riposte-nats-nkey", "key": "seed"}
+	return values
 }
 
 // ruleFiles sets upstream and custom rule files.
@@ -55,6 +64,7 @@ var matrix = []valueCase{
 	{name: "defaults", values: nil},
 	{name: "dry-run off", values: map[string]any{"dryRun": false}},
 	{name: "external NATS", values: externalNATS()},
+	{name: "external NATS with NKey", values: externalNATSWithNKey()},
 	{name: "external NATS dry-run off", values: mergeValues(externalNATS(), map[string]any{"dryRun": false})},
 	{name: "no actionners", values: actionnerValues()},
 	{name: "all actionners dry-run off", values: mergeValues(actionnerValues(allActionners...), map[string]any{"dryRun": false})},
@@ -447,7 +457,6 @@ func TestExternalNATSConfig(t *testing.T) {
 			"replicas": float64(3),
 			"url":      "tls://nats-0.nats.nats.svc:4222,tls://nats-1.nats.nats.svc:4222",
 			"creds":    "/etc/riposte/nats/credentials/nats.creds",
-			"nkey":     "/etc/riposte/nats/nkey/nkey.seed",
 			"tls": map[string]any{
 				"ca":   "/etc/riposte/nats/tls/ca.crt",
 				"cert": "/etc/riposte/nats/tls/tls.crt",
@@ -465,9 +474,19 @@ func TestExternalNATSConfig(t *testing.T) {
 			t.Errorf("external NATS sets %s, which would override the configuration file", e.Name)
 		}
 	}
-	for _, m := range []string{"nats-credentials", "nats-nkey", "nats-tls"} {
+	for _, m := range []string{"nats-credentials", "nats-tls"} {
 		findMount(t, c, m)
 	}
+
+	objs = render(t, externalNATSWithNKey())
+	for _, file := range []string{"sensor.yaml", "responder.yaml"} {
+		nats, _ := componentConfig(t, objs, file)["nats"].(map[string]any)
+		if nats["nkey"] != "/etc/riposte/nats/nkey/nkey.seed" || nats["creds"] != nil {
+			t.Errorf("%s nats = %v, want the NKey seed file and no credentials file", file, nats)
+		}
+	}
+	ds = convert[appsv1.DaemonSet](t, find(t, objs, "DaemonSet", "riposte-sensor"))
+	findMount(t, ds.Spec.Template.Spec.Containers[0], "nats-nkey")
 	for _, v := range ds.Spec.Template.Spec.Volumes {
 		if v.Name == "nats-nkey" && (v.Secret.SecretName != "riposte-nats-nkey" || v.Secret.Items[0].Key != "seed") {
 			t.Errorf("nats-nkey volume = %+v, want key seed of riposte-nats-nkey", v.Secret)
