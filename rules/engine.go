@@ -300,6 +300,16 @@ func (e *Engine) Fields() []*fields.Ref {
 		for _, ref := range r.rule.Format.Fields() {
 			seen[ref.Text] = ref
 		}
+		for _, f := range r.rule.Extra {
+			for _, ref := range f.Fields() {
+				seen[ref.Text] = ref
+			}
+		}
+		if r.rule.ExtraFields != nil {
+			for _, ref := range r.rule.ExtraFields.Fields() {
+				seen[ref.Text] = ref
+			}
+		}
 	}
 	out := make([]*fields.Ref, 0, len(seen))
 	for _, ref := range seen {

@@ -507,3 +507,40 @@ func TestMatchConcurrent(t *testing.T) {
 		}
 	}
 }
+
+func TestAppendOutputTypedFields(t *testing.T) {
+	file := rules.File{Name: "x.yaml", Content: []byte(`
+- rule: r
+  desc: d
+  condition: evt.type = open
+  output: file=%fd.name by %proc.name
+  priority: INFO
+`)}
+	eng, _, err := rules.Load(rules.Options{AppendOutput: []rules.AppendOutput{
+		{Source: "syscall", FieldNames: []string{"proc.pid", "proc.name", "container.id"}},
+	}}, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := rulestest.New("open", "proc.name", "cat", "fd.name", "/dev/null", "proc.pid", int64(4242))
+	out := eng.Rule("r").Render(ev)
+	if out.Message != "file=/dev/null by cat" {
+		t.Errorf("output = %q, want the text unchanged", out.Message)
+	}
+	if got := out.Fields["proc.pid"]; got != int64(4242) {
+		t.Errorf("proc.pid = %#v, want int64 4242", got)
+	}
+	if got, ok := out.Fields["container.id"]; !ok || got != nil {
+		t.Errorf("container.id = %#v (present %v), want a missing value as nil", got, ok)
+	}
+	if got := out.Fields["proc.name"]; got != "cat" {
+		t.Errorf("proc.name = %#v, want cat", got)
+	}
+	found := false
+	for _, ref := range eng.Fields() {
+		found = found || ref.Text == "proc.pid"
+	}
+	if !found {
+		t.Error("Engine.Fields does not list proc.pid, which the extra fields read")
+	}
+}

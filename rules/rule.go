@@ -71,6 +71,14 @@ func (r *Rule) Render(ev Event) Rendered {
 	for name, f := range r.rule.Extra {
 		fields[name], _ = f.Render(ev)
 	}
+	if r.rule.ExtraFields != nil {
+		_, extra := r.rule.ExtraFields.Render(ev)
+		for name, value := range extra {
+			if _, ok := fields[name]; !ok {
+				fields[name] = value
+			}
+		}
+	}
 	return Rendered{Message: msg, Fields: fields}
 }
 

@@ -108,6 +108,7 @@ type decisionRecord struct {
 		Actionner string `json:"actionner"`
 		Target    struct {
 			Kind      string `json:"kind"`
+			PID       int    `json:"pid"`
 			Namespace string `json:"namespace"`
 			Name      string `json:"name"`
 		} `json:"target"`

@@ -173,6 +173,12 @@ func printRules(w io.Writer, list []*rules.Rule, format string) error {
 	}
 }
 
+// responseFields are added, with their typed values, to the output fields
+// of every syscall alert that does not print them, as Falco's append_output
+// extra_fields would add them. The policies and actionners find their target
+// in them, and Falco's own rules print few of them: none prints proc.pid.
+var responseFields = []string{"proc.pid", "proc.name", "proc.exepath", "container.id", "container.name", "k8s.ns.name", "k8s.pod.name"}
+
 // loadRuleFiles loads the default rules, when withDefaults is set, followed
 // by the files at paths in order.
 func loadRuleFiles(withDefaults bool, paths []string, logger *slog.Logger) (*rules.Engine, error) {
@@ -203,7 +209,12 @@ func loadRuleFiles(withDefaults bool, paths []string, logger *slog.Logger) (*rul
 			matchLast = append(matchLast, f.Name)
 		}
 	}
-	eng, res, err := rules.Load(rules.Options{MatchLast: matchLast, Logger: logger}, files...)
+	opts := rules.Options{
+		MatchLast:    matchLast,
+		Logger:       logger,
+		AppendOutput: []rules.AppendOutput{{Source: "syscall", FieldNames: responseFields}},
+	}
+	eng, res, err := rules.Load(opts, files...)
 	if err != nil {
 		return nil, err
 	}

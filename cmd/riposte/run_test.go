@@ -441,3 +441,93 @@ func TestClosedOutputEndsQuietly(t *testing.T) {
 		t.Errorf("stderr = %q, want nothing", stderr.String())
 	}
 }
+
+// TestRunAnswersUpstreamRule runs the pipeline with Falco's stable rules and
+// runs a program from /dev/shm. Falco's rule "Execution from /dev/shm" prints
+// no pid, so the alert must carry proc.pid among the fields Riposte adds,
+// and the default policy must choose process:kill for it.
+func TestRunAnswersUpstreamRule(t *testing.T) {
+	requireRoot(t)
+	dir := os.Getenv("RIPOSTE_TEST_CORPUS")
+	if dir == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("RIPOSTE_TEST_CORPUS is not set; set it to the directory of the upstream Falco rule files")
+		}
+		t.Skip("RIPOSTE_TEST_CORPUS is not set")
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*e2eTimeout)
+	defer cancel()
+	out, lines := newLineWriter(t)
+	cfg := hostConfig{DryRun: true, DefaultRules: true, Output: "json", RuleFiles: []string{filepath.Join(dir, "falco_rules.yaml")}}
+	p, err := startHost(ctx, cfg, out, testLogger())
+	if err != nil {
+		t.Fatalf("start pipeline: %v", err)
+	}
+	defer p.Close()
+
+	program := "/dev/shm/riposte-test-" + randomHex(t, 4)
+	data, err := os.ReadFile("/bin/true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(program, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(program)
+
+	var alertUUID string
+	var pid float64
+	deadline := time.After(e2eTimeout)
+	for alertUUID == "" {
+		if err := exec.Command(program).Run(); err != nil {
+			t.Fatalf("run %s: %v", program, err)
+		}
+		timeout := time.After(500 * time.Millisecond)
+	read:
+		for {
+			select {
+			case line := <-lines:
+				var a struct {
+					UUID         string         `json:"uuid"`
+					Rule         string         `json:"rule"`
+					OutputFields map[string]any `json:"output_fields"`
+				}
+				if json.Unmarshal([]byte(line), &a) != nil || a.Rule != "Execution from /dev/shm" || a.OutputFields["proc.exepath"] != program {
+					continue
+				}
+				n, ok := a.OutputFields["proc.pid"].(float64)
+				if !ok || n <= 0 {
+					t.Fatalf("proc.pid = %#v, want the pid as a number", a.OutputFields["proc.pid"])
+				}
+				alertUUID, pid = a.UUID, n
+				break read
+			case <-timeout:
+				break read
+			case <-deadline:
+				t.Fatalf("no alert of Falco's rule for %s within %v", program, e2eTimeout)
+			}
+		}
+	}
+
+	deadline = time.After(e2eTimeout)
+	for {
+		select {
+		case line := <-lines:
+			var d decisionRecord
+			if json.Unmarshal([]byte(line), &d) != nil || d.AlertUUID != alertUUID {
+				continue
+			}
+			var found bool
+			for _, a := range d.Actions {
+				found = found || (a.Actionner == "process:kill" && float64(a.Target.PID) == pid)
+			}
+			if !found {
+				t.Errorf("decision %s has no process:kill of pid %v: %s", d.AlertUUID, pid, line)
+			}
+			return
+		case <-deadline:
+			t.Fatalf("no decision for alert %s within %v", alertUUID, e2eTimeout)
+		}
+	}
+}

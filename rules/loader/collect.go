@@ -110,6 +110,10 @@ type AppendOutput struct {
 	// Fields are extra output fields: name to a format such as
 	// "hello %evt.num", rendered as a string into the output fields.
 	Fields map[string]string
+	// FieldNames are fields, such as proc.pid, added to the output fields
+	// with their typed values, as Falco's extra_fields entries that name a
+	// field. They do not appear in the output text.
+	FieldNames []string
 }
 
 func (a *AppendOutput) selects(r *ruleDef) bool {

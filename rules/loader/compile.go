@@ -284,6 +284,7 @@ func (rc *ruleCompile) output() (*output.Format, error) {
 		text = withSuggested(text)
 	}
 	extras := map[string]string{}
+	var typed []string
 	for _, a := range opts.AppendOutput {
 		if !a.selects(r) {
 			continue
@@ -293,6 +294,9 @@ func (rc *ruleCompile) output() (*output.Format, error) {
 		}
 		for name, f := range a.Fields {
 			extras[name] = f
+		}
+		for _, name := range a.FieldNames {
+			typed = append(typed, "%"+name)
 		}
 	}
 
@@ -316,6 +320,16 @@ func (rc *ruleCompile) output() (*output.Format, error) {
 			rc.out.Extra = map[string]*output.Format{}
 		}
 		rc.out.Extra[name] = ef
+	}
+	if len(typed) > 0 {
+		ef, _, err := output.Compile(strings.Join(typed, " "))
+		if err != nil {
+			if rc.skipUnknown(err) {
+				return nil, nil
+			}
+			return nil, &itemError{code: ErrCompileOutput, text: "extra output fields: " + err.Error()}
+		}
+		rc.out.ExtraFields = ef
 	}
 	return format, nil
 }

@@ -182,6 +182,9 @@ type Rule struct {
 	Format *output.Format
 	// Extra are the extra output fields of Options.AppendOutput, by name.
 	Extra map[string]*output.Format
+	// ExtraFields renders the typed fields of AppendOutput.FieldNames;
+	// nil when no entry names one.
+	ExtraFields *output.Format
 	// File, Line and Column locate the rule's first definition.
 	File         string
 	Line, Column int
