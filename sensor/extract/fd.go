@@ -171,6 +171,10 @@ func isOpen(id fields.ID, ev *event.Event) bool {
 	case fields.EvtIsOpenWrite:
 		return syscalls.OpenWrites(flags)
 	case fields.EvtIsOpenCreate:
+		// NOTE: Falco is true here only when the kernel created the file
+		// (FMODE_CREATED, printed as O_F_CREATED). The sensor does not
+		// capture f_mode yet, so an open with O_CREAT of a file that
+		// already exists is true here too.
 		return syscalls.OpenCreates(flags)
 	}
 	// evt.is_open_exec: a file created with an execute permission bit, as

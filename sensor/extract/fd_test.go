@@ -92,7 +92,7 @@ func TestExtractOpenFields(t *testing.T) {
 		"fd.typechar":   "f",
 		"fs.path.name":  "/etc/shadow",
 		"evt.arg.name":  "shadow",
-		"evt.arg.flags": "O_WRONLY|O_CREAT|O_TRUNC",
+		"evt.arg.flags": "O_TRUNC|O_CREAT|O_WRONLY",
 		"evt.arg.mode":  "0644",
 		"evt.arg.dirfd": "-100",
 		"evt.arg[0]":    "5",

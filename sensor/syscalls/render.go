@@ -106,30 +106,36 @@ func ParamValue(prm Param, ev *event.Event) (Value, bool) {
 	return Value{}, false
 }
 
-// Open flags on x86_64 (asm-generic/fcntl.h), in the order Falco prints
-// them.
-var openFlags = []struct {
+// openFlagsBefore and openFlagsAfter are the open flags on x86_64
+// (asm-generic/fcntl.h) that Falco prints, in the order of the file_flags
+// table of falcosecurity/libs (driver/flags_table.c), which prints the
+// access mode between the two lists. Falco's drivers do not report
+// O_NOFOLLOW, O_NOATIME, O_PATH or O_NOCTTY, so neither does the sensor.
+var (
+	openFlagsBefore = []openFlag{
+		// x/sys/unix defines O_LARGEFILE as 0 on amd64 because it is implied
+		// there; the kernel still reports the bit.
+		{0o100000, "O_LARGEFILE"},
+		{unix.O_DIRECTORY, "O_DIRECTORY"},
+		{unix.O_DIRECT, "O_DIRECT"},
+		{unix.O_TRUNC, "O_TRUNC"},
+		{unix.O_SYNC &^ unix.O_DSYNC, "O_SYNC"},
+		{unix.O_NONBLOCK, "O_NONBLOCK"},
+		{unix.O_EXCL, "O_EXCL"},
+		{unix.O_DSYNC, "O_DSYNC"},
+		{unix.O_APPEND, "O_APPEND"},
+		{unix.O_CREAT, "O_CREAT"},
+	}
+	openFlagsAfter = []openFlag{
+		{unix.O_CLOEXEC, "O_CLOEXEC"},
+		{unix.O_TMPFILE &^ unix.O_DIRECTORY, "O_TMPFILE"},
+	}
+)
+
+// openFlag names one bit of the open flags.
+type openFlag struct {
 	bit  uint32
 	name string
-}{
-	{unix.O_APPEND, "O_APPEND"},
-	{unix.O_CREAT, "O_CREAT"},
-	{unix.O_DSYNC, "O_DSYNC"},
-	{unix.O_EXCL, "O_EXCL"},
-	{unix.O_NONBLOCK, "O_NONBLOCK"},
-	{unix.O_SYNC &^ unix.O_DSYNC, "O_SYNC"},
-	{unix.O_TRUNC, "O_TRUNC"},
-	{unix.O_DIRECT, "O_DIRECT"},
-	{unix.O_DIRECTORY, "O_DIRECTORY"},
-	// x/sys/unix defines O_LARGEFILE as 0 on amd64 because it is implied
-	// there; the kernel still reports the bit.
-	{0o100000, "O_LARGEFILE"},
-	{unix.O_NOFOLLOW, "O_NOFOLLOW"},
-	{unix.O_NOATIME, "O_NOATIME"},
-	{unix.O_CLOEXEC, "O_CLOEXEC"},
-	{unix.O_PATH, "O_PATH"},
-	{unix.O_TMPFILE &^ unix.O_DIRECTORY, "O_TMPFILE"},
-	{unix.O_NOCTTY, "O_NOCTTY"},
 }
 
 // RawOpenFlags returns the open flags of an open-family event without
@@ -172,10 +178,18 @@ func RawOpenMode(ev *event.Event) (uint32, bool) {
 	return 0, false
 }
 
-// OpenFlagsText renders open flags as O_* names joined by '|', starting
-// with the access mode.
+// OpenFlagsText renders open flags as O_* names joined by '|', in the order
+// Falco prints them, such as O_TRUNC|O_CREAT|O_WRONLY.
 func OpenFlagsText(flags uint32) string {
 	var names []string
+	add := func(list []openFlag) {
+		for _, f := range list {
+			if flags&f.bit == f.bit {
+				names = append(names, f.name)
+			}
+		}
+	}
+	add(openFlagsBefore)
 	switch flags & unix.O_ACCMODE {
 	case unix.O_RDONLY:
 		names = append(names, "O_RDONLY")
@@ -184,11 +198,7 @@ func OpenFlagsText(flags uint32) string {
 	case unix.O_RDWR:
 		names = append(names, "O_RDWR")
 	}
-	for _, f := range openFlags {
-		if f.bit != 0 && flags&f.bit == f.bit {
-			names = append(names, f.name)
-		}
-	}
+	add(openFlagsAfter)
 	return strings.Join(names, "|")
 }
 

@@ -13,9 +13,13 @@ func TestOpenFlagsText(t *testing.T) {
 	}{
 		{0, "O_RDONLY"},
 		{0o2000000, "O_RDONLY|O_CLOEXEC"},
-		{0o1101, "O_WRONLY|O_CREAT|O_TRUNC"},
-		{0o2 | 0o2000, "O_RDWR|O_APPEND"},
-		{0o100000, "O_RDONLY|O_LARGEFILE"},
+		{0o1101, "O_TRUNC|O_CREAT|O_WRONLY"},
+		{0o2 | 0o2000, "O_APPEND|O_RDWR"},
+		{0o100000, "O_LARGEFILE|O_RDONLY"},
+		// touch: O_WRONLY|O_CREAT|O_NOCTTY|O_NONBLOCK, and Falco prints no
+		// O_NOCTTY.
+		{0o1 | 0o100 | 0o400 | 0o4000, "O_NONBLOCK|O_CREAT|O_WRONLY"},
+		{0o2 | 0o20200000 | 0o2000000, "O_DIRECTORY|O_RDWR|O_CLOEXEC|O_TMPFILE"},
 	}
 	for _, tt := range tests {
 		if got := OpenFlagsText(tt.flags); got != tt.want {
