@@ -284,7 +284,13 @@ func (t *token) render(ev fields.Event, buf []fields.Value) (string, any, []fiel
 			n := uint64(len(text))
 			return strconv.FormatUint(n, 10), n, buf
 		case "b64":
-			return decodeB64(text), decodeB64(text), buf
+			// A value that is not base64 has no decoded value, as in Falco:
+			// <NA> in the text and null in the output fields.
+			decoded, err := decodeBase64(text)
+			if err != nil {
+				return NA, nil, buf
+			}
+			return decoded, decoded, buf
 		}
 		return text, text, buf
 	}
@@ -357,14 +363,6 @@ func printable(b []byte) string {
 		out[i] = c
 	}
 	return string(out)
-}
-
-func decodeB64(s string) string {
-	d, err := decodeBase64(s)
-	if err != nil {
-		return NA
-	}
-	return d
 }
 
 // Line returns Falco's alert text line "TIME: Priority MESSAGE". TIME is the

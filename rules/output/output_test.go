@@ -17,6 +17,7 @@ func TestRender(t *testing.T) {
 		"proc.name", "cat", "proc.cmdline", "cat /dev/null", "fd.name", "/dev/null",
 		"proc.aname", []string{"bash", "sshd"}, "user.uid", 1000, "fd.num", -1,
 		"evt.is_open_read", true, "fd.sip", netip.MustParseAddr("10.0.0.1"), "evt.arg.flags", "O_RDONLY",
+		"evt.arg.data", "aGVsbG8=",
 	)
 	tests := []struct {
 		format string
@@ -33,6 +34,7 @@ func TestRender(t *testing.T) {
 		{"flags=%evt.arg.flags type=%evt.type", "flags=O_RDONLY type=open", map[string]any{"evt.arg.flags": "O_RDONLY", "evt.type": "open"}},
 		{"[%5proc.name][%2fd.name]", "[cat  ][/d]", map[string]any{"proc.name": "cat", "fd.name": "/dev/null"}},
 		{"%toupper(proc.name) %len(fd.name)", "CAT 9", map[string]any{"toupper(proc.name)": "CAT", "len(fd.name)": uint64(9)}},
+		{"%b64(evt.arg.data) %b64(proc.name)", "hello <NA>", map[string]any{"b64(evt.arg.data)": "hello", "b64(proc.name)": nil}},
 		{"no fields", "no fields", map[string]any{}},
 		{"out 1 (%container.info)", "out 1 ()", map[string]any{}},
 	}
