@@ -163,7 +163,8 @@ func (o *Objects) Events() *ebpf.Map {
 }
 
 // Drops returns, for every CPU, the number of records lost per cause and
-// record kind since the programs were loaded.
+// record kind since the programs were loaded, zeros included, so that a
+// metric exists before the first loss.
 func (o *Objects) Drops() ([]DropCount, error) {
 	var counts []DropCount
 	for cause := DropCause(0); cause < dropCauseMax; cause++ {
@@ -174,9 +175,7 @@ func (o *Objects) Drops() ([]DropCount, error) {
 				return nil, fmt.Errorf("read drops map at key %d: %w", key, err)
 			}
 			for cpu, n := range perCPU {
-				if n > 0 {
-					counts = append(counts, DropCount{Cause: cause, Kind: kind, CPU: cpu, Count: n})
-				}
+				counts = append(counts, DropCount{Cause: cause, Kind: kind, CPU: cpu, Count: n})
 			}
 		}
 	}

@@ -32,7 +32,13 @@ func TestLoadAttach(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Drops: %v", err)
 	}
-	if len(drops) != 0 {
-		t.Errorf("Drops() = %v right after load, want none", drops)
+	if len(drops) == 0 {
+		t.Error("Drops() is empty, want a zero count for every CPU, cause and kind")
+	}
+	for _, d := range drops {
+		if d.Count != 0 {
+			t.Errorf("Drops() = %v right after load, want every count zero", drops)
+			break
+		}
 	}
 }

@@ -130,9 +130,10 @@ func checkSensorMetrics(t *testing.T, addr string) {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	for _, name := range []string{"riposte_detector_events_total", "riposte_detector_alerts_delivered_total"} {
-		if !strings.Contains(string(body), name+" ") {
-			t.Errorf("/metrics lacks %s", name)
+	for _, name := range []string{"riposte_detector_events_total ", "riposte_detector_alerts_delivered_total ",
+		`riposte_sensor_kernel_drops_total{cause="ringbuf_full",cpu="0",kind="exec"} `} {
+		if !strings.Contains(string(body), name) {
+			t.Errorf("/metrics lacks %s, which must exist before the first drop", name)
 		}
 	}
 }
