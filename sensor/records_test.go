@@ -120,6 +120,18 @@ func TestHandleForkExitRecords(t *testing.T) {
 // syscallRecord returns a connect record of pid 100 whose socket the kernel
 // described, with the used part of the data area only.
 func syscallRecord(t testing.TB) []byte {
+	return encodeConnect(t, connectEvent())
+}
+
+// encodeConnect encodes a record of connectEvent with the used part of the
+// data area only.
+func encodeConnect(t testing.TB, s bpf.SyscallEvent) []byte {
+	raw := encodeRecord(t, s)
+	return raw[:len(raw)-bpf.SyscallDataLen+int(s.AddrLen)]
+}
+
+// connectEvent is the connect of syscallRecord, to change before encoding.
+func connectEvent() bpf.SyscallEvent {
 	var s bpf.SyscallEvent
 	s.Header = bpf.EventHeader{Kind: uint32(bpf.RecordSyscall), PID: 100, TID: 100}
 	s.Nr = 42
@@ -136,8 +148,7 @@ func syscallRecord(t testing.TB) []byte {
 	sa := []byte{2, 0, 0x01, 0xbb, 10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0}
 	copy(s.Data[:], sa)
 	s.AddrLen = uint16(len(sa))
-	raw := encodeRecord(t, s)
-	return raw[:len(raw)-bpf.SyscallDataLen+len(sa)]
+	return s
 }
 
 func TestHandleSyscallRecord(t *testing.T) {
@@ -240,5 +251,27 @@ func BenchmarkHandleOpenatRecord(b *testing.B) {
 		if err := s.handleRecord(raw); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestRefusedConnectKeepsPeer decodes a connect that failed with
+// ECONNREFUSED: the kernel left the socket without a peer, and the tuple
+// takes the peer from the address the program passed.
+func TestRefusedConnectKeepsPeer(t *testing.T) {
+	var got *event.Event
+	s := offlineSensor(t, func(e *event.Event) { got = e })
+	if err := s.handleRecord(encodeRecord(t, execRecord())); err != nil {
+		t.Fatal(err)
+	}
+	rec := connectEvent()
+	rec.Ret = -111 // ECONNREFUSED
+	rec.SkLport, rec.SkRport = 0, 0
+	rec.SkLaddr, rec.SkRaddr = [16]byte{}, [16]byte{}
+	if err := s.handleRecord(encodeConnect(t, rec)); err != nil {
+		t.Fatalf("handleRecord: %v", err)
+	}
+	fd := got.Syscall.FD
+	if fd == nil || fd.RemotePort != 443 || fd.RemoteAddr.String() != "10.0.0.1" {
+		t.Fatalf("fd = %+v, want the peer 10.0.0.1:443 from the address argument", fd)
 	}
 }

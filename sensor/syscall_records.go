@@ -125,6 +125,15 @@ func applySyscall(t event.Type, rec *bpf.Syscall, sc *event.Syscall, p *event.Pr
 		if t == event.TypeListen && ok {
 			fd.Server = true
 		}
+		if t == event.TypeConnect && fd.RemotePort == 0 {
+			// A refused or failed connect leaves the socket without a
+			// peer; the address the program passed names it, as in
+			// Falco's tuple.
+			if addr, ok := syscalls.ParseSockaddr(sc.Addr); ok && addr.Addr.IsValid() &&
+				(fd.Type == event.FDIPv4 || fd.Type == event.FDIPv6) {
+				fd.RemoteAddr, fd.RemotePort = addr.Addr, addr.Port
+			}
+		}
 		p.FDs.Set(fd)
 		return fd
 
