@@ -161,6 +161,13 @@ func (d *Detector) Run(ctx context.Context) error {
 func (d *Detector) drain() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	before := d.sinkErrors.Load()
+	defer func() {
+		// The warnings of deliver are rate-limited, so give the total.
+		if lost := d.sinkErrors.Load() - before; lost > 0 {
+			d.logger.Warn("alerts not delivered at shutdown", "alerts", lost)
+		}
+	}()
 	for {
 		select {
 		case a := <-d.queue:

@@ -3,6 +3,8 @@ package detector
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -149,6 +151,26 @@ func TestDetectorCountsSinkErrors(t *testing.T) {
 	}
 	if st := d.Stats(); st.SinkErrors != 1 || st.Delivered != 0 {
 		t.Fatalf("stats = %+v, want 1 sink error and nothing delivered", st)
+	}
+}
+
+func TestDetectorLogsAlertsLostAtShutdown(t *testing.T) {
+	sink := &collector{err: errors.New("nats unavailable")}
+	var logs strings.Builder
+	d, err := New(Options{Engine: loadEngine(t), Sink: sink, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		d.Handle(shellEvent("0123456789ab"), time.Now())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := d.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), `msg="alerts not delivered at shutdown" alerts=3`) {
+		t.Errorf("no count of the alerts lost at shutdown in the log:\n%s", logs.String())
 	}
 }
 
