@@ -143,48 +143,55 @@ func (d *Detector) Handle(ev rules.Event, t time.Time) {
 }
 
 // Run delivers queued alerts to the sink until ctx ends, then delivers what is
-// still queued, with a short deadline, and returns nil.
+// still queued, with a short deadline, and returns nil. It logs how many
+// alerts it could not deliver once ctx had ended.
 func (d *Detector) Run(ctx context.Context) error {
+	var lost uint64
 	for {
 		select {
 		case a := <-d.queue:
-			d.deliver(ctx, a)
+			if !d.deliver(ctx, a) && ctx.Err() != nil {
+				lost++
+			}
 		case <-ctx.Done():
-			d.drain()
+			lost += d.drain()
+			// The warnings of deliver are rate-limited, so give the total.
+			if lost > 0 {
+				d.logger.Warn("alerts not delivered at shutdown", "alerts", lost)
+			}
 			return nil
 		}
 	}
 }
 
 // drain delivers the alerts queued when Run was asked to stop, so that alerts
-// already matched are not lost on a clean shutdown.
-func (d *Detector) drain() {
+// already matched are not lost on a clean shutdown. It returns the number it
+// could not deliver.
+func (d *Detector) drain() uint64 {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	before := d.sinkErrors.Load()
-	defer func() {
-		// The warnings of deliver are rate-limited, so give the total.
-		if lost := d.sinkErrors.Load() - before; lost > 0 {
-			d.logger.Warn("alerts not delivered at shutdown", "alerts", lost)
-		}
-	}()
+	var lost uint64
 	for {
 		select {
 		case a := <-d.queue:
-			d.deliver(ctx, a)
+			if !d.deliver(ctx, a) {
+				lost++
+			}
 		default:
-			return
+			return lost
 		}
 	}
 }
 
-func (d *Detector) deliver(ctx context.Context, a *alert.Alert) {
+// deliver passes a to the sink and reports whether the sink accepted it.
+func (d *Detector) deliver(ctx context.Context, a *alert.Alert) bool {
 	if err := d.sink.Deliver(ctx, a); err != nil {
 		d.sinkErrors.Add(1)
 		d.warn("sink", "deliver alert", "uuid", a.UUID, "rule", a.Rule, "error", err, "sink_errors_total", d.sinkErrors.Load())
-		return
+		return false
 	}
 	d.delivered.Add(1)
+	return true
 }
 
 // warn logs a warning of the given kind at most once per interval.
