@@ -12,6 +12,8 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 
@@ -63,6 +65,7 @@ Needs root, or CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN.`,
 	flags.Int("nats.port", 0, "client port of the embedded NATS server on 127.0.0.1 (0 picks a free port)")
 	flags.String("nats.store-dir", "", "JetStream storage directory (default: a temporary directory removed on exit)")
 	flags.StringP("output", "o", "text", "output format of alerts and decisions: text or json")
+	flags.String("metrics.addr", "", "listen address of /metrics, /healthz and /readyz, such as 127.0.0.1:9377; empty turns them off")
 	addClusterFlags(flags)
 	flags.StringSlice("protected-namespaces", nil, protectedNamespacesHelp)
 	flags.StringSlice("dry-run-policies", nil, "policies whose actions are only recorded, even when --dry-run=false")
@@ -81,6 +84,7 @@ type hostConfig struct {
 	NATSPort            int
 	NATSStoreDir        string
 	Output              string
+	MetricsAddr         string
 	NodeName            string
 	Kubeconfig          string
 	ProtectedNamespaces []string
@@ -109,6 +113,7 @@ func hostConfigFrom(v *viper.Viper) (hostConfig, error) {
 		NATSPort:            v.GetInt("nats.port"),
 		NATSStoreDir:        v.GetString("nats.store-dir"),
 		Output:              v.GetString("output"),
+		MetricsAddr:         v.GetString("metrics.addr"),
 		NodeName:            nodeName(v.GetString("node-name")),
 		Kubeconfig:          v.GetString("kubeconfig"),
 		ProtectedNamespaces: protectedNamespaces(v),
@@ -216,6 +221,18 @@ func startHost(ctx context.Context, cfg hostConfig, out io.Writer, logger *slog.
 	if cfg.tuneGuards != nil {
 		cfg.tuneGuards(&guards)
 	}
+	// Metrics of the responder, the sensor and the transport, served when
+	// cfg.MetricsAddr is set.
+	var metricsReg *prometheus.Registry
+	var metrics *responder.Metrics
+	if cfg.MetricsAddr != "" {
+		metricsReg = prometheus.NewRegistry()
+		metricsReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		if metrics, err = responder.NewMetrics(metricsReg); err != nil {
+			return nil, fmt.Errorf("create metrics: %w", err)
+		}
+	}
+
 	onDecision := p.printer.decision
 	dispatcher := newDispatcher(cfg.Notifications, p.conn, logger)
 	if dispatcher != nil {
@@ -236,6 +253,7 @@ func startHost(ctx context.Context, cfg hostConfig, out io.Writer, logger *slog.
 		Logger:     logger.With("component", "responder"),
 		OnDecision: onDecision,
 		Recovery:   recovery,
+		Metrics:    metrics,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start responder: %w", err)
@@ -260,6 +278,16 @@ func startHost(ctx context.Context, cfg hostConfig, out io.Writer, logger *slog.
 	p.sup.Go("responder", resp.Run)
 	if dispatcher != nil {
 		p.sup.Go("notifications", dispatcher.Run)
+	}
+	if cfg.MetricsAddr != "" {
+		registerSensorMetrics(metricsReg, p.sensor, p.conn)
+		responderReady := func() error {
+			checkCtx, cancel := context.WithTimeout(ctx, readyCheckTimeout)
+			defer cancel()
+			return resp.Check(checkCtx)
+		}
+		handlers := responder.HTTPHandlers(metricsReg, sensorReady(ctx, p.conn, recovery), responderReady)
+		p.sup.Go("metrics", func(ctx context.Context) error { return serveHTTP(ctx, cfg.MetricsAddr, handlers) })
 	}
 	p.sensor.start(p.sup)
 	if cfg.WatchRules {

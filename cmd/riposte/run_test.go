@@ -531,3 +531,31 @@ func TestRunAnswersUpstreamRule(t *testing.T) {
 		}
 	}
 }
+
+// TestRunServesMetrics runs the pipeline with a metrics address and reads
+// the sensor's, the detector's and the responder's metrics from one endpoint.
+func TestRunServesMetrics(t *testing.T) {
+	requireRoot(t)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*e2eTimeout)
+	defer cancel()
+	addr := freeAddr(t)
+	p, err := startHost(ctx, hostConfig{DryRun: true, DefaultRules: true, Output: "json", MetricsAddr: addr}, io.Discard, testLogger())
+	if err != nil {
+		t.Fatalf("start pipeline: %v", err)
+	}
+	defer p.Close()
+
+	waitStatus(t, http.MethodGet, "http://"+addr+"/readyz", http.StatusOK)
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, name := range []string{"riposte_sensor_kernel_drops_total{", "riposte_detector_events_total ", "riposte_responder_circuit_breaker_open "} {
+		if !strings.Contains(string(body), name) {
+			t.Errorf("/metrics of riposte run lacks %s", name)
+		}
+	}
+}

@@ -215,12 +215,15 @@ func sensorReady(ctx context.Context, conn *transport.Conn, recovery *transport.
 // counters and the sensor's own, the detector's, and the NATS publishes.
 func sensorMetrics(side *sensorSide, conn *transport.Conn) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		side.sensor.Collector(),
-		conn.Collector(),
-	)
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	registerSensorMetrics(reg, side, conn)
+	return reg
+}
+
+// registerSensorMetrics adds the metrics of sensorMetrics, except the Go
+// runtime's and the process's, to reg.
+func registerSensorMetrics(reg *prometheus.Registry, side *sensorSide, conn *transport.Conn) {
+	reg.MustRegister(side.sensor.Collector(), conn.Collector())
 	counter := func(name, help string, value func(detector.Stats) uint64) {
 		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 {
 			return float64(value(side.detector.Stats()))
@@ -231,5 +234,4 @@ func sensorMetrics(side *sensorSide, conn *transport.Conn) *prometheus.Registry 
 	counter("riposte_detector_alerts_delivered_total", "Alerts stored in NATS.", func(s detector.Stats) uint64 { return s.Delivered })
 	counter("riposte_detector_alerts_dropped_total", "Alerts dropped because the queue to NATS was full.", func(s detector.Stats) uint64 { return s.Dropped })
 	counter("riposte_detector_delivery_errors_total", "Alerts that NATS did not accept after retries.", func(s detector.Stats) uint64 { return s.SinkErrors })
-	return reg
 }
