@@ -199,9 +199,9 @@ static __always_inline int exec_exit(struct pt_regs *regs, long nr, long ret)
 	e->argc = (walk >> WALK_ARGC_SHIFT) & 0xff;
 	e->args_len = copy_scratch(e->args, sizeof(e->args), walk);
 
-	/* Exec records wake the reader at once: syscall records before them
-	 * may have been written without a wakeup (see syscall.h), and the
-	 * rules that answer attacks mostly match execs. */
+	/* Exec records wake the reader at once, because syscall records before
+	 * them may have been written without a wakeup (see syscall.h) and the
+	 * rules that trigger responses mostly match execs. */
 	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 	return 0;
 }

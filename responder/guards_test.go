@@ -391,7 +391,7 @@ func TestDryRunNeverBlocksRealAction(t *testing.T) {
 		t.Fatalf("acting policy after a dry run: %+v, want it to act", v)
 	}
 	// A second dry run within the cooldown is blocked as a real one would
-	// be, and says that nothing ran.
+	// be, and its reason states that nothing ran.
 	v = mustApply(t, g, choice("preview", "kubernetes:label", pod), nil, now.Add(2*time.Second))
 	if !v.block || !strings.Contains(v.hits[0].Reason, "was recorded as a dry run") {
 		t.Errorf("second dry run: %+v, want blocked by the dry-run cooldown", v)

@@ -143,8 +143,8 @@ func TestKillRealProcessWhenActing(t *testing.T) {
 		Guards: GuardOptions{Act: true}})
 
 	// The sleeper runs on the host, so the alert is about a host program
-	// that a default policy kills: the kill actionner checks that the
-	// process runs where the alert says.
+	// that a default policy kills. The kill actionner checks that the
+	// process runs where the alert names, on the host or in a container.
 	a := shellAlert(cmd.Process.Pid)
 	a.Rule = "Program executed from memory (memfd)"
 	a.OutputFields["proc.name"] = "sleep"

@@ -281,8 +281,8 @@ func TestStartServerRemovesStaleTempDirs(t *testing.T) {
 	}
 	for name := range dirs {
 		_, err := os.Stat(filepath.Join(tmp, name))
-		if gone := errors.Is(err, os.ErrNotExist); gone != (name == "riposte-nats-ended") {
-			t.Errorf("%s: removed = %v, want it removed only when its process ended", name, gone)
+		if removed := errors.Is(err, os.ErrNotExist); removed != (name == "riposte-nats-ended") {
+			t.Errorf("%s: removed = %v, want it removed only when its process ended", name, removed)
 		}
 	}
 	left, _ := filepath.Glob(filepath.Join(tmp, "riposte-nats-*"))

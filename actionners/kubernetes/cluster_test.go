@@ -439,9 +439,9 @@ func TestClusterIsolate(t *testing.T) {
 	if _, err := Release(ctx, client, ns, "own"); err == nil || !strings.Contains(err.Error(), "not created by Riposte") {
 		t.Errorf("release with a foreign NetworkPolicy: error = %v, want it left alone", err)
 	}
-	kept, err := env.Client().NetworkingV1().NetworkPolicies(ns).Get(ctx, IsolationPolicyName("own"), metav1.GetOptions{})
-	if err != nil || kept.Spec.PodSelector.MatchLabels["app"] != "own" {
-		t.Errorf("foreign NetworkPolicy after isolate and release = %+v, %v; want it unchanged", kept, err)
+	foreignAfter, err := env.Client().NetworkingV1().NetworkPolicies(ns).Get(ctx, IsolationPolicyName("own"), metav1.GetOptions{})
+	if err != nil || foreignAfter.Spec.PodSelector.MatchLabels["app"] != "own" {
+		t.Errorf("foreign NetworkPolicy after isolate and release = %+v, %v; want it unchanged", foreignAfter, err)
 	}
 }
 

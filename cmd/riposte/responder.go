@@ -286,9 +286,9 @@ func responderGuards(v *viper.Viper) (responder.GuardOptions, error) {
 }
 
 // registerKubernetes adds the Kubernetes actionners and returns their
-// client. Without a configured cluster they are registered without a client,
-// so that policies naming them load, and each of their actions fails with a
-// clear outcome; the client is then nil.
+// client. Without a configured cluster it returns a nil client. The
+// actionners are then registered without one, so that policies naming them
+// load and each of their actions fails with a clear outcome.
 func registerKubernetes(v *viper.Viper, registry *actionners.Registry, logger *slog.Logger) (*kubernetes.Client, error) {
 	var client *kubernetes.Client
 	cfg, err := clusterConfig(v.GetString("kubeconfig"))

@@ -414,7 +414,7 @@ func buildRiposte(t *testing.T) string {
 }
 
 // TestClosedOutputEndsQuietly runs a command whose standard output is a pipe
-// that nobody reads, as `riposte actionners list | head -n 0` leaves it. The
+// that no process reads, as `riposte actionners list | head -n 0` leaves it. The
 // command must end with the status of a program killed by SIGPIPE, without
 // an error message.
 func TestClosedOutputEndsQuietly(t *testing.T) {

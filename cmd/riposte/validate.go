@@ -111,27 +111,36 @@ func checkTypedValue(f *pflag.Flag, raw any) string {
 	return ""
 }
 
-// stringList returns the list that key holds. A string, as an environment
-// variable or the configuration file gives it, is split at commas and white
-// space, the way the flag splits its value at commas. validateConfig has
-// rejected items that are not strings.
+// stringList returns the list that key holds. A single string, as an
+// environment variable or the configuration file gives it, is split at
+// commas and white space. The items of a list, from the flag, which splits
+// at commas, or from a YAML list, are kept whole, so a rules file path may
+// contain spaces. validateConfig has rejected items that are not strings.
 func stringList(v *viper.Viper, key string) []string {
-	var items []string
+	list := []string{}
 	switch raw := v.Get(key).(type) {
 	case string:
-		items = []string{raw}
+		list = strings.FieldsFunc(raw, func(r rune) bool { return r == ',' || unicode.IsSpace(r) })
 	case []string:
-		items = raw
+		list = append(list, nonEmpty(raw)...)
 	case []any:
 		for _, item := range raw {
 			if s, ok := item.(string); ok {
-				items = append(items, s)
+				list = append(list, nonEmpty([]string{s})...)
 			}
 		}
 	}
-	list := []string{}
-	for _, item := range items {
-		list = append(list, strings.FieldsFunc(item, func(r rune) bool { return r == ',' || unicode.IsSpace(r) })...)
-	}
 	return list
+}
+
+// nonEmpty returns the items with surrounding white space removed, without
+// the empty ones.
+func nonEmpty(items []string) []string {
+	var out []string
+	for _, item := range items {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/spf13/viper"
 )
 
 func TestInvalidBoolFromEnvironmentRejected(t *testing.T) {
@@ -169,5 +172,21 @@ func TestUnknownEnvironmentVariableWarned(t *testing.T) {
 	out, _ := runCommand(t, "responder", "--nats.url", "nats://127.0.0.1:1", "--nats.wait", "1s", "--webhook.no-auth", "--metrics.addr", "")
 	if !strings.Contains(out, "name=RIPOSTE_GUARDS_COOLDWN did_you_mean=RIPOSTE_GUARDS_COOLDOWN") {
 		t.Errorf("no warning naming the variable and its fix:\n%s", out)
+	}
+}
+
+func TestStringListKeepsListItemsWhole(t *testing.T) {
+	v := viper.New()
+	v.Set("rules.files", []string{"/etc/my rules/a.yaml", " b.yaml "})
+	if got := stringList(v, "rules.files"); !slices.Equal(got, []string{"/etc/my rules/a.yaml", "b.yaml"}) {
+		t.Errorf("list from the flag = %q, want the path with a space kept whole", got)
+	}
+	v.Set("rules.files", []any{"/etc/my rules/a.yaml"})
+	if got := stringList(v, "rules.files"); !slices.Equal(got, []string{"/etc/my rules/a.yaml"}) {
+		t.Errorf("YAML list = %q, want the path with a space kept whole", got)
+	}
+	v.Set("protected-namespaces", "a, shop b")
+	if got := stringList(v, "protected-namespaces"); !slices.Equal(got, []string{"a", "shop", "b"}) {
+		t.Errorf("single string = %q, want it split at commas and spaces", got)
 	}
 }

@@ -166,7 +166,7 @@ func TestRetriedFalcoAlertStoredOnce(t *testing.T) {
 			t.Fatalf("status %d: %v", res.StatusCode, body)
 		}
 		// The first post stores the alert; the retries are duplicates,
-		// and the answer says so.
+		// and the response lists them.
 		dups, _ := body["duplicates"].([]any)
 		if i == 0 && len(dups) != 0 {
 			t.Errorf("first post: duplicates = %v, want none", dups)
