@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -151,7 +152,9 @@ func runResponder(ctx context.Context, v *viper.Viper, logger *slog.Logger) erro
 	sup := newSupervisor(ctx)
 	defer sup.Stop()
 	if addr := v.GetString("metrics.addr"); addr != "" && addr != v.GetString("webhook.addr") {
-		sup.Go("metrics", func(ctx context.Context) error { return serveHTTP(ctx, addr, handlers) })
+		if err := startHTTP(sup, "metrics", addr, handlers); err != nil {
+			return err
+		}
 	}
 	if err := waitConnected(sup.ctx, conn, v.GetDuration("nats.wait"), logger); err != nil {
 		return err
@@ -238,7 +241,11 @@ func runResponder(ctx context.Context, v *viper.Viper, logger *slog.Logger) erro
 		if v.GetString("metrics.addr") == addr {
 			extra = handlers
 		}
-		sup.Go("webhook", func(ctx context.Context) error { return receiver.Serve(ctx, extra) })
+		ln, err := receiver.Listen()
+		if err != nil {
+			return err
+		}
+		sup.Go("webhook", func(ctx context.Context) error { return receiver.ServeListener(ctx, ln, extra) })
 	}
 	logger.Info("responder running", "dry_run", v.GetBool("dry-run"), "actionners", strings.Join(registry.Names(), ","),
 		"policy_revision", policySet.Revision(), "nats", conn.NC.ConnectedUrlRedacted(),
@@ -403,19 +410,30 @@ func newDispatcher(configs []notificationConfig, conn *transport.Conn, logger *s
 	return notify.NewDispatcher(notify.Options{Routes: routes, Logger: logger.With("component", "notify")})
 }
 
-// serveHTTP serves handlers, keyed by ServeMux pattern, on addr until ctx
+// startHTTP binds addr at once, so that an address in use stops the command
+// before it reports running, and serves handlers there under sup.
+func startHTTP(sup *supervisor, name, addr string, handlers map[string]http.Handler) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("%s: listen on %s: %w: choose a free address with --metrics.addr", name, addr, err)
+	}
+	sup.Go(name, func(ctx context.Context) error { return serveHTTP(ctx, ln, handlers) })
+	return nil
+}
+
+// serveHTTP serves handlers, keyed by ServeMux pattern, on ln until ctx
 // ends.
-func serveHTTP(ctx context.Context, addr string, handlers map[string]http.Handler) error {
+func serveHTTP(ctx context.Context, ln net.Listener, handlers map[string]http.Handler) error {
 	mux := http.NewServeMux()
 	for pattern, h := range handlers {
 		mux.Handle(pattern, h)
 	}
-	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	errs := make(chan error, 1)
-	go func() { errs <- srv.ListenAndServe() }()
+	go func() { errs <- srv.Serve(ln) }()
 	select {
 	case err := <-errs:
-		return fmt.Errorf("serve %s: %w", addr, err)
+		return fmt.Errorf("serve %s: %w", ln.Addr(), err)
 	case <-ctx.Done():
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

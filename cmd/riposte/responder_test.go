@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -259,5 +260,44 @@ func TestResponderGivesUpAfterNATSWait(t *testing.T) {
 		"--webhook.no-auth", "--metrics.addr", "")
 	if err == nil || !strings.Contains(err.Error(), "not reachable after 500ms") {
 		t.Fatalf("err = %v, want the wait and the connection error\n%s", err, out)
+	}
+}
+
+func TestResponderStopsWhenWebhookAddressIsTaken(t *testing.T) {
+	server, err := transport.StartServer(transport.ServerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close()
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+
+	for _, key := range []string{"webhook.addr", "metrics.addr"} {
+		t.Run(key, func(t *testing.T) {
+			v := viper.New()
+			v.Set("nats.url", server.ClientURL())
+			v.Set("nats.replicas", 1)
+			v.Set("dry-run", true)
+			v.Set("webhook.no-auth", true)
+			v.Set("webhook.addr", freeAddr(t))
+			v.Set("metrics.addr", freeAddr(t))
+			v.Set(key, taken.Addr().String())
+			v.Set("kubeconfig", "")
+			t.Setenv("KUBECONFIG", "")
+
+			var logs bytes.Buffer
+			ctx, cancel := context.WithTimeout(context.Background(), e2eTimeout)
+			defer cancel()
+			err := runResponder(ctx, v, slog.New(slog.NewTextHandler(&logs, nil)))
+			if err == nil || !strings.Contains(err.Error(), taken.Addr().String()) || !strings.Contains(err.Error(), "address already in use") {
+				t.Fatalf("err = %v, want the address in use named", err)
+			}
+			if strings.Contains(logs.String(), "responder running") {
+				t.Errorf("logged running although the address was taken:\n%s", logs.String())
+			}
+		})
 	}
 }

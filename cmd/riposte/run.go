@@ -287,7 +287,9 @@ func startHost(ctx context.Context, cfg hostConfig, out io.Writer, logger *slog.
 			return resp.Check(checkCtx)
 		}
 		handlers := responder.HTTPHandlers(metricsReg, sensorReady(ctx, p.conn, recovery), responderReady)
-		p.sup.Go("metrics", func(ctx context.Context) error { return serveHTTP(ctx, cfg.MetricsAddr, handlers) })
+		if err := startHTTP(p.sup, "metrics", cfg.MetricsAddr, handlers); err != nil {
+			return nil, err
+		}
 	}
 	p.sensor.start(p.sup)
 	if cfg.WatchRules {

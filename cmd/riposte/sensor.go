@@ -139,7 +139,9 @@ func runSensor(ctx context.Context, v *viper.Viper, logger *slog.Logger) error {
 	}
 	if addr := v.GetString("metrics.addr"); addr != "" {
 		handlers := responder.HTTPHandlers(sensorMetrics(side, conn), sensorReady(ctx, conn, recovery))
-		sup.Go("metrics", func(ctx context.Context) error { return serveHTTP(ctx, addr, handlers) })
+		if err := startHTTP(sup, "metrics", addr, handlers); err != nil {
+			return err
+		}
 	}
 	natsURL := conn.NC.ConnectedUrlRedacted()
 	if natsURL == "" {

@@ -288,10 +288,29 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(append(data, '\n'))
 }
 
-// Serve listens on opts.Addr and serves the receiver, and any extra handlers
-// given by pattern, until ctx ends. It then stops accepting requests and
-// waits up to 10 seconds for those in progress.
+// Listen binds opts.Addr, so that an address in use is reported before the
+// receiver is announced as running. Pass the listener to ServeListener.
+func (r *Receiver) Listen() (net.Listener, error) {
+	ln, err := net.Listen("tcp", r.opts.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("webhook: listen on %s: %w: choose a free address with --webhook.addr", r.opts.Addr, err)
+	}
+	return ln, nil
+}
+
+// Serve listens on opts.Addr and serves as ServeListener does.
 func (r *Receiver) Serve(ctx context.Context, extra map[string]http.Handler) error {
+	ln, err := r.Listen()
+	if err != nil {
+		return err
+	}
+	return r.ServeListener(ctx, ln, extra)
+}
+
+// ServeListener serves the receiver, and any extra handlers given by
+// pattern, on ln until ctx ends. It then stops accepting requests and waits
+// up to 10 seconds for those in progress. It closes ln.
+func (r *Receiver) ServeListener(ctx context.Context, ln net.Listener, extra map[string]http.Handler) error {
 	mux := http.NewServeMux()
 	mux.Handle(r.Pattern(), r)
 	for pattern, h := range extra {
@@ -306,10 +325,6 @@ func (r *Receiver) Serve(ctx context.Context, extra map[string]http.Handler) err
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(r.log.Handler(), slog.LevelWarn),
-	}
-	ln, err := net.Listen("tcp", r.opts.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", r.opts.Addr, err)
 	}
 	r.log.Info("webhook listening", "addr", ln.Addr().String(), "path", r.opts.Path, "tls", r.opts.TLS != nil)
 
