@@ -22,6 +22,7 @@ type Metrics struct {
 	guardHits       *prometheus.CounterVec
 	redeliveries    prometheus.Counter
 	deadLetters     prometheus.Counter
+	duplicates      prometheus.Counter
 	webhookRequests *prometheus.CounterVec
 	webhookAlerts   prometheus.Counter
 	decisionLatency prometheus.Histogram
@@ -46,6 +47,9 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "riposte_responder_redeliveries_total", Help: "Alert deliveries after the first."}),
 		deadLetters: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "riposte_responder_dead_letters_total", Help: "Alerts sent to the dead-letter subject."}),
+		duplicates: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "riposte_responder_duplicate_decisions_total",
+			Help: "Redelivered alerts whose decision an earlier delivery had already stored; the stored decision stands."}),
 		webhookRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "riposte_webhook_requests_total", Help: "Webhook requests, by HTTP status code."}, []string{"status"}),
 		webhookAlerts: prometheus.NewCounter(prometheus.CounterOpts{
@@ -60,7 +64,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "riposte_responder_circuit_breaker_open", Help: "1 while the action rate circuit breaker holds every action in dry run."}),
 	}
 	for _, c := range []prometheus.Collector{m.alerts, m.decisions, m.actions, m.guardHits, m.redeliveries, m.deadLetters,
-		m.webhookRequests, m.webhookAlerts, m.decisionLatency, m.policyLatency, m.actionLatency, m.breakerOpen} {
+		m.duplicates, m.webhookRequests, m.webhookAlerts, m.decisionLatency, m.policyLatency, m.actionLatency, m.breakerOpen} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -81,6 +85,12 @@ func (m *Metrics) alertReceived(delivery int) {
 func (m *Metrics) deadLettered() {
 	if m != nil {
 		m.deadLetters.Inc()
+	}
+}
+
+func (m *Metrics) duplicateDecision() {
+	if m != nil {
+		m.duplicates.Inc()
 	}
 }
 

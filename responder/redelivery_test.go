@@ -1,13 +1,18 @@
 package responder
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/riposte-sec/riposte/actionners"
 	"github.com/riposte-sec/riposte/transport"
@@ -150,5 +155,63 @@ func TestSlowActionIsNotRedelivered(t *testing.T) {
 	}
 	if n := rec.count(); n != 1 {
 		t.Errorf("action ran %d times, want 1", n)
+	}
+}
+
+func TestStoredDecisionNotRepeated(t *testing.T) {
+	e := newEnv(t, true)
+	reg := defaultRegistry(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	// An earlier delivery of the first alert stored its decision and
+	// stopped before acknowledging the alert.
+	stored, fresh := shellAlert(4242), shellAlert(4243)
+	earlier, err := json.Marshal(Decision{AlertUUID: stored.UUID, Rule: stored.Rule, Outcome: OutcomeDryRun, Delivery: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.conn.JS.Publish(ctx, transport.DecisionSubject(OutcomeDryRun), earlier, jetstream.WithMsgID(stored.UUID)); err != nil {
+		t.Fatal(err)
+	}
+	publish(t, e, stored)
+	publish(t, e, fresh)
+
+	promReg := prometheus.NewRegistry()
+	metrics, err := NewMetrics(promReg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var notified []string
+	startResponder(t, Options{JS: e.conn.JS, Policies: loadPolicies(t, reg, nil), Registry: reg, Metrics: metrics,
+		OnDecision: func(d Decision) {
+			mu.Lock()
+			defer mu.Unlock()
+			notified = append(notified, d.AlertUUID)
+		}})
+	waitAcked(t, e)
+
+	mu.Lock()
+	if !slices.Equal(notified, []string{fresh.UUID}) {
+		t.Errorf("decisions passed on = %v, want only %s", notified, fresh.UUID)
+	}
+	mu.Unlock()
+	if got := counterValue(t, metrics.duplicates); got != 1 {
+		t.Errorf("duplicate decisions counted = %v, want 1", got)
+	}
+	info, err := e.streams.Decisions.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.State.Msgs != 2 {
+		t.Errorf("decisions stored = %d, want 2: one per alert", info.State.Msgs)
+	}
+	msg, err := e.streams.Decisions.GetMsg(ctx, info.State.FirstSeq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(msg.Data, earlier) {
+		t.Errorf("first stored decision = %s, want the earlier delivery's", msg.Data)
 	}
 }

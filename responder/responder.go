@@ -508,7 +508,8 @@ func (r *Responder) handle(ctx context.Context, m jetstream.Msg) {
 
 	recordCtx, cancelRecord := context.WithTimeout(work, r.opts.AckWait)
 	defer cancelRecord()
-	if err := r.record(recordCtx, &d.Decision); err != nil {
+	duplicate, err := r.record(recordCtx, &d.Decision)
+	if err != nil {
 		r.log.Warn("record decision", "alert_uuid", a.UUID, "delivery", delivery, "error", err)
 		if r.opts.Recovery != nil {
 			// The redelivery finds the decisions stream again.
@@ -526,6 +527,16 @@ func (r *Responder) handle(ctx context.Context, m jetstream.Msg) {
 		// decision's message id make the second delivery harmless.
 		r.log.Warn("acknowledge alert", "alert_uuid", a.UUID, "error", err)
 	}
+	if duplicate {
+		// An earlier delivery stored its decision but was not acknowledged,
+		// as when a replica stops between the two. The stored decision is
+		// the record, so this one is neither logged as a decision, counted
+		// nor notified.
+		r.log.Info("decision already recorded by an earlier delivery", "alert_uuid", a.UUID, "delivery", delivery)
+		r.metrics.duplicateDecision()
+		return
+	}
+	r.logDecision(&d.Decision)
 	r.metrics.decided(&d.Decision, r.guards.breakerOpen(time.Now()))
 	if r.opts.OnDecision != nil {
 		r.opts.OnDecision(d.Decision)
@@ -747,12 +758,13 @@ func (r *Responder) preview(ctx context.Context, actionner actionners.Actionner,
 // pending asynchronous publishes before a decision publish fails.
 const decisionStallWait = 5 * time.Second
 
-// record logs the decision and publishes it on the decisions subject, with
-// the alert uuid as message id so that a redelivery does not store it twice.
-func (r *Responder) record(ctx context.Context, d *Decision) error {
+// record publishes the decision on the decisions subject, with the alert
+// uuid as message id so that a redelivery does not store it twice. It
+// reports whether JetStream already held a decision with that id.
+func (r *Responder) record(ctx context.Context, d *Decision) (duplicate bool, err error) {
 	data, err := json.Marshal(d)
 	if err != nil {
-		return fmt.Errorf("encode decision for alert %s: %w", d.AlertUUID, err)
+		return false, fmt.Errorf("encode decision for alert %s: %w", d.AlertUUID, err)
 	}
 	msg := &nats.Msg{Subject: transport.DecisionSubject(d.Outcome), Data: data}
 	// An asynchronous publish shares one reply subscription between all
@@ -764,17 +776,16 @@ func (r *Responder) record(ctx context.Context, d *Decision) error {
 	future, err := r.js.PublishMsgAsync(msg, jetstream.WithMsgID(d.AlertUUID), jetstream.WithExpectStream(transport.DecisionsStream),
 		jetstream.WithStallWait(decisionStallWait))
 	if err != nil {
-		return fmt.Errorf("publish decision for alert %s: %w", d.AlertUUID, err)
+		return false, fmt.Errorf("publish decision for alert %s: %w", d.AlertUUID, err)
 	}
 	select {
-	case <-future.Ok():
+	case ack := <-future.Ok():
+		return ack.Duplicate, nil
 	case err := <-future.Err():
-		return fmt.Errorf("publish decision for alert %s: %w", d.AlertUUID, err)
+		return false, fmt.Errorf("publish decision for alert %s: %w", d.AlertUUID, err)
 	case <-ctx.Done():
-		return fmt.Errorf("publish decision for alert %s: no acknowledgement from JetStream: %w", d.AlertUUID, ctx.Err())
+		return false, fmt.Errorf("publish decision for alert %s: no acknowledgement from JetStream: %w", d.AlertUUID, ctx.Err())
 	}
-	r.logDecision(d)
-	return nil
 }
 
 func (r *Responder) logDecision(d *Decision) {

@@ -2,11 +2,14 @@ package responder
 
 import (
 	"context"
+	"errors"
 	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/riposte-sec/riposte/actionners"
 	"github.com/riposte-sec/riposte/actionners/kubernetes"
@@ -83,6 +86,12 @@ func waitAcked(t testing.TB, e *env) {
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		cons, err := e.conn.JS.Consumer(ctx, transport.AlertsStream, "riposte-responder")
+		if errors.Is(err, jetstream.ErrConsumerNotFound) && time.Now().Before(deadline) {
+			// The responder has not created its consumer yet.
+			cancel()
+			time.Sleep(20 * time.Millisecond)
+			continue
+		}
 		if err != nil {
 			cancel()
 			t.Fatal(err)
