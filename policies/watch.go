@@ -31,6 +31,10 @@ type WatchOptions struct {
 	// OnError receives the error when changed policies fail to load. The
 	// previous set stays in force.
 	OnError func(error)
+	// Reload, when it receives, loads the policies at once, changed or not,
+	// as on SIGHUP. A reload that gives the revision in force is reported
+	// through OnReload too, so that the caller can confirm it.
+	Reload <-chan struct{}
 }
 
 // Watch scans the policy directory until ctx ends and loads the policies
@@ -56,10 +60,13 @@ func Watch(ctx context.Context, opts WatchOptions) error {
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 	for {
+		forced := false
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-ticker.C:
+		case <-opts.Reload:
+			forced = true
 		}
 		s, err := stamp(opts.Dir)
 		if err != nil {
@@ -68,7 +75,7 @@ func Watch(ctx context.Context, opts WatchOptions) error {
 			}
 			continue
 		}
-		if s == lastStamp {
+		if s == lastStamp && !forced {
 			continue
 		}
 		lastStamp = s
@@ -79,7 +86,7 @@ func Watch(ctx context.Context, opts WatchOptions) error {
 			}
 			continue
 		}
-		if set.Revision() == lastRevision {
+		if set.Revision() == lastRevision && !forced {
 			continue
 		}
 		lastRevision = set.Revision()

@@ -65,6 +65,41 @@ func TestWatchReloadsAndKeepsPreviousOnError(t *testing.T) {
 	}
 }
 
+func TestWatchReloadLoadsUnchangedPolicies(t *testing.T) {
+	dir := writePolicies(t, map[string]string{"a.rego": "package riposte.policies.a\n\nx := 1\n"})
+	first, err := Load(context.Background(), Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reloads := make(chan *Set, 10)
+	reload := make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		// An interval of an hour leaves the reload channel as the only cause.
+		done <- Watch(ctx, WatchOptions{Dir: dir, Interval: time.Hour, Current: first.Revision(), Reload: reload,
+			OnReload: func(s *Set) { reloads <- s }, OnError: func(err error) { t.Errorf("reload: %v", err) }})
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Watch: %v", err)
+		}
+	}()
+
+	for i := range 2 {
+		reload <- struct{}{}
+		select {
+		case s := <-reloads:
+			if s.Revision() != first.Revision() {
+				t.Errorf("reload %d: revision %s, want the unchanged %s", i+1, s.Revision(), first.Revision())
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("reload %d: policies not loaded again", i+1)
+		}
+	}
+}
+
 func TestLoadSkipsConfigMapDirectories(t *testing.T) {
 	dir := writePolicies(t, map[string]string{"..2024_05_01_12_00_00.1/a.rego": "package riposte.policies.a\n\nx := 1\n"})
 	if err := os.Symlink("..2024_05_01_12_00_00.1", filepath.Join(dir, "..data")); err != nil {

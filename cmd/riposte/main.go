@@ -19,6 +19,9 @@ func main() {
 	// process, so the command stops through its printer and cleans up.
 	// Nothing reads the channel: the signal itself needs no handling.
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+	// SIGHUP reloads rules or policies where a command watches them; it
+	// must never stop a command that does not.
+	signal.Ignore(syscall.SIGHUP)
 
 	err := newRootCommand().ExecuteContext(ctx)
 	if err == nil {

@@ -9,9 +9,11 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/signal"
 	"slices"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/go-viper/mapstructure/v2"
@@ -215,11 +217,13 @@ func runResponder(ctx context.Context, v *viper.Viper, logger *slog.Logger) erro
 	if dispatcher != nil {
 		sup.Go("notifications", dispatcher.Run)
 	}
+	reload := reloadOnHangup(sup, policyDir, logger)
 	if policyDir != "" {
 		sup.Go("policy watcher", func(ctx context.Context) error {
 			return policies.Watch(ctx, policies.WatchOptions{
 				Dir:      policyDir,
 				Registry: registry,
+				Reload:   reload,
 				Current:  policySet.Revision(),
 				OnReload: func(s *policies.Set) {
 					resp.SetPolicies(s)
@@ -252,6 +256,36 @@ func runResponder(ctx context.Context, v *viper.Viper, logger *slog.Logger) erro
 		"cooldown", guards.Cooldown, "rate_limit", guards.RateLimit, "burst", guards.RateBurst, "shared_cooldown", guards.SharedCooldown,
 		"max_alert_age", guards.MaxAlertAge)
 	return sup.Wait()
+}
+
+// reloadOnHangup returns a channel that receives on each SIGHUP, when the
+// policies come from dir, so that they load again at once, as Falco reloads
+// its rules. Without a directory, the built-in policies are in force and a
+// SIGHUP is only logged.
+func reloadOnHangup(sup *supervisor, dir string, logger *slog.Logger) <-chan struct{} {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	reload := make(chan struct{}, 1)
+	sup.Go("SIGHUP handler", func(ctx context.Context) error {
+		defer signal.Stop(hup)
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-hup:
+			}
+			if dir == "" {
+				logger.Info("SIGHUP: the built-in default policies are in force, so there is nothing to reload; set --policies.dir to load policies from files")
+				continue
+			}
+			logger.Info("SIGHUP: loading the policies again", "dir", dir)
+			select {
+			case reload <- struct{}{}:
+			default: // A reload is already pending.
+			}
+		}
+	})
+	return reload
 }
 
 // waitConnected waits until conn reaches NATS, with a warning every 30

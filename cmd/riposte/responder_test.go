@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -299,5 +301,81 @@ func TestResponderStopsWhenWebhookAddressIsTaken(t *testing.T) {
 				t.Errorf("logged running although the address was taken:\n%s", logs.String())
 			}
 		})
+	}
+}
+
+// syncBuffer is a bytes.Buffer that a logger and a test may use at once.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestResponderReloadsPoliciesOnHangup(t *testing.T) {
+	server, err := transport.StartServer(transport.ServerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close()
+	dir := t.TempDir()
+	policy := "package riposte.policies.p\n\nactions contains {\"actionner\": \"process:kill\", \"target\": {\"kind\": \"process\", \"pid\": 7}} if input.alert.rule == \"never\"\n"
+	if err := os.WriteFile(filepath.Join(dir, "p.rego"), []byte(policy), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	v := viper.New()
+	v.Set("nats.url", server.ClientURL())
+	v.Set("nats.replicas", 1)
+	v.Set("dry-run", true)
+	v.Set("webhook.addr", "")
+	v.Set("metrics.addr", "")
+	v.Set("policies.dir", dir)
+	v.Set("kubeconfig", "")
+	t.Setenv("KUBECONFIG", "")
+
+	var logs syncBuffer
+	ctx, cancel := context.WithTimeout(context.Background(), 2*e2eTimeout)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- runResponder(ctx, v, slog.New(slog.NewTextHandler(&logs, nil))) }()
+	waitLog := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(e2eTimeout)
+		for !strings.Contains(logs.String(), want) {
+			select {
+			case err := <-done:
+				t.Fatalf("responder stopped before logging %q: %v\n%s", want, err, logs.String())
+			default:
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no %q in the log:\n%s", want, logs.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitLog("responder running")
+
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitLog("policies reloaded")
+	select {
+	case err := <-done:
+		t.Fatalf("responder stopped on SIGHUP: %v", err)
+	default:
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("responder: %v", err)
 	}
 }
