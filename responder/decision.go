@@ -48,6 +48,10 @@ type Decision struct {
 	Delivery int       `json:"delivery"`
 	Time     time.Time `json:"time"`
 	Timings  Timings   `json:"timings"`
+	// Truncated is true when the stored record had its long strings
+	// shortened, or its actions left out, to fit NATS's maximum message
+	// size. Only the stored record is shortened.
+	Truncated bool `json:"truncated,omitempty"`
 }
 
 // ActionRecord is one action a policy chose, with the guards that applied

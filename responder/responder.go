@@ -766,6 +766,13 @@ func (r *Responder) record(ctx context.Context, d *Decision) (duplicate bool, er
 	if err != nil {
 		return false, fmt.Errorf("encode decision for alert %s: %w", d.AlertUUID, err)
 	}
+	if nc := r.js.Conn(); nc != nil {
+		if fitted := fitDecision(d, data, nc.MaxPayload()); len(fitted) != len(data) {
+			r.log.Warn("decision exceeds the NATS maximum payload: its long strings are shortened in the stored record",
+				"alert_uuid", d.AlertUUID, "bytes", len(data), "max_payload", nc.MaxPayload())
+			data = fitted
+		}
+	}
 	msg := &nats.Msg{Subject: transport.DecisionSubject(d.Outcome), Data: data}
 	// An asynchronous publish shares one reply subscription between all
 	// workers, where a synchronous one sets up a request per decision. The
