@@ -38,6 +38,14 @@ func Subject(host string) string {
 	return subjectPrefix + hostToken(host) + ".actions"
 }
 
+// CheckSubject returns the NATS subject on which the sensor of host checks,
+// without acting, whether it would run a host action, for dry runs. It is
+// apart from Subject so that a sensor that does not know checks never takes
+// one for an action.
+func CheckSubject(host string) string {
+	return subjectPrefix + hostToken(host) + ".checks"
+}
+
 func hostToken(host string) string {
 	valid := host != ""
 	for _, r := range host {
@@ -105,6 +113,46 @@ func (f *Forward) Describe() (string, map[string]string) {
 		summary, params = d.Describe()
 	}
 	return strings.TrimSuffix(summary, ".") + ", run by the sensor of the alert's node", params
+}
+
+// checkTimeout bounds the wait for a node's answer to a check, which only
+// reads the node's process table.
+const checkTimeout = 2 * time.Second
+
+// Check asks the sensor of the alert's node whether it would reject the
+// action, as Run would find, so that a dry run in a cluster shows the
+// outcome that acting would have, such as a rejected kill of pid 1. When no
+// sensor of that node answers checks, it reports an empty outcome: the
+// action would be sent.
+func (f *Forward) Check(ctx context.Context, req actionners.Request) (actionners.Outcome, string, error) {
+	if req.Alert == nil || req.Alert.Hostname == "" {
+		return actionners.OutcomeNoTarget, "the alert names no host, so no node can run the action", nil
+	}
+	host := req.Alert.Hostname
+	data, err := json.Marshal(request{Action: req.Action, Alert: req.Alert})
+	if err != nil {
+		return "", "", fmt.Errorf("encode %s check for node %s: %w", f.Name(), host, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, min(f.timeout, checkTimeout))
+	defer cancel()
+	msg, err := f.nc.RequestWithContext(ctx, CheckSubject(host), data)
+	if errors.Is(err, nats.ErrNoResponders) {
+		return "", "", nil
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("check %s on node %s: %w", f.Name(), host, err)
+	}
+	var rep reply
+	if err := json.Unmarshal(msg.Data, &rep); err != nil {
+		return "", "", fmt.Errorf("check %s on node %s: invalid reply %q: %w", f.Name(), host, msg.Data, err)
+	}
+	if rep.Error != "" {
+		return "", "", fmt.Errorf("check %s on node %s: %s", f.Name(), host, rep.Error)
+	}
+	if rep.Result == nil {
+		return "", "", fmt.Errorf("check %s on node %s: the reply has no result", f.Name(), host)
+	}
+	return rep.Result.Outcome, rep.Result.Message, nil
 }
 
 // Run sends the action to the sensor of the alert's node and returns its
@@ -181,6 +229,12 @@ func Serve(ctx context.Context, nc *nats.Conn, opts ServeOptions) error {
 		return fmt.Errorf("subscribe to %s: %w", subject, err)
 	}
 	defer func() { _ = sub.Unsubscribe() }()
+	checks := make(chan *nats.Msg, 64)
+	checkSub, err := nc.ChanQueueSubscribe(CheckSubject(opts.Host), QueueGroup, checks)
+	if err != nil {
+		return fmt.Errorf("subscribe to %s: %w", CheckSubject(opts.Host), err)
+	}
+	defer func() { _ = checkSub.Unsubscribe() }()
 	// A connection that has not reached NATS yet, as on a node that boots
 	// before NATS, sends the subscription once it connects.
 	if !nc.IsConnected() {
@@ -196,17 +250,46 @@ func Serve(ctx context.Context, nc *nats.Conn, opts ServeOptions) error {
 		case <-ctx.Done():
 			return nil
 		case m := <-msgs:
-			rep := run(ctx, m.Data, opts, log)
-			data, err := json.Marshal(rep)
-			if err != nil {
-				log.Error("encode host action reply", "error", err)
-				continue
-			}
-			if err := m.Respond(data); err != nil {
-				log.Error("reply to host action", "subject", subject, "error", err)
-			}
+			respond(m, run(ctx, m.Data, opts, log), log)
+		case m := <-checks:
+			respond(m, check(ctx, m.Data, opts), log)
 		}
 	}
+}
+
+func respond(m *nats.Msg, rep reply, log *slog.Logger) {
+	data, err := json.Marshal(rep)
+	if err != nil {
+		log.Error("encode host action reply", "error", err)
+		return
+	}
+	if err := m.Respond(data); err != nil {
+		log.Error("reply to host action", "subject", m.Subject, "error", err)
+	}
+}
+
+// check decodes one request and checks it without acting. An actionner
+// that has no checks answers with an empty outcome.
+func check(ctx context.Context, data []byte, opts ServeOptions) reply {
+	var req request
+	if err := json.Unmarshal(data, &req); err != nil {
+		return reply{Error: fmt.Sprintf("invalid request: %v", err)}
+	}
+	a, err := opts.Registry.Get(req.Action.Actionner)
+	if err != nil {
+		return reply{Error: fmt.Sprintf("node %s does not run %q: %v", opts.Host, req.Action.Actionner, err)}
+	}
+	checker, ok := a.(actionners.Checker)
+	if !ok {
+		return reply{Result: &actionners.Result{}}
+	}
+	checkCtx, cancel := context.WithTimeout(ctx, opts.Timeout)
+	defer cancel()
+	outcome, reason, err := checker.Check(checkCtx, actionners.Request{Action: req.Action, Alert: req.Alert})
+	if err != nil {
+		return reply{Error: err.Error()}
+	}
+	return reply{Result: &actionners.Result{Outcome: outcome, Message: reason}}
 }
 
 // run decodes and runs one request.

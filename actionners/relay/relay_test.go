@@ -184,3 +184,44 @@ func (n *named) Permissions() []actionners.Permission { return nil }
 func (n *named) Run(context.Context, actionners.Request) (actionners.Result, error) {
 	return actionners.Result{}, errors.New("named actionners do not run")
 }
+
+func TestForwardCheckAsksTheAlertsNode(t *testing.T) {
+	responderConn, sensorConn := startNATS(t)
+	// The node may kill the test's own children here, so that one of them
+	// passes every check.
+	reg := killRegistry(t, process.KillOptions{AllowDescendants: true, AllowProcessGroup: true})
+	serve(t, sensorConn, "worker-1", reg)
+	fwd := NewForward(process.NewKill(process.KillOptions{}), responderConn.NC, 0)
+	ctx := context.Background()
+
+	// The checks find what the node would find, without acting.
+	outcome, reason, err := fwd.Check(ctx, killRequest("worker-1", 1, "init"))
+	if err != nil || outcome != actionners.OutcomeRejected || !strings.Contains(reason, "init process") {
+		t.Errorf("check of pid 1 = %q, %q, %v; want rejected as the init process", outcome, reason, err)
+	}
+	outcome, reason, err = fwd.Check(ctx, killRequest("worker-1", 2, "kthreadd"))
+	if err != nil || outcome != actionners.OutcomeRejected || !strings.Contains(reason, "kernel thread") {
+		t.Errorf("check of pid 2 = %q, %q, %v; want rejected as a kernel thread", outcome, reason, err)
+	}
+	victim := exec.Command("sleep", "60")
+	if err := victim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = victim.Process.Kill()
+		_ = victim.Wait()
+	}()
+	outcome, reason, err = fwd.Check(ctx, killRequest("worker-1", victim.Process.Pid, "sleep"))
+	if err != nil || outcome != "" {
+		t.Errorf("check of a killable process = %q, %q, %v; want an empty outcome", outcome, reason, err)
+	}
+	if err := victim.Process.Signal(syscall.Signal(0)); err != nil {
+		t.Errorf("the check signalled the process: %v", err)
+	}
+
+	// A node without a sensor serving checks leaves the outcome open.
+	outcome, _, err = fwd.Check(ctx, killRequest("worker-2", 1, "init"))
+	if err != nil || outcome != "" {
+		t.Errorf("check on a node without a sensor = %q, %v; want an empty outcome", outcome, err)
+	}
+}

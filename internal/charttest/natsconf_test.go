@@ -141,6 +141,9 @@ func TestBundledNATSConfigParses(t *testing.T) {
 	if sensor.Permissions.Subscribe == nil || !slices.Contains(sensor.Permissions.Subscribe.Allow, "riposte.node.*.actions") {
 		t.Errorf("sensor may not subscribe to the host actions of its node: %+v", sensor.Permissions.Subscribe)
 	}
+	if sensor.Permissions.Subscribe == nil || !slices.Contains(sensor.Permissions.Subscribe.Allow, "riposte.node.*.checks") {
+		t.Errorf("sensor may not subscribe to the dry-run checks of its node: %+v", sensor.Permissions.Subscribe)
+	}
 	if sensor.Permissions.Response == nil {
 		t.Error("sensor may not answer the host actions it receives")
 	}
