@@ -342,7 +342,9 @@ var ErrEval = errors.New("evaluate policies")
 
 // Eval evaluates every policy on the input and returns the chosen actions,
 // sorted by policy, then actionner, then target. An action document that is
-// not well formed gives an error naming the policy.
+// not well formed gives an error naming the policy, and Eval returns it with
+// the well-formed actions, so that one policy's mistake does not cancel the
+// others' answers. When OPA fails to evaluate, Eval returns no actions.
 func (s *Set) Eval(ctx context.Context, in Input) ([]Choice, error) {
 	if s.prepared == nil {
 		return nil, nil
@@ -355,6 +357,7 @@ func (s *Set) Eval(ctx context.Context, in Input) ([]Choice, error) {
 		return nil, fmt.Errorf("%w on alert %s: %w", ErrEval, alertID(in.Alert), err)
 	}
 	var choices []Choice
+	var invalid []string
 	for _, r := range rs {
 		for i, policy := range s.names {
 			term, ok := r.Bindings[s.vars[i]].(*ast.Term)
@@ -374,7 +377,8 @@ func (s *Set) Eval(ctx context.Context, in Input) ([]Choice, error) {
 			for _, doc := range actions {
 				c, err := parseActionValue(doc.Value)
 				if err != nil {
-					return nil, fmt.Errorf("%w: policy %s on alert %s: %w", ErrEval, policy, alertID(in.Alert), err)
+					invalid = append(invalid, fmt.Sprintf("policy %s: %v", policy, err))
+					continue
 				}
 				c.Policy = policy
 				choices = append(choices, c)
@@ -390,6 +394,9 @@ func (s *Set) Eval(ctx context.Context, in Input) ([]Choice, error) {
 		}
 		return strings.Compare(a.Target.String(), b.Target.String())
 	})
+	if len(invalid) > 0 {
+		return choices, fmt.Errorf("%w on alert %s: %s", ErrEval, alertID(in.Alert), strings.Join(invalid, "; "))
+	}
 	return choices, nil
 }
 

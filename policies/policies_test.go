@@ -323,6 +323,30 @@ func TestEvalMalformedAction(t *testing.T) {
 	}
 }
 
+func TestEvalKeepsValidActionsBesideMalformedOne(t *testing.T) {
+	dir := writePolicies(t, map[string]string{
+		"bad.rego":  "package riposte.policies.bad\n\nactions contains {\"actionner\": \"x\", \"target\": {\"kind\": \"process\", \"pid\": -5}} if true\n",
+		"good.rego": "package riposte.policies.good\n\nactions contains {\"actionner\": \"y\", \"target\": {\"kind\": \"process\", \"pid\": 7}} if true\n",
+		"also.rego": "package riposte.policies.also\n\nactions contains {\"actionner\": \"z\", \"target\": {\"kind\": \"process\", \"pid\": 8}, \"colour\": 1} if true\n",
+	})
+	s, err := Load(context.Background(), Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	choices, err := s.Eval(context.Background(), Input{Alert: shellAlert()})
+	if err == nil || !errors.Is(err, ErrEval) {
+		t.Fatalf("Eval error = %v, want ErrEval for the malformed actions", err)
+	}
+	for _, want := range []string{"policy bad", "pid -5", "policy also", `unknown key "colour"`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("Eval error %q does not name %q", err, want)
+		}
+	}
+	if len(choices) != 1 || choices[0].Policy != "good" || choices[0].Target.PID != 7 {
+		t.Errorf("choices = %+v, want only the well-formed action of policy good", choices)
+	}
+}
+
 func TestInputDocument(t *testing.T) {
 	dir := writePolicies(t, map[string]string{"echo.rego": `package riposte.policies.echo
 

@@ -216,7 +216,9 @@ func TestPolicyErrorRecorded(t *testing.T) {
 	decisions := e.decisions(t)
 	// Built in the rule body, the malformed action escapes the load-time check.
 	bad := "package riposte.policies.bad\n\nactions contains a if {\n\ta := {\"target\": {\"kind\": \"node\"}}\n}\n"
-	startResponder(t, Options{JS: e.conn.JS, Registry: reg, Policies: loadPolicies(t, reg, map[string]string{"bad.rego": bad})})
+	// Another policy's well-formed action is still taken.
+	good := "package riposte.policies.good\n\nactions contains {\"actionner\": \"process:kill\", \"target\": {\"kind\": \"process\", \"pid\": 4242}} if true\n"
+	startResponder(t, Options{JS: e.conn.JS, Registry: reg, Policies: loadPolicies(t, reg, map[string]string{"bad.rego": bad, "good.rego": good})})
 
 	a := shellAlert(1)
 	publish(t, e, a)
@@ -226,6 +228,9 @@ func TestPolicyErrorRecorded(t *testing.T) {
 	}
 	if !strings.Contains(d.Error, "policy bad") || !strings.Contains(d.Error, "actionner null") {
 		t.Errorf("error = %q, want it to name the policy and the problem", d.Error)
+	}
+	if len(d.Actions) != 1 || d.Actions[0].Policy != "good" || d.Actions[0].Result.Outcome != actionners.OutcomeDryRun {
+		t.Errorf("actions = %+v, want the dry run of policy good's kill", d.Actions)
 	}
 	waitAcked(t, e)
 }
