@@ -48,6 +48,9 @@ type ServerOptions struct {
 type Server struct {
 	ns      *server.Server
 	tempDir string
+	// lock holds the storage directory's lock file open, and so locked,
+	// until Close.
+	lock *os.File
 }
 
 // StartServer starts an embedded nats-server with JetStream and waits until it
@@ -83,13 +86,18 @@ func StartServer(opts ServerOptions) (*Server, error) {
 		}
 		l.Close()
 	}
+	s := &Server{}
 	if opts.StoreDir != "" {
 		if err := os.MkdirAll(opts.StoreDir, 0o700); err != nil {
 			return nil, fmt.Errorf("start nats-server: create storage directory %s: %w: choose a writable directory", opts.StoreDir, err)
 		}
+		lock, err := lockStoreDir(opts.StoreDir)
+		if err != nil {
+			return nil, err
+		}
+		s.lock = lock
 	}
 
-	s := &Server{}
 	storeDir := opts.StoreDir
 	if storeDir == "" {
 		removeStaleTempDirs(opts.Logger)
@@ -119,7 +127,7 @@ func StartServer(opts ServerOptions) (*Server, error) {
 		Debug:              opts.Debug,
 	})
 	if err != nil {
-		s.removeTemp()
+		s.Close()
 		return nil, fmt.Errorf("start nats-server: %w", err)
 	}
 	if opts.Logger != nil {
@@ -158,6 +166,39 @@ func (s *Server) Close() {
 		s.ns.WaitForShutdown()
 	}
 	s.removeTemp()
+	if s.lock != nil {
+		_ = s.lock.Close() // Closing the file releases the lock.
+		s.lock = nil
+	}
+}
+
+// storeLockFile, in a storage directory, is locked by the process whose
+// embedded server uses the directory and holds its pid.
+const storeLockFile = "riposte.lock"
+
+// lockStoreDir takes an exclusive lock on dir, so that a second embedded
+// server never writes to the files of a running one: two servers on one
+// directory corrupt each other's streams. The kernel releases the lock when
+// the process ends, however it ends, so a crash leaves no stale lock.
+func lockStoreDir(dir string) (*os.File, error) {
+	path := filepath.Join(dir, storeLockFile)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("start nats-server: open lock file %s: %w: choose a writable storage directory", path, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		owner, _ := os.ReadFile(path)
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("start nats-server: storage directory %s is in use by another Riposte process (pid %s): give each instance its own storage directory (--nats.store-dir)",
+				dir, strings.TrimSpace(string(owner)))
+		}
+		return nil, fmt.Errorf("start nats-server: lock %s: %w", path, err)
+	}
+	if err := f.Truncate(0); err == nil {
+		_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	}
+	return f, nil
 }
 
 // tempDirPattern names the temporary storage directories, and

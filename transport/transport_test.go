@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -105,6 +106,31 @@ func TestStartServerUnusableStoreDir(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), dir) {
 		t.Fatalf("StartServer with store dir %s: error = %v, want it named", dir, err)
 	}
+}
+
+func TestStartServerStoreDirInUse(t *testing.T) {
+	dir := t.TempDir()
+	first, err := StartServer(ServerOptions{StoreDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = StartServer(ServerOptions{StoreDir: dir})
+	if err == nil {
+		t.Fatal("second server on the same storage directory started")
+	}
+	for _, want := range []string{dir, "in use", fmt.Sprintf("pid %d", os.Getpid()), "--nats.store-dir"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not contain %q", err, want)
+		}
+	}
+
+	// Closing the first server releases the directory.
+	first.Close()
+	again, err := StartServer(ServerOptions{StoreDir: dir})
+	if err != nil {
+		t.Fatalf("start after the first server closed: %v", err)
+	}
+	again.Close()
 }
 
 func TestServerListensOnLoopback(t *testing.T) {
