@@ -35,7 +35,7 @@ func TestSensorRecreatesStreamsAfterEmptyRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	recovery := transport.NewRecovery(conn.JS, transport.StreamOptions{}, testLogger())
-	sink := alertSink(transport.NewPublisher(conn.JS).WithRecovery(recovery), nil)
+	sink := alertSink(transport.NewPublisher(conn.JS).WithRecovery(recovery))
 	if err := sink.Deliver(ctx, recoveryAlert()); err != nil {
 		t.Fatalf("deliver alert before the restart: %v", err)
 	}
@@ -157,7 +157,7 @@ func TestPipelineRecoversAfterEmptyRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	sensorRecovery := transport.NewRecovery(sensorConn.JS, transport.StreamOptions{}, testLogger())
-	sink := alertSink(transport.NewPublisher(sensorConn.JS).WithRecovery(sensorRecovery), nil)
+	sink := alertSink(transport.NewPublisher(sensorConn.JS).WithRecovery(sensorRecovery))
 	resp, decided := startTestResponder(ctx, t, nats.server.ClientURL())
 
 	before := recoveryAlert()

@@ -265,7 +265,7 @@ func startHost(ctx context.Context, cfg hostConfig, out io.Writer, logger *slog.
 		_, err := publisher.Publish(ctx, a)
 		return err
 	})
-	p.sensor, err = newSensorSide(engine, sink, alertHostname(cfg.NodeName), logger)
+	p.sensor, err = newSensorSide(engine, sink, nil, alertHostname(cfg.NodeName), logger)
 	if err != nil {
 		return nil, err
 	}

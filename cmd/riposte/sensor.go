@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -99,15 +100,17 @@ func runSensor(ctx context.Context, v *viper.Viper, logger *slog.Logger) error {
 
 	recovery := transport.NewRecovery(conn.JS, streamOpts, logger.With("component", "nats"))
 	publisher := transport.NewPublisher(conn.JS).WithRecovery(recovery)
-	var print func(*alert.Alert)
 	var out *printer
+	var printing *printQueue
+	var onAlert func(*alert.Alert)
 	if format != "none" {
 		out = &printer{w: os.Stdout, format: format}
-		print = out.alert
+		printing = newPrintQueue(out.alert, logger)
+		onAlert = printing.push
 	}
-	sink := alertSink(publisher, print)
+	sink := alertSink(publisher)
 
-	side, err := newSensorSide(engine, sink, alertHostname(node), logger)
+	side, err := newSensorSide(engine, sink, onAlert, alertHostname(node), logger)
 	if err != nil {
 		return err
 	}
@@ -117,6 +120,7 @@ func runSensor(ctx context.Context, v *viper.Viper, logger *slog.Logger) error {
 	sup := newSupervisor(ctx)
 	if out != nil {
 		out.closed = outputClosed(sup, logger)
+		sup.Go("printer", printing.run)
 	}
 	if ensureLater {
 		sup.Go("streams", func(ctx context.Context) error {
@@ -178,22 +182,67 @@ func ensureStreamsOnConnect(ctx context.Context, conn *transport.Conn, opts tran
 	}
 }
 
-// alertSink returns the sink of the sensor's alerts: it prints each alert
-// once with print, unless print is nil, and publishes it, retrying with
-// backoff. A publisher with a Recovery recreates the streams when they are
-// missing.
-func alertSink(publisher *transport.Publisher, print func(*alert.Alert)) detector.Sink {
-	publish := detector.Retry(detector.SinkFunc(func(ctx context.Context, a *alert.Alert) error {
+// alertSink returns the sink of the sensor's alerts: it publishes each
+// alert, retrying with backoff. A publisher with a Recovery recreates the
+// streams when they are missing.
+func alertSink(publisher *transport.Publisher) detector.Sink {
+	return detector.Retry(detector.SinkFunc(func(ctx context.Context, a *alert.Alert) error {
 		_, err := publisher.Publish(ctx, a)
 		return err
 	}), detector.RetryOptions{})
-	if print == nil {
-		return publish
+}
+
+// printQueueSize bounds the alerts waiting to be printed.
+const printQueueSize = detector.DefaultQueueSize
+
+// printQueue prints alerts on a goroutine of its own, in the order they were
+// raised, so that the output goes on while NATS is unreachable and a slow
+// reader of the output never stalls the sensor. When the reader falls
+// printQueueSize alerts behind, new alerts are not printed, and counted;
+// they are still published.
+type printQueue struct {
+	alerts   chan *alert.Alert
+	print    func(*alert.Alert)
+	logger   *slog.Logger
+	skipped  atomic.Uint64
+	lastWarn atomic.Int64
+}
+
+func newPrintQueue(print func(*alert.Alert), logger *slog.Logger) *printQueue {
+	return &printQueue{alerts: make(chan *alert.Alert, printQueueSize), print: print, logger: logger}
+}
+
+// push queues a for printing without blocking.
+func (q *printQueue) push(a *alert.Alert) {
+	select {
+	case q.alerts <- a:
+		return
+	default:
 	}
-	return detector.SinkFunc(func(ctx context.Context, a *alert.Alert) error {
-		print(a)
-		return publish.Deliver(ctx, a)
-	})
+	skipped := q.skipped.Add(1)
+	now := time.Now().UnixNano()
+	if last := q.lastWarn.Load(); now-last >= int64(10*time.Second) && q.lastWarn.CompareAndSwap(last, now) {
+		q.logger.Warn("output too slow: alerts not printed, still published", "not_printed_total", skipped)
+	}
+}
+
+// run prints queued alerts until ctx ends, then prints those still queued.
+func (q *printQueue) run(ctx context.Context) error {
+	for {
+		select {
+		case a := <-q.alerts:
+			q.print(a)
+		case <-ctx.Done():
+			for {
+				select {
+				case a := <-q.alerts:
+					q.print(a)
+				default:
+					return nil
+				}
+			}
+		}
+	}
 }
 
 // readyCheckTimeout bounds the requests of one readiness check to NATS.

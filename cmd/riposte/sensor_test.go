@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +19,8 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/riposte-sec/riposte/alert"
+	"github.com/riposte-sec/riposte/rules"
+	"github.com/riposte-sec/riposte/sensor/detector"
 	"github.com/riposte-sec/riposte/transport"
 )
 
@@ -285,9 +289,10 @@ func httpStatus(t *testing.T, url string) int {
 	return resp.StatusCode
 }
 
-// TestAlertSinkPrintsOnce delivers an alert while NATS is unreachable: the
-// sink retries the publish but prints the alert once.
-func TestAlertSinkPrintsOnce(t *testing.T) {
+// TestSensorPrintsWhileNATSIsDown raises alerts while NATS is unreachable:
+// the sink keeps retrying the first publish, and every alert is printed
+// once meanwhile.
+func TestSensorPrintsWhileNATSIsDown(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	conn, err := transport.Connect(ctx, transport.ConnectOptions{URL: fmt.Sprintf("nats://127.0.0.1:%d", freePort(t)), RetryFirstConnect: true})
@@ -295,15 +300,71 @@ func TestAlertSinkPrintsOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	printed := 0
-	sink := alertSink(transport.NewPublisher(conn.JS), func(*alert.Alert) { printed++ })
 
-	deliverCtx, cancelDeliver := context.WithTimeout(ctx, 2*time.Second)
-	defer cancelDeliver()
-	if err := sink.Deliver(deliverCtx, recoveryAlert()); err == nil {
-		t.Fatal("alert delivered while NATS is unreachable")
+	var mu sync.Mutex
+	printed := map[string]int{}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	printing := newPrintQueue(func(a *alert.Alert) {
+		mu.Lock()
+		defer mu.Unlock()
+		printed[a.UUID]++
+	}, logger)
+	engine, _, err := rules.Load(rules.Options{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if printed != 1 {
-		t.Errorf("alert printed %d times, want 1", printed)
+	det, err := detector.New(detector.Options{Engine: engine, Sink: alertSink(transport.NewPublisher(conn.JS)),
+		OnAlert: printing.push, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{}, 2)
+	go func() { _ = det.Run(runCtx); done <- struct{}{} }()
+	go func() { _ = printing.run(runCtx); done <- struct{}{} }()
+
+	const n = 10
+	for range n {
+		det.Raise(recoveryAlert())
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		count := len(printed)
+		mu.Unlock()
+		if count == n {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d alerts printed while NATS is down", count, n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := det.Stats().Delivered; got != 0 {
+		t.Errorf("%d alerts delivered while NATS is unreachable", got)
+	}
+	stop()
+	<-done
+	<-done
+	for uuid, times := range printed {
+		if times != 1 {
+			t.Errorf("alert %s printed %d times, want 1", uuid, times)
+		}
+	}
+}
+
+func TestPrintQueueSkipsWhenOutputIsSlow(t *testing.T) {
+	var logs bytes.Buffer
+	q := newPrintQueue(func(*alert.Alert) {}, slog.New(slog.NewTextHandler(&logs, nil)))
+	// Nothing prints, as with a reader that stopped reading: pushes never
+	// block, and those over the queue's size are counted.
+	for range printQueueSize + 5 {
+		q.push(recoveryAlert())
+	}
+	if got := q.skipped.Load(); got != 5 {
+		t.Errorf("skipped = %d, want 5", got)
+	}
+	if !strings.Contains(logs.String(), "not_printed_total=1") {
+		t.Errorf("no warning for the first skipped alert: %q", logs.String())
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/riposte-sec/riposte/alert"
 	"github.com/riposte-sec/riposte/rules"
 	"github.com/riposte-sec/riposte/rules/fields"
 	"github.com/riposte-sec/riposte/sensor"
@@ -48,11 +49,14 @@ func alertHostname(node string) string {
 	return rules.Hostname()
 }
 
-func newSensorSide(engine *rules.Engine, sink detector.Sink, hostname string, logger *slog.Logger) (*sensorSide, error) {
+// newSensorSide returns the sensor's parts around the detector, which
+// passes its alerts to onAlert, unless it is nil, and queues them for sink.
+func newSensorSide(engine *rules.Engine, sink detector.Sink, onAlert func(*alert.Alert), hostname string, logger *slog.Logger) (*sensorSide, error) {
 	det, err := detector.New(detector.Options{
 		Engine:   engine,
 		Hostname: hostname,
 		Sink:     sink,
+		OnAlert:  onAlert,
 		Logger:   logger.With("component", "detector"),
 	})
 	if err != nil {

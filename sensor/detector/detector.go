@@ -51,6 +51,12 @@ type Options struct {
 	LogInterval time.Duration
 	// Logger receives warnings. Nil discards them.
 	Logger *slog.Logger
+	// OnAlert, when set, receives every alert as it is raised, before it is
+	// queued, so that a sink waiting on NATS does not hold back other
+	// outputs such as printing. It runs on the goroutine that raised the
+	// alert, the sensor's reading goroutine for rule matches, so it must
+	// return at once; the alert must not be changed.
+	OnAlert func(*alert.Alert)
 }
 
 // Stats are the detector's counters.
@@ -67,6 +73,7 @@ type Detector struct {
 	engine   atomic.Pointer[rules.Engine]
 	hostname string
 	sink     Sink
+	onAlert  func(*alert.Alert)
 	queue    chan *alert.Alert
 	logger   *slog.Logger
 	interval time.Duration
@@ -99,6 +106,7 @@ func New(opts Options) (*Detector, error) {
 	d := &Detector{
 		hostname: opts.Hostname,
 		sink:     opts.Sink,
+		onAlert:  opts.OnAlert,
 		queue:    make(chan *alert.Alert, size),
 		logger:   opts.Logger,
 		interval: opts.LogInterval,
@@ -133,6 +141,9 @@ func (d *Detector) Handle(ev rules.Event, t time.Time) {
 		d.matched.Add(1)
 		a := r.Alert(ev, t, d.hostname)
 		a.UUID = uuid.NewString()
+		if d.onAlert != nil {
+			d.onAlert(&a)
+		}
 		select {
 		case d.queue <- &a:
 		default:
@@ -228,6 +239,9 @@ func (d *Detector) Raise(a *alert.Alert) {
 	}
 	if a.Hostname == "" {
 		a.Hostname = d.hostname
+	}
+	if d.onAlert != nil {
+		d.onAlert(a)
 	}
 	select {
 	case d.queue <- a:

@@ -137,6 +137,29 @@ func TestDetectorCountsDropsWhenQueueFull(t *testing.T) {
 	}
 }
 
+func TestDetectorPassesEveryAlertToOnAlert(t *testing.T) {
+	var seen []string
+	d, err := New(Options{Engine: loadEngine(t), Sink: &collector{}, QueueSize: 2,
+		OnAlert: func(a *alert.Alert) { seen = append(seen, a.UUID) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Run is not started: the queue holds two alerts, and OnAlert sees all
+	// five, the dropped ones included, with their uuids set.
+	for range 5 {
+		d.Handle(shellEvent("0123456789ab"), time.Now())
+	}
+	d.Raise(&alert.Alert{Rule: "Raised"})
+	if len(seen) != 6 {
+		t.Fatalf("OnAlert saw %d alerts, want 6", len(seen))
+	}
+	for i, uuid := range seen {
+		if uuid == "" {
+			t.Errorf("alert %d reached OnAlert without a uuid", i)
+		}
+	}
+}
+
 func TestDetectorCountsSinkErrors(t *testing.T) {
 	sink := &collector{err: errors.New("nats unavailable")}
 	d, err := New(Options{Engine: loadEngine(t), Sink: sink})
