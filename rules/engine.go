@@ -48,10 +48,43 @@ type PluginRequirement = loader.PluginRequirement
 
 // CheckPluginRequirements checks the plugin requirements of a load
 // (Result.PluginRequirements) against loaded plugin versions, with Falco's
-// rules. Load itself does not enforce them, because Riposte implements the
-// container plugin's fields natively.
+// rules. Load checks them against BuiltinPlugins instead.
 func CheckPluginRequirements(reqs []PluginRequirement, loaded map[string]string) error {
 	return loader.CheckPluginRequirements(reqs, loaded)
+}
+
+// BuiltinPlugins are the Falco plugins whose fields the engine implements
+// itself: the container plugin, which gives newer Falco versions their
+// container.* and k8s.* fields. A required_plugin_versions entry naming one
+// of them is met whatever version it requires. A field that the engine lacks
+// still fails the load as an unknown field.
+var BuiltinPlugins = []string{"container"}
+
+// pluginWarnings returns a LOAD_PLUGIN_MISSING warning for each plugin
+// requirement in reqs that no plugin of BuiltinPlugins meets.
+func pluginWarnings(reqs []PluginRequirement) []Message {
+	var out []Message
+	for _, req := range reqs {
+		met := false
+		alternatives := make([]string, len(req.Alternatives))
+		for i, alt := range req.Alternatives {
+			met = met || slices.Contains(BuiltinPlugins, alt.Name)
+			alternatives[i] = alt.Name + " (>= " + alt.Version + ")"
+		}
+		if met {
+			continue
+		}
+		out = append(out, Message{
+			Code: loader.WarnPluginMissing,
+			Text: "Plugin requirement not satisfied: Riposte does not load plugins and has none of " +
+				strings.Join(alternatives, ", ") + " built in, so rules that need its fields or event source never match",
+			File:     req.File,
+			Line:     req.Line,
+			Column:   req.Column,
+			ItemType: "required_plugin_versions",
+		})
+	}
+	return out
 }
 
 // Matching selects which matching rules Match reports.
@@ -126,6 +159,7 @@ func Load(opts Options, files ...File) (*Engine, *Result, error) {
 	if err := res.Err(); err != nil {
 		return nil, res, err
 	}
+	res.Warnings = append(res.Warnings, pluginWarnings(res.PluginRequirements)...)
 	if opts.Logger != nil {
 		for _, w := range res.Warnings {
 			opts.Logger.Debug("rules load warning", "warning", w.String())
