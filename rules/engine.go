@@ -99,6 +99,16 @@ const (
 	MatchAll
 )
 
+// Selection is one entry of the rules list of falco.yaml. It enables, or
+// disables, the rules whose name matches Rule, a pattern in which * matches
+// any text, and the rules that have the tag Tag. An empty Rule or Tag
+// selects no rule.
+type Selection struct {
+	Enable bool
+	Rule   string
+	Tag    string
+}
+
 // Options configure a load. The zero value loads every rule with Falco's
 // defaults.
 type Options struct {
@@ -124,6 +134,9 @@ type Options struct {
 	// DisabledRules disables every rule whose name contains one of these
 	// substrings.
 	DisabledRules []string
+	// Selection enables and disables rules in order, after the tag and name
+	// settings above, as the rules list of falco.yaml does.
+	Selection []Selection
 	// SuggestedOutput appends the container and Kubernetes fields Falco
 	// suggests (" container_id=%container.id container_name=%container.name
 	// container_image_repository=... k8s_pod_name=... k8s_ns_name=...") to
@@ -289,7 +302,34 @@ func (e *Engine) enabled(lr *loader.Rule) bool {
 			on = false
 		}
 	}
+	for _, sel := range e.opts.Selection {
+		if (sel.Rule != "" && matchWildcard(sel.Rule, lr.Name)) || (sel.Tag != "" && slices.Contains(lr.Tags, sel.Tag)) {
+			on = sel.Enable
+		}
+	}
 	return on
+}
+
+// matchWildcard reports whether name matches pattern, in which * matches
+// any text, including none, and every other character matches itself.
+func matchWildcard(pattern, name string) bool {
+	parts := strings.Split(pattern, "*")
+	if len(parts) == 1 {
+		return pattern == name
+	}
+	if !strings.HasPrefix(name, parts[0]) {
+		return false
+	}
+	name = name[len(parts[0]):]
+	last := parts[len(parts)-1]
+	for _, part := range parts[1 : len(parts)-1] {
+		i := strings.Index(name, part)
+		if i < 0 {
+			return false
+		}
+		name = name[i+len(part):]
+	}
+	return strings.HasSuffix(name, last)
 }
 
 func hasAnyTag(tags, want []string) bool {
