@@ -114,11 +114,11 @@ type Selection struct {
 type Options struct {
 	// Logger receives load warnings at debug level; nil discards them.
 	Logger *slog.Logger
-	// MinPriority is the least severe priority a rule may have to be
-	// enabled; rules less severe load but stay disabled. The zero value
-	// (PriorityEmergency) is replaced by PriorityDebug, which enables every
-	// priority.
-	MinPriority alert.Priority
+	// MinPriority, when set, is the least severe priority a rule may have
+	// to be enabled, as Falco's priority setting; rules less severe load but
+	// stay disabled. Nil enables every priority. A pointer, because the zero
+	// Priority is PriorityEmergency, which is a valid setting.
+	MinPriority *alert.Priority
 	// Matching selects first-match (the default) or all-matches reporting.
 	Matching Matching
 	// MatchLast names files whose rules match after the rules of every
@@ -238,9 +238,6 @@ func readFailure(path string, err error) (*Result, error) {
 }
 
 func newEngine(opts Options, set *loader.Ruleset) *Engine {
-	if opts.MinPriority == alert.PriorityEmergency {
-		opts.MinPriority = alert.PriorityDebug
-	}
 	e := &Engine{opts: opts, byName: make(map[string]*Rule, len(set.Rules)), macros: map[string]bool{}, lists: map[string]bool{}}
 	for _, m := range set.Macros {
 		e.macros[m] = true
@@ -287,7 +284,7 @@ func newEngine(opts Options, set *loader.Ruleset) *Engine {
 }
 
 func (e *Engine) enabled(lr *loader.Rule) bool {
-	if lr.Filter == nil || lr.Priority > e.opts.MinPriority {
+	if lr.Filter == nil || (e.opts.MinPriority != nil && lr.Priority > *e.opts.MinPriority) {
 		return false
 	}
 	on := lr.Enabled
