@@ -53,6 +53,10 @@ func CheckPluginRequirements(reqs []PluginRequirement, loaded map[string]string)
 	return loader.CheckPluginRequirements(reqs, loaded)
 }
 
+// WarnPluginMissing is the code of the warning for a plugin requirement
+// that no plugin of BuiltinPlugins meets.
+const WarnPluginMissing = loader.WarnPluginMissing
+
 // BuiltinPlugins are the Falco plugins whose fields the engine implements
 // itself: the container plugin, which gives newer Falco versions their
 // container.* and k8s.* fields. A required_plugin_versions entry naming one
@@ -75,7 +79,7 @@ func pluginWarnings(reqs []PluginRequirement) []Message {
 			continue
 		}
 		out = append(out, Message{
-			Code: loader.WarnPluginMissing,
+			Code: WarnPluginMissing,
 			Text: "Plugin requirement not satisfied: Riposte does not load plugins and has none of " +
 				strings.Join(alternatives, ", ") + " built in, so rules that need its fields or event source never match",
 			File:     req.File,
