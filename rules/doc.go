@@ -43,8 +43,9 @@
 // The engine follows Falco's rule engine version 0.63.0 and loads the
 // upstream rulesets unchanged. It does not implement Falco's JSON schema
 // check of rules files, the multi-value transformers join, concat and
-// getopt, or message snippets. Plugin version
-// requirements are recorded in the Result and checked only on request
-// ([CheckPluginRequirements]). Rules of sources other than syscall load with
-// Falco's LOAD_UNKNOWN_SOURCE warning and never match.
+// getopt, or message snippets. It loads no plugins: a plugin version
+// requirement that no plugin of [BuiltinPlugins] meets is a
+// LOAD_PLUGIN_MISSING warning, where Falco fails the load. Rules of sources
+// other than syscall load with Falco's LOAD_UNKNOWN_SOURCE warning and never
+// match.
 package rules

@@ -48,10 +48,47 @@ type PluginRequirement = loader.PluginRequirement
 
 // CheckPluginRequirements checks the plugin requirements of a load
 // (Result.PluginRequirements) against loaded plugin versions, with Falco's
-// rules. Load itself does not enforce them, because Riposte implements the
-// container plugin's fields natively.
+// rules. Load checks them against BuiltinPlugins instead.
 func CheckPluginRequirements(reqs []PluginRequirement, loaded map[string]string) error {
 	return loader.CheckPluginRequirements(reqs, loaded)
+}
+
+// WarnPluginMissing is the code of the warning for a plugin requirement
+// that no plugin of BuiltinPlugins meets.
+const WarnPluginMissing = loader.WarnPluginMissing
+
+// BuiltinPlugins are the Falco plugins whose fields the engine implements
+// itself: the container plugin, which gives newer Falco versions their
+// container.* and k8s.* fields. A required_plugin_versions entry naming one
+// of them is met whatever version it requires. A field that the engine lacks
+// still fails the load as an unknown field.
+var BuiltinPlugins = []string{"container"}
+
+// pluginWarnings returns a LOAD_PLUGIN_MISSING warning for each plugin
+// requirement in reqs that no plugin of BuiltinPlugins meets.
+func pluginWarnings(reqs []PluginRequirement) []Message {
+	var out []Message
+	for _, req := range reqs {
+		met := false
+		alternatives := make([]string, len(req.Alternatives))
+		for i, alt := range req.Alternatives {
+			met = met || slices.Contains(BuiltinPlugins, alt.Name)
+			alternatives[i] = alt.Name + " (>= " + alt.Version + ")"
+		}
+		if met {
+			continue
+		}
+		out = append(out, Message{
+			Code: WarnPluginMissing,
+			Text: "Plugin requirement not satisfied: Riposte does not load plugins and has none of " +
+				strings.Join(alternatives, ", ") + " built in, so rules that need its fields or event source never match",
+			File:     req.File,
+			Line:     req.Line,
+			Column:   req.Column,
+			ItemType: "required_plugin_versions",
+		})
+	}
+	return out
 }
 
 // Matching selects which matching rules Match reports.
@@ -66,16 +103,26 @@ const (
 	MatchAll
 )
 
+// Selection is one entry of the rules list of falco.yaml. It enables, or
+// disables, the rules whose name matches Rule, a pattern in which * matches
+// any text, and the rules that have the tag Tag. An empty Rule or Tag
+// selects no rule.
+type Selection struct {
+	Enable bool
+	Rule   string
+	Tag    string
+}
+
 // Options configure a load. The zero value loads every rule with Falco's
 // defaults.
 type Options struct {
 	// Logger receives load warnings at debug level; nil discards them.
 	Logger *slog.Logger
-	// MinPriority is the least severe priority a rule may have to be
-	// enabled; rules less severe load but stay disabled. The zero value
-	// (PriorityEmergency) is replaced by PriorityDebug, which enables every
-	// priority.
-	MinPriority alert.Priority
+	// MinPriority, when set, is the least severe priority a rule may have
+	// to be enabled, as Falco's priority setting; rules less severe load but
+	// stay disabled. Nil enables every priority. A pointer, because the zero
+	// Priority is PriorityEmergency, which is a valid setting.
+	MinPriority *alert.Priority
 	// Matching selects first-match (the default) or all-matches reporting.
 	Matching Matching
 	// MatchLast names files whose rules match after the rules of every
@@ -91,6 +138,9 @@ type Options struct {
 	// DisabledRules disables every rule whose name contains one of these
 	// substrings.
 	DisabledRules []string
+	// Selection enables and disables rules in order, after the tag and name
+	// settings above, as the rules list of falco.yaml does.
+	Selection []Selection
 	// SuggestedOutput appends the container and Kubernetes fields Falco
 	// suggests (" container_id=%container.id container_name=%container.name
 	// container_image_repository=... k8s_pod_name=... k8s_ns_name=...") to
@@ -126,6 +176,7 @@ func Load(opts Options, files ...File) (*Engine, *Result, error) {
 	if err := res.Err(); err != nil {
 		return nil, res, err
 	}
+	res.Warnings = append(res.Warnings, pluginWarnings(res.PluginRequirements)...)
 	if opts.Logger != nil {
 		for _, w := range res.Warnings {
 			opts.Logger.Debug("rules load warning", "warning", w.String())
@@ -191,9 +242,6 @@ func readFailure(path string, err error) (*Result, error) {
 }
 
 func newEngine(opts Options, set *loader.Ruleset) *Engine {
-	if opts.MinPriority == alert.PriorityEmergency {
-		opts.MinPriority = alert.PriorityDebug
-	}
 	e := &Engine{opts: opts, byName: make(map[string]*Rule, len(set.Rules)), macros: map[string]bool{}, lists: map[string]bool{}}
 	for _, m := range set.Macros {
 		e.macros[m] = true
@@ -240,7 +288,7 @@ func newEngine(opts Options, set *loader.Ruleset) *Engine {
 }
 
 func (e *Engine) enabled(lr *loader.Rule) bool {
-	if lr.Filter == nil || lr.Priority > e.opts.MinPriority {
+	if lr.Filter == nil || (e.opts.MinPriority != nil && lr.Priority > *e.opts.MinPriority) {
 		return false
 	}
 	on := lr.Enabled
@@ -255,7 +303,34 @@ func (e *Engine) enabled(lr *loader.Rule) bool {
 			on = false
 		}
 	}
+	for _, sel := range e.opts.Selection {
+		if (sel.Rule != "" && matchWildcard(sel.Rule, lr.Name)) || (sel.Tag != "" && slices.Contains(lr.Tags, sel.Tag)) {
+			on = sel.Enable
+		}
+	}
 	return on
+}
+
+// matchWildcard reports whether name matches pattern, in which * matches
+// any text, including none, and every other character matches itself.
+func matchWildcard(pattern, name string) bool {
+	parts := strings.Split(pattern, "*")
+	if len(parts) == 1 {
+		return pattern == name
+	}
+	if !strings.HasPrefix(name, parts[0]) {
+		return false
+	}
+	name = name[len(parts[0]):]
+	last := parts[len(parts)-1]
+	for _, part := range parts[1 : len(parts)-1] {
+		i := strings.Index(name, part)
+		if i < 0 {
+			return false
+		}
+		name = name[i+len(part):]
+	}
+	return strings.HasSuffix(name, last)
 }
 
 func hasAnyTag(tags, want []string) bool {

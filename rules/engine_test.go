@@ -316,6 +316,8 @@ func taggedRules() string {
 	return b.String()
 }
 
+func ptr[T any](v T) *T { return &v }
+
 func enabledNames(eng *rules.Engine) string {
 	var out []string
 	for _, r := range eng.Rules() {
@@ -337,7 +339,22 @@ func TestRuleSelection(t *testing.T) {
 		{"disable tag b", rules.Options{DisabledTags: []string{"b"}}, "1,3,5,9,11,12,13"},
 		{"only tag c", rules.Options{EnabledTags: []string{"c"}}, "3,5,6,7,9,10"},
 		{"disable by name", rules.Options{DisabledRules: []string{"open_1"}}, "2,3,4,5,6,7,8,9"},
-		{"min priority", rules.Options{MinPriority: alert.PriorityError}, ""},
+		{"min priority", rules.Options{MinPriority: ptr(alert.PriorityError)}, ""},
+		{"min priority informational", rules.Options{MinPriority: ptr(alert.PriorityInformational)}, "1,2,3,4,5,6,7,8,9,10,11,12,13"},
+		{"min priority emergency", rules.Options{MinPriority: ptr(alert.PriorityEmergency)}, ""},
+		{"disable all, enable one", rules.Options{Selection: []rules.Selection{
+			{Rule: "*"}, {Enable: true, Rule: "open_12"},
+		}}, "12"},
+		{"disable all, enable tag", rules.Options{Selection: []rules.Selection{
+			{Rule: "*"}, {Enable: true, Tag: "c"},
+		}}, "3,5,6,7,9,10"},
+		{"enable tag, then disable names", rules.Options{Selection: []rules.Selection{
+			{Rule: "*"}, {Enable: true, Tag: "c"}, {Rule: "open_1*"},
+		}}, "3,5,6,7,9"},
+		{"wildcard in the middle", rules.Options{Selection: []rules.Selection{{Rule: "op*_1"}}}, "2,3,4,5,6,7,8,9,10,11,12,13"},
+		{"exact name only", rules.Options{Selection: []rules.Selection{{Rule: "open_1"}}}, "2,3,4,5,6,7,8,9,10,11,12,13"},
+		{"after disabled tags", rules.Options{DisabledTags: []string{"b"}, Selection: []rules.Selection{{Enable: true, Rule: "open_2"}}}, "1,2,3,5,9,11,12,13"},
+		{"no rule below the min priority", rules.Options{MinPriority: ptr(alert.PriorityError), Selection: []rules.Selection{{Enable: true, Rule: "*"}}}, ""},
 	}
 	for _, tt := range tests {
 		eng, _, err := rules.Load(tt.opts, file)

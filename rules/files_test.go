@@ -39,6 +39,11 @@ func TestFileStructure(t *testing.T) {
     alternatives:
       - name: k8saudit-eks
         version: 0.2.0
+`}, warns: []string{"LOAD_PLUGIN_MISSING"}},
+		{name: "built-in plugin at any version", files: []string{`
+- required_plugin_versions:
+  - name: container
+    version: 0.99.0
 `}, noWarns: true},
 		{name: "plugin version not semver", files: []string{`
 - required_plugin_versions:

@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"slices"
 	"sort"
 	"strings"
 
@@ -76,8 +75,9 @@ func loadConfig(v *viper.Viper, cmd *cobra.Command) error {
 	return checkConfigKeys(file, cmd.Root())
 }
 
-// configOnlyKeys are the configuration file keys that have no flag.
-var configOnlyKeys = []string{"notifications"}
+// configOnlyKeys are the configuration file keys that have no flag, with
+// the keys nested under them.
+var configOnlyKeys = []string{"notifications", "rules.selection"}
 
 // checkConfigKeys rejects a key of the configuration file that no command
 // of root has a flag for, such as a misspelt one, which would otherwise be
@@ -103,7 +103,7 @@ func checkConfigKeys(file string, root *cobra.Command) error {
 
 	var unknown []string
 	for _, key := range fileOnly.AllKeys() {
-		if !known[key] && !slices.Contains(configOnlyKeys, strings.SplitN(key, ".", 2)[0]) {
+		if !known[key] && !isConfigOnlyKey(key) {
 			unknown = append(unknown, key)
 		}
 	}
@@ -119,6 +119,17 @@ func checkConfigKeys(file string, root *cobra.Command) error {
 		}
 	}
 	return fmt.Errorf("configuration file %s: %s: remove the key or fix its name to a long flag name from the command's --help", file, strings.Join(msgs, ", "))
+}
+
+// isConfigOnlyKey reports whether key is one of configOnlyKeys or nested
+// under one.
+func isConfigOnlyKey(key string) bool {
+	for _, k := range configOnlyKeys {
+		if key == k || strings.HasPrefix(key, k+".") {
+			return true
+		}
+	}
+	return false
 }
 
 // warnUnknownEnv logs a warning for each RIPOSTE_ environment variable that

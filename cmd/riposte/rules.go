@@ -32,23 +32,30 @@ func newRulesCommand(v *viper.Viper) *cobra.Command {
 
 func newRulesCheckCommand(v *viper.Viper) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "check FILE...",
+		Use:   "check [FILE...]",
 		Short: "Load rules files in order and report counts, warnings and errors",
 		Long: `Load rules files in the order given, as the sensor does, and print the
 number of lists, macros and rules, then every warning and error with its file,
-line and column. Riposte's default rules load first unless
---rules.defaults=false, so files may append to or override them. A file that
-fails to load is reported and skipped, and the files after it are checked on
-top of the ones that loaded. The exit status is 1 when any file has an error.`,
+line and column. Without FILE, the files of rules.files are checked, from
+--rules.files, RIPOSTE_RULES_FILES or the configuration file. Riposte's
+default rules load first unless --rules.defaults=false, so files may append
+to or override them. A file that fails to load is reported and skipped, and
+the files after it are checked on top of the ones that loaded. The exit
+status is 1 when any file has an error.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return errors.New("missing rules file: give one or more files, such as riposte rules check falco_rules.yaml my_rules.yaml")
+			paths, err := rulePaths(v, args)
+			if err != nil {
+				return err
+			}
+			ruleOpts, err := ruleOptionsFrom(v)
+			if err != nil {
+				return err
 			}
 			var base []rules.File
 			if v.GetBool("rules.defaults") {
 				base = defaultRuleFiles()
 			}
-			failed, err := checkRules(cmd.OutOrStdout(), base, args)
+			failed, err := checkRules(cmd.OutOrStdout(), base, paths, ruleOpts.engineOptions())
 			if err != nil {
 				return err
 			}
@@ -59,12 +66,26 @@ top of the ones that loaded. The exit status is 1 when any file has an error.`,
 		},
 	}
 	cmd.Flags().Bool("rules.defaults", true, "load Riposte's default rules before the files")
+	cmd.Flags().StringSlice("rules.files", nil, "rules files to check, in order, when no FILE is given")
+	addRuleOptionFlags(cmd.Flags())
 	return cmd
 }
 
-// checkRules loads paths in order, on top of base, and prints a report to w.
-// It returns true when a file had an error.
-func checkRules(w io.Writer, base []rules.File, args []string) (failed bool, err error) {
+// rulePaths returns args, or the rules.files key when args is empty.
+func rulePaths(v *viper.Viper, args []string) ([]string, error) {
+	if len(args) > 0 {
+		return args, nil
+	}
+	paths := stringList(v, "rules.files")
+	if len(paths) == 0 {
+		return nil, errors.New("missing rules file: give one or more files, such as riposte rules check falco_rules.yaml my_rules.yaml, or set rules.files")
+	}
+	return paths, nil
+}
+
+// checkRules loads paths in order, on top of base, with opts, and prints a
+// report to w. It returns true when a file had an error.
+func checkRules(w io.Writer, base []rules.File, args []string, opts rules.Options) (failed bool, err error) {
 	loaded := append([]rules.File(nil), base...)
 	paths, err := expandRulePaths(args)
 	if err != nil {
@@ -78,7 +99,7 @@ func checkRules(w io.Writer, base []rules.File, args []string) (failed bool, err
 			continue
 		}
 		file := rules.File{Name: path, Content: data}
-		_, res, err := rules.Load(rules.Options{}, append(loaded, file)...)
+		_, res, err := rules.Load(opts, append(loaded, file)...)
 		for _, m := range res.Warnings {
 			if m.File == path {
 				fmt.Fprintf(w, "warning: %s\n", m.String())
@@ -103,8 +124,21 @@ func newRulesListCommand(v *viper.Viper) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list [FILE...]",
 		Short: "List the rules loaded from the given files, or the default rules",
+		Long: `List the rules that the sensor would load, with their priority, source,
+event types and whether they run. Without FILE, the files of rules.files are
+loaded, from --rules.files, RIPOSTE_RULES_FILES or the configuration file.
+The rules.min-priority, rules.enabled-tags, rules.disabled-tags,
+rules.disabled-rules and rules.selection settings decide which rules run.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			eng, err := loadRuleFiles(v.GetBool("rules.defaults"), args, nil)
+			paths := args
+			if len(paths) == 0 {
+				paths = stringList(v, "rules.files")
+			}
+			ruleOpts, err := ruleOptionsFrom(v)
+			if err != nil {
+				return err
+			}
+			eng, err := loadRuleFiles(v.GetBool("rules.defaults"), paths, ruleOpts, nil)
 			if err != nil {
 				return err
 			}
@@ -112,6 +146,8 @@ func newRulesListCommand(v *viper.Viper) *cobra.Command {
 		},
 	}
 	cmd.Flags().Bool("rules.defaults", true, "load Riposte's default rules before the files")
+	cmd.Flags().StringSlice("rules.files", nil, "rules files to load, in order, after the default rules, when no FILE is given")
+	addRuleOptionFlags(cmd.Flags())
 	cmd.Flags().StringP("output", "o", "text", "output format: text or json")
 	return cmd
 }
@@ -180,8 +216,8 @@ func printRules(w io.Writer, list []*rules.Rule, format string) error {
 var responseFields = []string{"proc.pid", "proc.name", "proc.exepath", "container.id", "container.name", "k8s.ns.name", "k8s.pod.name"}
 
 // loadRuleFiles loads the default rules, when withDefaults is set, followed
-// by the files at paths in order.
-func loadRuleFiles(withDefaults bool, paths []string, logger *slog.Logger) (*rules.Engine, error) {
+// by the files at paths in order, and applies ruleOpts.
+func loadRuleFiles(withDefaults bool, paths []string, ruleOpts ruleOptions, logger *slog.Logger) (*rules.Engine, error) {
 	var files []rules.File
 	if withDefaults {
 		files = append(files, defaultRuleFiles()...)
@@ -209,16 +245,20 @@ func loadRuleFiles(withDefaults bool, paths []string, logger *slog.Logger) (*rul
 			matchLast = append(matchLast, f.Name)
 		}
 	}
-	opts := rules.Options{
-		MatchLast:    matchLast,
-		Logger:       logger,
-		AppendOutput: []rules.AppendOutput{{Source: "syscall", FieldNames: responseFields}},
-	}
+	opts := ruleOpts.engineOptions()
+	opts.MatchLast = matchLast
+	opts.Logger = logger
+	opts.AppendOutput = []rules.AppendOutput{{Source: "syscall", FieldNames: responseFields}}
 	eng, res, err := rules.Load(opts, files...)
 	if err != nil {
 		return nil, err
 	}
 	if logger != nil {
+		for _, w := range res.Warnings {
+			if w.Code == rules.WarnPluginMissing {
+				logger.Warn("a rules file requires a plugin that Riposte does not provide", "warning", w.String())
+			}
+		}
 		enabled, skipped := 0, 0
 		for _, r := range eng.Rules() {
 			switch {

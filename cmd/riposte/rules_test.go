@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/riposte-sec/riposte/rules"
 	"github.com/riposte-sec/riposte/rules/rulestest"
 )
 
@@ -45,7 +46,7 @@ func TestRulesCheckReportsEveryFile(t *testing.T) {
 `)
 
 	var out bytes.Buffer
-	failed, err := checkRules(&out, nil, []string{good, bad, alsoBad})
+	failed, err := checkRules(&out, nil, []string{good, bad, alsoBad}, rules.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +148,7 @@ func TestDefaultRulesMatchAfterFalcoRules(t *testing.T) {
 		}
 		t.Skip("RIPOSTE_TEST_CORPUS is not set")
 	}
-	eng, err := loadRuleFiles(true, []string{filepath.Join(dir, "falco_rules.yaml")}, nil)
+	eng, err := loadRuleFiles(true, []string{filepath.Join(dir, "falco_rules.yaml")}, ruleOptions{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

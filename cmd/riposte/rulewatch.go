@@ -22,6 +22,7 @@ var rulesWatchInterval = 2 * time.Second
 type ruleWatcher struct {
 	withDefaults bool
 	paths        []string
+	ruleOpts     ruleOptions
 	logger       *slog.Logger
 	// onReload receives each new set of rules that loaded.
 	onReload func(*rules.Engine)
@@ -53,7 +54,7 @@ func (w *ruleWatcher) Run(ctx context.Context) error {
 }
 
 func (w *ruleWatcher) reload(reason string) {
-	eng, err := loadRuleFiles(w.withDefaults, w.paths, w.logger)
+	eng, err := loadRuleFiles(w.withDefaults, w.paths, w.ruleOpts, w.logger)
 	if err != nil {
 		w.logger.Error("reload rules: the previous rules stay in force; fix the rules file", "reason", reason, "error", err)
 		return

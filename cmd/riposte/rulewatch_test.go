@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/viper"
 
+	"github.com/riposte-sec/riposte/rules"
 	"github.com/riposte-sec/riposte/transport"
 )
 
@@ -160,5 +161,26 @@ func TestRuleWatcherStampSeesEdits(t *testing.T) {
 	}
 	if w.stamp() == second {
 		t.Error("an edit of a rules file left the stamp unchanged")
+	}
+}
+
+func TestRuleWatcherReloadKeepsRuleOptions(t *testing.T) {
+	path := writeFile(t, "rules.yaml", threeRules)
+	var reloaded *rules.Engine
+	w := &ruleWatcher{
+		paths:    []string{path},
+		ruleOpts: ruleOptions{DisabledTags: []string{"network"}},
+		logger:   testLogger(),
+		onReload: func(e *rules.Engine) { reloaded = e },
+	}
+	w.reload("test")
+	if reloaded == nil {
+		t.Fatal("the rules did not load")
+	}
+	if r := reloaded.Rule("Network tool"); r == nil || r.Enabled {
+		t.Errorf("rule with the disabled tag network = %+v, want it loaded and disabled", r)
+	}
+	if r := reloaded.Rule("Shell in container"); r == nil || !r.Enabled {
+		t.Errorf("rule without the tag = %+v, want it enabled", r)
 	}
 }

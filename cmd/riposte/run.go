@@ -61,6 +61,7 @@ Needs root, or CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN.`,
 	flags.StringSlice("rules.files", nil, "Falco rules files to load, in order, after the default rules")
 	flags.Bool("rules.defaults", true, "load Riposte's default rules")
 	flags.Bool("rules.watch", true, "load the rules again when a rules file changes or on SIGHUP; rules that fail to load leave the previous ones in force")
+	addRuleOptionFlags(flags)
 	flags.String("policies.dir", "", "directory of Rego policies that replaces the default policies")
 	flags.Int("nats.port", 0, "client port of the embedded NATS server on 127.0.0.1 (0 picks a free port)")
 	flags.String("nats.store-dir", "", "JetStream storage directory (default: a temporary directory removed on exit)")
@@ -80,6 +81,7 @@ type hostConfig struct {
 	RuleFiles           []string
 	DefaultRules        bool
 	WatchRules          bool
+	RuleOptions         ruleOptions
 	PoliciesDir         string
 	NATSPort            int
 	NATSStoreDir        string
@@ -125,6 +127,9 @@ func hostConfigFrom(v *viper.Viper) (hostConfig, error) {
 		return cfg, err
 	}
 	cfg.Guards = guards
+	if cfg.RuleOptions, err = ruleOptionsFrom(v); err != nil {
+		return cfg, err
+	}
 	if cfg.Notifications, err = notificationConfigs(v); err != nil {
 		return cfg, err
 	}
@@ -161,7 +166,7 @@ type hostPipeline struct {
 // detector and the sensor, and returns once they run. Rules and policies are
 // loaded first so that a mistake in them stops start-up before anything runs.
 func startHost(ctx context.Context, cfg hostConfig, out io.Writer, logger *slog.Logger) (p *hostPipeline, err error) {
-	engine, err := loadRuleFiles(cfg.DefaultRules, cfg.RuleFiles, logger.With("component", "rules"))
+	engine, err := loadRuleFiles(cfg.DefaultRules, cfg.RuleFiles, cfg.RuleOptions, logger.With("component", "rules"))
 	if err != nil {
 		return nil, err
 	}
@@ -293,7 +298,7 @@ func startHost(ctx context.Context, cfg hostConfig, out io.Writer, logger *slog.
 	}
 	p.sensor.start(p.sup)
 	if cfg.WatchRules {
-		p.sensor.watchRules(p.sup, cfg.DefaultRules, cfg.RuleFiles, logger)
+		p.sensor.watchRules(p.sup, cfg.DefaultRules, cfg.RuleFiles, cfg.RuleOptions, logger)
 	}
 	logger.Info("riposte running", "dry_run", cfg.DryRun, "kubernetes", kube != nil, "rules", len(engine.Rules()), "policy_revision", policySet.Revision())
 	return p, nil

@@ -54,6 +54,7 @@ Needs root, or CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN.`,
 	flags.StringSlice("rules.files", nil, "Falco rules files to load, in order, after the default rules")
 	flags.Bool("rules.defaults", true, "load Riposte's default rules")
 	flags.Bool("rules.watch", true, "load the rules again when a rules file changes or on SIGHUP; rules that fail to load leave the previous ones in force")
+	addRuleOptionFlags(flags)
 	flags.StringP("output", "o", "none", "also print alerts on standard output: none, text or json")
 	flags.String("metrics.addr", "127.0.0.1:9376", "listen address of /metrics, /healthz and /readyz, such as :9376 for every interface; empty turns them off")
 	flags.Bool("serve-host-actions", true, "run the host actions, such as process:kill, that responders send to this node over NATS")
@@ -62,7 +63,11 @@ Needs root, or CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN.`,
 }
 
 func runSensor(ctx context.Context, v *viper.Viper, logger *slog.Logger) error {
-	engine, err := loadRuleFiles(v.GetBool("rules.defaults"), stringList(v, "rules.files"), logger.With("component", "rules"))
+	ruleOpts, err := ruleOptionsFrom(v)
+	if err != nil {
+		return err
+	}
+	engine, err := loadRuleFiles(v.GetBool("rules.defaults"), stringList(v, "rules.files"), ruleOpts, logger.With("component", "rules"))
 	if err != nil {
 		return err
 	}
@@ -130,7 +135,7 @@ func runSensor(ctx context.Context, v *viper.Viper, logger *slog.Logger) error {
 	}
 	side.start(sup)
 	if v.GetBool("rules.watch") {
-		side.watchRules(sup, v.GetBool("rules.defaults"), stringList(v, "rules.files"), logger)
+		side.watchRules(sup, v.GetBool("rules.defaults"), stringList(v, "rules.files"), ruleOpts, logger)
 	}
 	if v.GetBool("serve-host-actions") {
 		hostActions, err := hostRegistry()

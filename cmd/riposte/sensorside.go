@@ -123,8 +123,8 @@ func (s *sensorSide) useRules(engine *rules.Engine) error {
 
 // watchRules reloads the rules under sup when their files change or on
 // SIGHUP.
-func (s *sensorSide) watchRules(sup *supervisor, withDefaults bool, paths []string, logger *slog.Logger) {
-	w := &ruleWatcher{withDefaults: withDefaults, paths: paths, logger: logger.With("component", "rules")}
+func (s *sensorSide) watchRules(sup *supervisor, withDefaults bool, paths []string, ruleOpts ruleOptions, logger *slog.Logger) {
+	w := &ruleWatcher{withDefaults: withDefaults, paths: paths, ruleOpts: ruleOpts, logger: logger.With("component", "rules")}
 	w.onReload = func(engine *rules.Engine) {
 		if err := s.useRules(engine); err != nil {
 			w.logger.Error("reload rules: the previous rules stay in force", "error", err)

@@ -67,6 +67,11 @@ func validateConfig(v *viper.Viper, cmd *cobra.Command) error {
 			return err
 		}
 	}
+	if cmd.Flags().Lookup("rules.min-priority") != nil {
+		if _, err := ruleOptionsFrom(v); err != nil {
+			return err
+		}
+	}
 	if cmd.Flags().Lookup("since") != nil && v.GetDuration("since") < 0 {
 		return fmt.Errorf("invalid since %s: use a positive duration such as 24h", v.GetDuration("since"))
 	}

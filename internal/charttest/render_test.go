@@ -248,6 +248,11 @@ func TestSensorConfigRuleOrder(t *testing.T) {
 			"/etc/riposte/rules/falco-incubating_rules.yaml",
 			"/etc/riposte/rules/my_rules.yaml",
 		},
+		"min-priority":   "debug",
+		"matching":       "first",
+		"disabled-tags":  []any{},
+		"enabled-tags":   []any{},
+		"disabled-rules": []any{},
 	}
 	if diff := cmp.Diff(wantRules, cfg["rules"]); diff != "" {
 		t.Errorf("sensor.yaml rules (-want +got):\n%s", diff)
@@ -265,6 +270,43 @@ func TestSensorConfigRuleOrder(t *testing.T) {
 	mount := findMount(t, ds.Spec.Template.Spec.Containers[0], "rules")
 	if mount.MountPath != "/etc/riposte/rules" {
 		t.Errorf("rules mounted at %s, want /etc/riposte/rules", mount.MountPath)
+	}
+}
+
+func TestSensorConfigRuleOptions(t *testing.T) {
+	selection := []any{
+		map[string]any{"disable": map[string]any{"rule": "*"}},
+		map[string]any{"enable": map[string]any{"tag": "network"}},
+		map[string]any{"enable": map[string]any{"rule": "Terminal shell in container"}},
+	}
+	objs := render(t, map[string]any{
+		"rules": map[string]any{
+			"minPriority":   "warning",
+			"matching":      "all",
+			"disabledTags":  []any{"T1059"},
+			"enabledTags":   []any{"container", "host"},
+			"disabledRules": []any{"Terminal shell"},
+			"selection":     selection,
+		},
+		"sensor": map[string]any{"timeFormatISO8601": true},
+	})
+	cfg := componentConfig(t, objs, "sensor.yaml")
+	rules := cfg["rules"].(map[string]any)
+	want := map[string]any{
+		"min-priority":   "warning",
+		"matching":       "all",
+		"disabled-tags":  []any{"T1059"},
+		"enabled-tags":   []any{"container", "host"},
+		"disabled-rules": []any{"Terminal shell"},
+		"selection":      selection,
+	}
+	for key, value := range want {
+		if diff := cmp.Diff(value, rules[key]); diff != "" {
+			t.Errorf("sensor.yaml rules.%s (-want +got):\n%s", key, diff)
+		}
+	}
+	if cfg["time-format-iso-8601"] != true {
+		t.Errorf("sensor.yaml time-format-iso-8601 = %v, want true", cfg["time-format-iso-8601"])
 	}
 }
 
@@ -614,6 +656,10 @@ func TestChartRejectsBadValues(t *testing.T) {
 		{name: "policy without .rego", values: map[string]any{"policies": map[string]any{"files": map[string]any{"a.txt": "package a"}}}, want: "a.txt"},
 		{name: "rule file name with slash", values: map[string]any{"rules": map[string]any{"custom": []any{map[string]any{"name": "a/b.yaml", "content": "[]"}}}}, want: "name"},
 		{name: "external URL scheme", values: map[string]any{"nats": map[string]any{"bundled": map[string]any{"enabled": false}, "external": map[string]any{"url": "http://nats:4222"}}}, want: "url"},
+		{name: "minimum priority", values: map[string]any{"rules": map[string]any{"minPriority": "loud"}}, want: "minPriority"},
+		{name: "rule matching", values: map[string]any{"rules": map[string]any{"matching": "some"}}, want: "matching"},
+		{name: "selection operation", values: map[string]any{"rules": map[string]any{"selection": []any{map[string]any{"drop": map[string]any{"rule": "x"}}}}}, want: "selection"},
+		{name: "selection target", values: map[string]any{"rules": map[string]any{"selection": []any{map[string]any{"enable": map[string]any{"name": "x"}}}}}, want: "selection"},
 		{name: "anti-affinity mode", values: map[string]any{"responder": map[string]any{"podAntiAffinity": "always"}}, want: "podAntiAffinity"},
 	}
 	for _, tt := range tests {

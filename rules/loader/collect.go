@@ -267,7 +267,7 @@ func (l *loader) item(src source, m *mapping) bool {
 	case "required_engine_version":
 		err = l.engineVersion(m)
 	case "required_plugin_versions":
-		err = l.pluginVersions(m)
+		err = l.pluginVersions(src, m)
 	case "list":
 		err = l.list(src, m)
 	case "macro":
@@ -385,7 +385,7 @@ func compareSemver(a, b string) int {
 	return 0
 }
 
-func (l *loader) pluginVersions(m *mapping) error {
+func (l *loader) pluginVersions(src source, m *mapping) error {
 	v := m.get("required_plugin_versions")
 	if isNull(v) {
 		return validateErr(v, "Mapping for key 'required_plugin_versions' is empty")
@@ -399,7 +399,7 @@ func (l *loader) pluginVersions(m *mapping) error {
 			return validateErr(e, "Unexpected element type. Each element should be a yaml associative array.")
 		}
 		em := newMapping(e)
-		var req PluginRequirement
+		req := PluginRequirement{File: src.file, Line: e.Line, Column: e.Column}
 		seen := map[string]bool{}
 		add := func(pm *mapping) error {
 			name, _, err := pm.nonEmpty("name")

@@ -50,6 +50,11 @@ const (
 	WarnInvalidListName        = "LOAD_INVALID_LIST_NAME"
 	WarnCompileCondition       = "LOAD_COMPILE_CONDITION"
 	WarnUnknownKey             = "LOAD_UNKNOWN_KEY"
+	// WarnPluginMissing is Riposte's own code, for a required_plugin_versions
+	// entry that no plugin built into the engine meets. Falco stops with
+	// "Plugin requirement not satisfied" instead, but Riposte cannot load
+	// plugins, and the upstream k8s_audit_rules.yaml requires two.
+	WarnPluginMissing = "LOAD_PLUGIN_MISSING"
 )
 
 // File is one rules file: its name, used in messages, and its YAML content.
@@ -120,8 +125,6 @@ type Result struct {
 	// RequiredEngineVersion is the highest required_engine_version seen.
 	RequiredEngineVersion string
 	// PluginRequirements are the required_plugin_versions entries seen.
-	// Riposte implements the container plugin's fields natively and does
-	// not enforce these requirements.
 	PluginRequirements []PluginRequirement
 }
 
@@ -129,6 +132,9 @@ type Result struct {
 // any of its alternatives at a compatible version.
 type PluginRequirement struct {
 	Alternatives []PluginVersion
+	// File, Line and Column locate the entry.
+	File         string
+	Line, Column int
 }
 
 // PluginVersion is a plugin name and semver version.
