@@ -292,6 +292,21 @@ func checkLiteralActions(modules map[string]*ast.Module, registry *actionners.Re
 }
 
 func checkLiteralAction(obj ast.Object, registry *actionners.Registry) string {
+	var unknown string
+	obj.Until(func(key, _ *ast.Term) bool {
+		switch key.Value {
+		case keyActionner.Value, keyTarget.Value, keyParameters.Value, keyReason.Value, keyDryRun.Value:
+			return false
+		}
+		if _, isString := key.Value.(ast.String); !isString {
+			return false // A key built at evaluation time is checked then.
+		}
+		unknown = keyString(key)
+		return true
+	})
+	if unknown != "" {
+		return fmt.Sprintf("action has unknown key %q: use actionner, target, parameters, reason or dry_run", unknown)
+	}
 	nameTerm := obj.Get(ast.StringTerm("actionner"))
 	if nameTerm == nil {
 		return `action has no "actionner" key: name an actionner such as "process:kill"`

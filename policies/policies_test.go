@@ -224,6 +224,8 @@ actions contains {
 } if input.alert.rule == "r"
 
 actions contains {"actionner": "process:explode"} if input.alert.rule == "s"
+
+actions contains {"actionner": "process:kill", "target": {"kind": "process", "pid": 9}, "signal": "SIGKILL"} if input.alert.rule == "t"
 `})
 	_, err := Load(context.Background(), Options{Dir: dir, Registry: testRegistry(t)})
 	if err == nil {
@@ -235,6 +237,9 @@ actions contains {"actionner": "process:explode"} if input.alert.rule == "s"
 	}
 	if !strings.Contains(msg, "p.rego:9:") || !strings.Contains(msg, `unknown actionner "process:explode"`) {
 		t.Errorf("error does not name the unknown actionner with its line: %v", err)
+	}
+	if !strings.Contains(msg, "p.rego:11:") || !strings.Contains(msg, `unknown key "signal"`) {
+		t.Errorf("error does not name the unknown key with its line: %v", err)
 	}
 }
 
