@@ -255,6 +255,11 @@ func (g *guards) apply(ctx context.Context, c policies.Choice, k8s *policies.Kub
 		if age := now.Sub(alertTime); age > g.maxAlertAge {
 			return block(GuardStaleAlert, fmt.Sprintf("the alert is %s old, more than the maximum age of %s for acting on it", age.Round(time.Second), g.maxAlertAge)), nil
 		}
+		// An alert dated further ahead than the maximum age comes from a
+		// host whose clock is wrong, or is forged to outlive the guard.
+		if ahead := alertTime.Sub(now); ahead > g.maxAlertAge {
+			return block(GuardStaleAlert, fmt.Sprintf("the alert is dated %s in the future, more than the maximum age of %s: check the clock of the host that raised it", ahead.Round(time.Second), g.maxAlertAge)), nil
+		}
 	}
 
 	dryHits := g.dryRunHits(c)

@@ -120,13 +120,17 @@ func TestGuardStaleAlert(t *testing.T) {
 		maxAge    time.Duration
 		alertTime time.Time
 		wantBlock bool
+		wantWords string
 	}{
-		{"fresh", 10 * time.Minute, now.Add(-time.Minute), false},
-		{"at the limit", 10 * time.Minute, now.Add(-10 * time.Minute), false},
-		{"older than the limit", 10 * time.Minute, now.Add(-11 * time.Minute), true},
-		{"no alert time", 10 * time.Minute, time.Time{}, false},
-		{"guard off", 0, now.Add(-24 * time.Hour), false},
-		{"guard off, negative", -time.Second, now.Add(-24 * time.Hour), false},
+		{"fresh", 10 * time.Minute, now.Add(-time.Minute), false, ""},
+		{"at the limit", 10 * time.Minute, now.Add(-10 * time.Minute), false, ""},
+		{"older than the limit", 10 * time.Minute, now.Add(-11 * time.Minute), true, "11m0s old"},
+		{"slightly ahead", 10 * time.Minute, now.Add(time.Minute), false, ""},
+		{"ahead by more than the limit", 10 * time.Minute, now.Add(11 * time.Minute), true, "11m0s in the future"},
+		{"no alert time", 10 * time.Minute, time.Time{}, false, ""},
+		{"guard off", 0, now.Add(-24 * time.Hour), false, ""},
+		{"guard off, ahead", 0, now.Add(24 * time.Hour), false, ""},
+		{"guard off, negative", -time.Second, now.Add(-24 * time.Hour), false, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -138,8 +142,8 @@ func TestGuardStaleAlert(t *testing.T) {
 			if v.block != tt.wantBlock {
 				t.Fatalf("block = %v, want %v (hits %+v)", v.block, tt.wantBlock, v.hits)
 			}
-			if tt.wantBlock && (v.hits[0].Guard != GuardStaleAlert || !strings.Contains(v.hits[0].Reason, "11m0s old")) {
-				t.Errorf("hits = %+v, want %s naming the age", v.hits, GuardStaleAlert)
+			if tt.wantBlock && (v.hits[0].Guard != GuardStaleAlert || !strings.Contains(v.hits[0].Reason, tt.wantWords)) {
+				t.Errorf("hits = %+v, want %s with %q", v.hits, GuardStaleAlert, tt.wantWords)
 			}
 		})
 	}
