@@ -56,6 +56,9 @@ type Options struct {
 	MaxDeliver int
 	// ActionTimeout bounds one action. Zero means 10 seconds.
 	ActionTimeout time.Duration
+	// PolicyTimeout bounds the evaluation of the policies on one alert, so
+	// that a slow policy cannot hold a worker. Zero means DefaultPolicyTimeout.
+	PolicyTimeout time.Duration
 	// Logger receives one line per decision and every error. Nil discards.
 	Logger *slog.Logger
 	// OnDecision, when set, is called with every decision after it is
@@ -135,6 +138,9 @@ func newResponder(opts Options) (*Responder, error) {
 	}
 	if opts.ActionTimeout == 0 {
 		opts.ActionTimeout = 10 * time.Second
+	}
+	if opts.PolicyTimeout == 0 {
+		opts.PolicyTimeout = DefaultPolicyTimeout
 	}
 	guardOpts, err := resolveDryRunNames(opts.Guards, opts.Registry, opts.Policies)
 	if err != nil {
@@ -614,10 +620,16 @@ func (r *Responder) decide(ctx context.Context, a *alert.Alert, delivery int, st
 		k8s = policies.KubernetesFromAlert(a)
 	}
 	t0 := time.Now()
-	choices, err := set.Eval(ctx, policies.Input{Alert: a, Kubernetes: k8s, Node: policies.Node{Name: r.node}})
+	evalCtx, cancelEval := context.WithTimeout(ctx, r.opts.PolicyTimeout)
+	choices, err := set.Eval(evalCtx, policies.Input{Alert: a, Kubernetes: k8s, Node: policies.Node{Name: r.node}})
+	timedOut := errors.Is(evalCtx.Err(), context.DeadlineExceeded)
+	cancelEval()
 	t1 := time.Now()
 	d.Timings.Policy = t1.Sub(t0)
-	if err != nil {
+	switch {
+	case err != nil && timedOut:
+		d.Error = fmt.Sprintf("%v: the policies took longer than %s on this alert; find the slow policy with riposte policy eval and make it faster", err, r.opts.PolicyTimeout)
+	case err != nil:
 		d.Error = err.Error()
 	}
 
@@ -753,6 +765,11 @@ func (r *Responder) preview(ctx context.Context, actionner actionners.Actionner,
 	}
 	return actionners.Result{Outcome: outcome, Message: "dry run: " + reason}
 }
+
+// DefaultPolicyTimeout bounds the evaluation of the policies on one alert
+// when Options.PolicyTimeout is zero. Policies take microseconds to a few
+// milliseconds; one that takes seconds loops over large data.
+const DefaultPolicyTimeout = 2 * time.Second
 
 // decisionStallWait bounds the wait for room among the JetStream context's
 // pending asynchronous publishes before a decision publish fails.

@@ -254,3 +254,29 @@ func TestUnknownActionnerRejected(t *testing.T) {
 		t.Errorf("result = %+v", res)
 	}
 }
+
+func TestSlowPolicyTimesOut(t *testing.T) {
+	e := newEnv(t, true)
+	reg := defaultRegistry(t)
+	decisions := e.decisions(t)
+	// Nine million iterations take seconds in OPA's evaluator.
+	slow := `package riposte.policies.slow
+
+actions contains {"actionner": "process:kill", "target": {"kind": "process", "pid": 4242}} if {
+	count({1 | some i in numbers.range(1, 3000); some j in numbers.range(1, 3000)}) > 5
+}
+`
+	startResponder(t, Options{JS: e.conn.JS, Registry: reg, PolicyTimeout: 100 * time.Millisecond,
+		Policies: loadPolicies(t, reg, map[string]string{"slow.rego": slow})})
+
+	a := shellAlert(4242)
+	publish(t, e, a)
+	d := waitDecision(t, decisions, a.UUID)
+	if d.Outcome != OutcomeError || !strings.Contains(d.Error, "took longer than 100ms") {
+		t.Errorf("decision = %s: %q, want error naming the time limit", d.Outcome, d.Error)
+	}
+	if d.Timings.Policy > 5*time.Second {
+		t.Errorf("policy evaluation ran %s, past its limit", d.Timings.Policy)
+	}
+	waitAcked(t, e)
+}
