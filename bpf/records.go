@@ -49,8 +49,6 @@ const (
 	// DropScratchMissing counts syscall records lost because the per-CPU
 	// buffer they are assembled in could not be looked up.
 	DropScratchMissing DropCause = 2
-
-	dropCauseMax DropCause = 4
 )
 
 func (c DropCause) String() string {
