@@ -162,22 +162,23 @@ func (o *Objects) Events() *ebpf.Map {
 	return o.objs.Events
 }
 
-// Drops returns, for every CPU, the number of records lost per cause and
-// record kind since the programs were loaded, zeros included, so that a
-// metric exists before the first loss.
+// Drops returns the number of records lost per cause and record kind since
+// the programs were loaded, summed over CPUs, for every pair in
+// DropCounters, zeros included, so that a metric exists before the first
+// loss.
 func (o *Objects) Drops() ([]DropCount, error) {
-	var counts []DropCount
-	for cause := DropCause(0); cause < dropCauseMax; cause++ {
-		for kind := RecordKind(0); kind < recordKindMax; kind++ {
-			var perCPU []uint64
-			key := uint32(cause)*uint32(recordKindMax) + uint32(kind)
-			if err := o.objs.Drops.Lookup(key, &perCPU); err != nil {
-				return nil, fmt.Errorf("read drops map at key %d: %w", key, err)
-			}
-			for cpu, n := range perCPU {
-				counts = append(counts, DropCount{Cause: cause, Kind: kind, CPU: cpu, Count: n})
-			}
+	counts := make([]DropCount, 0, len(DropCounters))
+	for _, c := range DropCounters {
+		var perCPU []uint64
+		key := uint32(c.Cause)*uint32(recordKindMax) + uint32(c.Kind)
+		if err := o.objs.Drops.Lookup(key, &perCPU); err != nil {
+			return nil, fmt.Errorf("read drops map at key %d (%s, %s): %w", key, c.Cause, c.Kind, err)
 		}
+		c.Count = 0
+		for _, n := range perCPU {
+			c.Count += n
+		}
+		counts = append(counts, c)
 	}
 	return counts, nil
 }

@@ -32,8 +32,8 @@ func TestLoadAttach(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Drops: %v", err)
 	}
-	if len(drops) == 0 {
-		t.Error("Drops() is empty, want a zero count for every CPU, cause and kind")
+	if len(drops) != len(DropCounters) {
+		t.Errorf("Drops() has %d counts, want one for each of the %d pairs of DropCounters", len(drops), len(DropCounters))
 	}
 	for _, d := range drops {
 		if d.Count != 0 {

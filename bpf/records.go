@@ -49,8 +49,6 @@ const (
 	// DropScratchMissing counts syscall records lost because the per-CPU
 	// buffer they are assembled in could not be looked up.
 	DropScratchMissing DropCause = 2
-
-	dropCauseMax DropCause = 4
 )
 
 func (c DropCause) String() string {
@@ -63,13 +61,22 @@ func (c DropCause) String() string {
 	return fmt.Sprintf("cause(%d)", uint32(c))
 }
 
-// DropCount is the number of records of one kind lost on one CPU for one
-// cause.
+// DropCount is the number of records of one kind lost for one cause.
 type DropCount struct {
 	Cause DropCause
 	Kind  RecordKind
-	CPU   int
 	Count uint64
+}
+
+// DropCounters lists the causes and record kinds that the programs count
+// drops for (the count_drop calls in process.c and syscall.h). The drops
+// map has a slot for every other pair too, but those stay zero.
+var DropCounters = []DropCount{
+	{Cause: DropRingBufferFull, Kind: RecordExec},
+	{Cause: DropRingBufferFull, Kind: RecordFork},
+	{Cause: DropRingBufferFull, Kind: RecordExit},
+	{Cause: DropRingBufferFull, Kind: RecordSyscall},
+	{Cause: DropScratchMissing, Kind: RecordSyscall},
 }
 
 // Sizes of the fixed arrays in the records.

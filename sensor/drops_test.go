@@ -15,7 +15,7 @@ import (
 
 // TestKernelDropsCounted uses a ring buffer of one page, smaller than an
 // exec record, so every exec is lost in the kernel: the loss must show in
-// Stats per CPU and cause, in the Prometheus collector, and in OnDrops.
+// Stats per cause and kind, in the Prometheus collector, and in OnDrops.
 func TestKernelDropsCounted(t *testing.T) {
 	sensortest.RequireRoot(t)
 	reports := make(chan DropReport, 16)
@@ -73,19 +73,27 @@ func TestKernelDropsCounted(t *testing.T) {
 		t.Fatalf("gather metrics: %v", err)
 	}
 	var metricDrops float64
+	series := 0
 	for _, f := range families {
 		if f.GetName() != "riposte_sensor_kernel_drops_total" {
 			continue
 		}
 		for _, m := range f.GetMetric() {
+			series++
 			labels := map[string]string{}
 			for _, l := range m.GetLabel() {
 				labels[l.GetName()] = l.GetValue()
 			}
-			if labels["cause"] == "ringbuf_full" && labels["kind"] == "exec" && labels["cpu"] != "" {
-				metricDrops += m.GetCounter().GetValue()
+			if len(labels) != 2 || labels["cause"] == "" || labels["kind"] == "" {
+				t.Errorf("riposte_sensor_kernel_drops_total has labels %v, want cause and kind only", labels)
+			}
+			if labels["cause"] == "ringbuf_full" && labels["kind"] == "exec" {
+				metricDrops = m.GetCounter().GetValue()
 			}
 		}
+	}
+	if series != len(bpf.DropCounters) {
+		t.Errorf("riposte_sensor_kernel_drops_total has %d series, want %d, one per counted cause and kind", series, len(bpf.DropCounters))
 	}
 	if metricDrops < runs {
 		t.Errorf("riposte_sensor_kernel_drops_total{cause=ringbuf_full,kind=exec} = %v, want at least %d", metricDrops, runs)

@@ -166,6 +166,13 @@ func runHelper(action, arg string) error {
 		return exec.Command("/bin/sh", "-c", arg).Run()
 	case "memfd-exec":
 		return memfdExec(arg)
+	case "fchmod-setgid":
+		fd, err := unix.Open(arg, unix.O_WRONLY|unix.O_CREAT|unix.O_CLOEXEC, 0o600)
+		if err != nil {
+			return err
+		}
+		defer unix.Close(fd)
+		return unix.Fchmod(fd, 0o2755)
 	case "unlink":
 		if err := os.WriteFile(arg, nil, 0o600); err != nil {
 			return err

@@ -1,8 +1,6 @@
 package sensor
 
 import (
-	"strconv"
-
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -15,8 +13,8 @@ var (
 	decodeErrorsDesc = prometheus.NewDesc("riposte_sensor_decode_errors_total",
 		"Ring-buffer records that could not be decoded.", nil, nil)
 	kernelDropsDesc = prometheus.NewDesc("riposte_sensor_kernel_drops_total",
-		"Records lost in the kernel before reaching userspace, by CPU, cause and record kind.",
-		[]string{"cpu", "cause", "kind"}, nil)
+		"Records lost in the kernel before reaching userspace, by cause and record kind.",
+		[]string{"cause", "kind"}, nil)
 	processesDesc = prometheus.NewDesc("riposte_sensor_processes",
 		"Entries in the sensor's process table.", nil, nil)
 	processesEvictedDesc = prometheus.NewDesc("riposte_sensor_processes_evicted_total",
@@ -59,7 +57,10 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	counter(processesEvictedDesc, st.ProcessesEvicted)
 	counter(statsErrorsDesc, c.s.statsErrors.Load())
 	ch <- prometheus.MustNewConstMetric(processesDesc, prometheus.GaugeValue, float64(st.Processes))
+	// The counts are summed over CPUs: every CPU writes to the same ring
+	// buffer, so the CPU where a reservation failed does not show which
+	// buffer ran out, and a label per CPU would multiply the series.
 	for _, d := range st.Drops {
-		counter(kernelDropsDesc, d.Count, strconv.Itoa(d.CPU), d.Cause.String(), d.Kind.String())
+		counter(kernelDropsDesc, d.Count, d.Cause.String(), d.Kind.String())
 	}
 }

@@ -73,7 +73,7 @@ type Stats struct {
 	EventsDelivered uint64
 	// DecodeErrors counts records that could not be decoded.
 	DecodeErrors uint64
-	// Drops lists records lost in the kernel, per CPU, cause and kind.
+	// Drops lists records lost in the kernel, per cause and kind.
 	Drops []bpf.DropCount
 	// Processes is the number of process table entries; ProcessesEvicted
 	// counts entries removed to stay within MaxProcesses.

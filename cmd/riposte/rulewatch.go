@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -24,8 +25,11 @@ type ruleWatcher struct {
 	paths        []string
 	ruleOpts     ruleOptions
 	logger       *slog.Logger
-	// onReload receives each new set of rules that loaded.
-	onReload func(*rules.Engine)
+	// onReload puts each new set of rules that loaded in force. An error
+	// leaves the previous rules in force and counts as a failed reload.
+	onReload func(*rules.Engine) error
+	// loads records the outcome of every reload.
+	loads *ruleLoads
 }
 
 // Run watches until ctx ends.
@@ -55,12 +59,45 @@ func (w *ruleWatcher) Run(ctx context.Context) error {
 
 func (w *ruleWatcher) reload(reason string) {
 	eng, err := loadRuleFiles(w.withDefaults, w.paths, w.ruleOpts, w.logger)
+	if err == nil {
+		err = w.onReload(eng)
+	}
 	if err != nil {
+		w.loads.reloadFailed()
 		w.logger.Error("reload rules: the previous rules stay in force; fix the rules file", "reason", reason, "error", err)
 		return
 	}
-	w.onReload(eng)
+	w.loads.loaded(time.Now())
 	w.logger.Info("rules reloaded", "reason", reason, "rules", len(eng.Rules()))
+}
+
+// ruleLoads counts the reloads of the rules by outcome and records the time
+// of the last successful load. It is safe for concurrent use.
+type ruleLoads struct {
+	succeeded, failed atomic.Uint64
+	// lastSuccess is the Unix time in nanoseconds of the last successful
+	// load, at start or on reload.
+	lastSuccess atomic.Int64
+	// lastFailed is set while the last reload failed.
+	lastFailed atomic.Bool
+}
+
+// started records the load of the rules at start, which is no reload.
+func (l *ruleLoads) started(t time.Time) {
+	l.lastSuccess.Store(t.UnixNano())
+}
+
+// loaded records a successful reload at t.
+func (l *ruleLoads) loaded(t time.Time) {
+	l.succeeded.Add(1)
+	l.lastSuccess.Store(t.UnixNano())
+	l.lastFailed.Store(false)
+}
+
+// reloadFailed records a reload that left the previous rules in force.
+func (l *ruleLoads) reloadFailed() {
+	l.failed.Add(1)
+	l.lastFailed.Store(true)
 }
 
 // stamp describes the rules files by name, size and modification time, so

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,7 +37,7 @@ const unlinkRule = `- rule: Test file removed
 // TestSensorReloadsRules runs `riposte sensor` with one rules file, replaces
 // the file with a rule on another syscall, which the sensor did not capture
 // before, and expects that rule to fire. A broken file then leaves it in
-// force.
+// force, is counted in the reload metrics and leaves /readyz ok.
 func TestSensorReloadsRules(t *testing.T) {
 	requireRoot(t)
 	defer func(old time.Duration) { rulesWatchInterval = old }(rulesWatchInterval)
@@ -70,6 +71,9 @@ func TestSensorReloadsRules(t *testing.T) {
 	v.Set("rules.files", []string{rulesFile})
 	v.Set("rules.watch", true)
 	v.Set("output", "none")
+	metricsAddr := freeAddr(t)
+	v.Set("metrics.addr", metricsAddr)
+	started := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*e2eTimeout)
 	defer cancel()
 	done := make(chan error, 1)
@@ -108,14 +112,75 @@ func TestSensorReloadsRules(t *testing.T) {
 		}
 	}
 
+	const (
+		succeeded  = `riposte_sensor_rules_reloads_total{result="success"}`
+		failed     = `riposte_sensor_rules_reloads_total{result="failure"}`
+		lastLoad   = "riposte_sensor_rules_last_load_success_timestamp_seconds"
+		lastReload = "riposte_sensor_rules_last_reload_successful"
+		readyz     = "/readyz"
+	)
 	waitAlert(t, alerts, "Test directory made", mkdir)
+	firstLoad := metricValue(t, metricsAddr, lastLoad)
+	if firstLoad < float64(started.Unix()) {
+		t.Errorf("%s = %v at start, want the time of the first load, after %v", lastLoad, firstLoad, started.Unix())
+	}
+	if got := metricValue(t, metricsAddr, lastReload); got != 1 {
+		t.Errorf("%s = %v before any reload, want 1", lastReload, got)
+	}
+
 	writeRules(unlinkRule)
 	waitAlert(t, alerts, "Test file removed", unlink)
+	if got := metricValue(t, metricsAddr, succeeded); got != 1 {
+		t.Errorf("%s = %v after one reload, want 1", succeeded, got)
+	}
+	reloaded := metricValue(t, metricsAddr, lastLoad)
+	if reloaded <= firstLoad {
+		t.Errorf("%s = %v after a reload, want later than the first load at %v", lastLoad, reloaded, firstLoad)
+	}
 
 	// A file that fails to load keeps the rules in force.
 	writeRules("- rule: broken\n  condition: evt.type = \n")
-	time.Sleep(20 * rulesWatchInterval)
+	deadline := time.Now().Add(e2eTimeout)
+	for metricValue(t, metricsAddr, failed) < 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not count the broken rules file within %v", failed, e2eTimeout)
+		}
+		time.Sleep(rulesWatchInterval)
+	}
 	waitAlert(t, alerts, "Test file removed", unlink)
+	if got := metricValue(t, metricsAddr, failed); got != 1 {
+		t.Errorf("%s = %v after one broken file, want 1", failed, got)
+	}
+	if got := metricValue(t, metricsAddr, succeeded); got != 1 {
+		t.Errorf("%s = %v after a failed reload, want 1 still", succeeded, got)
+	}
+	if got := metricValue(t, metricsAddr, lastLoad); got != reloaded {
+		t.Errorf("%s = %v after a failed reload, want %v still", lastLoad, got, reloaded)
+	}
+	if got := metricValue(t, metricsAddr, lastReload); got != 0 {
+		t.Errorf("%s = %v after a failed reload, want 0", lastReload, got)
+	}
+	// The previous rules still detect, so the sensor stays ready, as Falco
+	// stays healthy after a failed hot reload.
+	if got := httpStatus(t, "http://"+metricsAddr+readyz); got != http.StatusOK {
+		t.Errorf("GET %s after a failed reload = %d, want 200", readyz, got)
+	}
+
+	// Fixing the file counts as a successful reload again.
+	writeRules(mkdirRule)
+	deadline = time.Now().Add(e2eTimeout)
+	for metricValue(t, metricsAddr, succeeded) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not count the fixed rules file within %v", succeeded, e2eTimeout)
+		}
+		time.Sleep(rulesWatchInterval)
+	}
+	if got := metricValue(t, metricsAddr, lastReload); got != 1 {
+		t.Errorf("%s = %v after the file was fixed, want 1", lastReload, got)
+	}
+	if got := metricValue(t, metricsAddr, failed); got != 1 {
+		t.Errorf("%s = %v after the file was fixed, want 1 still", failed, got)
+	}
 }
 
 // waitAlert repeats trigger until an alert of rule is in the alerts stream.
@@ -171,7 +236,8 @@ func TestRuleWatcherReloadKeepsRuleOptions(t *testing.T) {
 		paths:    []string{path},
 		ruleOpts: ruleOptions{DisabledTags: []string{"network"}},
 		logger:   testLogger(),
-		onReload: func(e *rules.Engine) { reloaded = e },
+		onReload: func(e *rules.Engine) error { reloaded = e; return nil },
+		loads:    &ruleLoads{},
 	}
 	w.reload("test")
 	if reloaded == nil {

@@ -553,7 +553,8 @@ func TestRunServesMetrics(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, name := range []string{"riposte_sensor_kernel_drops_total{", "riposte_detector_events_total ", "riposte_responder_circuit_breaker_open "} {
+	for _, name := range []string{"riposte_sensor_kernel_drops_total{", "riposte_detector_events_total ", "riposte_responder_circuit_breaker_open ",
+		`riposte_sensor_rules_reloads_total{result="failure"} `, "riposte_sensor_rules_last_load_success_timestamp_seconds "} {
 		if !strings.Contains(string(body), name) {
 			t.Errorf("/metrics of riposte run lacks %s", name)
 		}

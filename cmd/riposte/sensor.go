@@ -290,4 +290,32 @@ func registerSensorMetrics(reg *prometheus.Registry, side *sensorSide, conn *tra
 	counter("riposte_detector_alerts_delivered_total", "Alerts stored in NATS.", func(s detector.Stats) uint64 { return s.Delivered })
 	counter("riposte_detector_alerts_dropped_total", "Alerts dropped because the queue to NATS was full.", func(s detector.Stats) uint64 { return s.Dropped })
 	counter("riposte_detector_delivery_errors_total", "Alerts that NATS did not accept after retries.", func(s detector.Stats) uint64 { return s.SinkErrors })
+	registerRuleLoadMetrics(reg, &side.ruleLoads)
+}
+
+// registerRuleLoadMetrics adds the metrics of the rules reloads to reg. A
+// failed reload leaves the previous rules in force, so it shows here and in
+// the log, not in /readyz.
+func registerRuleLoadMetrics(reg *prometheus.Registry, loads *ruleLoads) {
+	const reloadsName = "riposte_sensor_rules_reloads_total"
+	const reloadsHelp = "Reloads of the rules files after a change or SIGHUP, by result; a failed reload leaves the previous rules in force."
+	reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: reloadsName, Help: reloadsHelp, ConstLabels: prometheus.Labels{"result": "success"}},
+			func() float64 { return float64(loads.succeeded.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: reloadsName, Help: reloadsHelp, ConstLabels: prometheus.Labels{"result": "failure"}},
+			func() float64 { return float64(loads.failed.Load()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "riposte_sensor_rules_last_load_success_timestamp_seconds",
+			Help: "Unix time of the last successful load of the rules, at start or on reload.",
+		}, func() float64 { return float64(loads.lastSuccess.Load()) / 1e9 }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "riposte_sensor_rules_last_reload_successful",
+			Help: "1 unless the last reload of the rules failed, 0 while it has failed and the previous rules are in force.",
+		}, func() float64 {
+			if loads.lastFailed.Load() {
+				return 0
+			}
+			return 1
+		}),
+	)
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/riposte-sec/riposte/alert"
+	"github.com/riposte-sec/riposte/bpf"
 	"github.com/riposte-sec/riposte/rules"
 	"github.com/riposte-sec/riposte/sensor/detector"
 	"github.com/riposte-sec/riposte/transport"
@@ -135,9 +136,20 @@ func checkSensorMetrics(t *testing.T, addr string) {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	for _, name := range []string{"riposte_detector_events_total ", "riposte_detector_alerts_delivered_total ",
-		`riposte_sensor_kernel_drops_total{cause="ringbuf_full",cpu="0",kind="exec"} `} {
+		`riposte_sensor_kernel_drops_total{cause="ringbuf_full",kind="exec"} `,
+		`riposte_sensor_kernel_drops_total{cause="scratch_missing",kind="syscall"} `} {
 		if !strings.Contains(string(body), name) {
 			t.Errorf("/metrics lacks %s, which must exist before the first drop", name)
+		}
+	}
+	// One series for each cause and kind that the kernel programs count,
+	// and none for the unused slots of the drops map.
+	if n := strings.Count(string(body), "\nriposte_sensor_kernel_drops_total{"); n != len(bpf.DropCounters) {
+		t.Errorf("/metrics has %d riposte_sensor_kernel_drops_total series, want %d", n, len(bpf.DropCounters))
+	}
+	for _, unused := range []string{"cause(", "kind("} {
+		if strings.Contains(string(body), unused) {
+			t.Errorf("/metrics contains a drop counter of an unused slot, labelled %sN)", unused)
 		}
 	}
 }

@@ -34,6 +34,8 @@ type sensorSide struct {
 	// names resolves the host names that the rules compare fd.sip.name
 	// with.
 	names *extract.Names
+	// ruleLoads records the reloads of the rules.
+	ruleLoads ruleLoads
 }
 
 // alertHostname returns the hostname that alerts carry: $FALCO_HOSTNAME, as
@@ -74,6 +76,7 @@ func newSensorSide(engine *rules.Engine, sink detector.Sink, onAlert func(*alert
 		}),
 	}
 	s.adapter.SetNames(s.names)
+	s.ruleLoads.started(time.Now())
 	s.sensor, err = sensor.New(sensor.Config{
 		Handler:  s.handle,
 		Syscalls: extract.SensorTypes(engine.EventTypes()),
@@ -124,11 +127,7 @@ func (s *sensorSide) useRules(engine *rules.Engine) error {
 // watchRules reloads the rules under sup when their files change or on
 // SIGHUP.
 func (s *sensorSide) watchRules(sup *supervisor, withDefaults bool, paths []string, ruleOpts ruleOptions, logger *slog.Logger) {
-	w := &ruleWatcher{withDefaults: withDefaults, paths: paths, ruleOpts: ruleOpts, logger: logger.With("component", "rules")}
-	w.onReload = func(engine *rules.Engine) {
-		if err := s.useRules(engine); err != nil {
-			w.logger.Error("reload rules: the previous rules stay in force", "error", err)
-		}
-	}
+	w := &ruleWatcher{withDefaults: withDefaults, paths: paths, ruleOpts: ruleOpts, logger: logger.With("component", "rules"),
+		onReload: s.useRules, loads: &s.ruleLoads}
 	sup.Go("rules watcher", w.Run)
 }

@@ -66,6 +66,18 @@ func TestDefaultRulesMatch(t *testing.T) {
 		{"shell from nginx on the host", exec("bash", "/usr/bin/bash", "nginx", "host"), []string{defaults.ShellSpawnedByNonShell}},
 		{"shell from sshd", exec("bash", "/usr/bin/bash", "sshd", "host"), nil},
 		{"shell from a shell", exec("sh", "/usr/bin/sh", "bash", "host"), nil},
+		// A script's process is named after the script; its argv[0] and
+		// executable are those of the shell of its #! line.
+		{"shell from a shell script", exec("sh", "/usr/bin/dash", "deploy.sh", "host").
+			Set("proc.pexe", "/bin/sh").Set("proc.pexepath", "/usr/bin/dash"), nil},
+		{"shell from a busybox shell script", exec("sh", "/bin/busybox", "deploy.sh", "host").
+			Set("proc.pexe", "/bin/sh").Set("proc.pexepath", "/bin/busybox"), nil},
+		{"shell from a program named sh in argv", exec("sh", "/usr/bin/dash", "payload", "host").
+			Set("proc.pexe", "sh").Set("proc.pexepath", "/var/tmp/payload"), []string{defaults.ShellSpawnedByNonShell}},
+		{"shell from a busybox applet", exec("sh", "/bin/busybox", "httpd", "host").
+			Set("proc.pexe", "httpd").Set("proc.pexepath", "/bin/busybox"), []string{defaults.ShellSpawnedByNonShell}},
+		{"shell from a python script", exec("sh", "/usr/bin/dash", "backup.py", "host").
+			Set("proc.pexe", "/usr/bin/python3").Set("proc.pexepath", "/usr/bin/python3.11"), []string{defaults.ShellSpawnedByNonShell}},
 		{"program from /tmp", exec("xmrig", "/tmp/.x/xmrig", "curl", "host"), []string{defaults.ExecFromWorldWritable}},
 		{"program from /dev/shm", exec("payload", "/dev/shm/payload", "bash", "host"), []string{defaults.ExecFromWorldWritable}},
 		{"program from /tmpfoo", exec("tool", "/tmpfoo/tool", "bash", "host"), nil},

@@ -168,3 +168,24 @@ func TestSensorTypes(t *testing.T) {
 		}
 	}
 }
+
+func TestExtractChmodMode(t *testing.T) {
+	ev := &event.Event{
+		Type: event.TypeFchmodat, TID: 30, Res: 0, Proc: sampleEvent().Proc,
+		Syscall: &event.Syscall{
+			Nr: 268, Args: [6]uint64{uint64(0xffffff9c), 0, 0o2755},
+			Path: "tool", AbsPath: "/srv/tool",
+		},
+	}
+	e := New("", nil)
+	e.Reset(ev)
+	want := "S_IXOTH|S_IROTH|S_IXGRP|S_IRGRP|S_IXUSR|S_IWUSR|S_IRUSR|S_ISGID"
+	for _, field := range []string{"evt.arg.mode", "evt.arg[3]"} {
+		if got := extract(t, e, field); len(got) != 1 || got[0].Str != want {
+			t.Errorf("%s = %+v, want %q", field, got, want)
+		}
+	}
+	if got := extract(t, e, "evt.rawarg.mode"); len(got) != 1 || got[0].Num != 0o2755 {
+		t.Errorf("evt.rawarg.mode = %+v, want %d", got, 0o2755)
+	}
+}

@@ -64,6 +64,9 @@ func ParamValue(prm Param, ev *event.Event) (Value, bool) {
 		return flagsValue(arg, "0x"+strconv.FormatUint(arg, 16)), true
 	case KindOct:
 		return flagsValue(arg, "0"+strconv.FormatUint(arg, 8)), true
+	case KindChmodMode:
+		mode := uint32(arg) & chmodModeMask
+		return flagsValue(uint64(mode), ChmodModeText(mode)), true
 	case KindPath:
 		return Value{Text: sc.Path}, true
 	case KindPath2:
@@ -217,6 +220,48 @@ func OpenWrites(flags uint32) bool {
 // OpenCreates reports whether open flags may create the file.
 func OpenCreates(flags uint32) bool {
 	return flags&unix.O_CREAT != 0 || flags&(unix.O_TMPFILE&^unix.O_DIRECTORY) != 0
+}
+
+// chmodModes are the bits of chmod's mode that Falco's drivers report, in
+// the order of the chmod_mode table of falcosecurity/libs
+// (driver/flags_table.c), which names them from the lowest bit up.
+var chmodModes = []struct {
+	bit  uint32
+	name string
+}{
+	{unix.S_IXOTH, "S_IXOTH"},
+	{unix.S_IWOTH, "S_IWOTH"},
+	{unix.S_IROTH, "S_IROTH"},
+	{unix.S_IXGRP, "S_IXGRP"},
+	{unix.S_IWGRP, "S_IWGRP"},
+	{unix.S_IRGRP, "S_IRGRP"},
+	{unix.S_IXUSR, "S_IXUSR"},
+	{unix.S_IWUSR, "S_IWUSR"},
+	{unix.S_IRUSR, "S_IRUSR"},
+	{unix.S_ISVTX, "S_ISVTX"},
+	{unix.S_ISGID, "S_ISGID"},
+	{unix.S_ISUID, "S_ISUID"},
+}
+
+// chmodModeMask keeps the bits of chmodModes. Falco's drivers drop the
+// others (chmod_mode_to_scap), so evt.rawarg.mode has none of them either.
+const chmodModeMask = 0o7777
+
+// ChmodModeText renders the mode of chmod, fchmod or fchmodat as Falco's
+// evt.arg.mode does: the names of the set bits joined by '|', lowest bit
+// first, such as S_IROTH|S_IRGRP|S_IWUSR|S_IRUSR|S_ISUID for 04644. Falco
+// prints a mode without any of these bits as the number, "0".
+func ChmodModeText(mode uint32) string {
+	var names []string
+	for _, m := range chmodModes {
+		if mode&m.bit != 0 {
+			names = append(names, m.name)
+		}
+	}
+	if len(names) == 0 {
+		return "0"
+	}
+	return strings.Join(names, "|")
 }
 
 var domains = map[uint32]string{

@@ -76,3 +76,55 @@ func FuzzParseSockaddr(f *testing.F) {
 		_, _ = SockaddrText(raw)
 	})
 }
+
+func TestChmodModeText(t *testing.T) {
+	tests := []struct {
+		mode uint32
+		want string
+	}{
+		{0o4644, "S_IROTH|S_IRGRP|S_IWUSR|S_IRUSR|S_ISUID"},
+		{0o2755, "S_IXOTH|S_IROTH|S_IXGRP|S_IRGRP|S_IXUSR|S_IWUSR|S_IRUSR|S_ISGID"},
+		{0o1777, "S_IXOTH|S_IWOTH|S_IROTH|S_IXGRP|S_IWGRP|S_IRGRP|S_IXUSR|S_IWUSR|S_IRUSR|S_ISVTX"},
+		{0o4000, "S_ISUID"},
+		{0o100, "S_IXUSR"},
+		{0, "0"},
+		// File type bits are not part of the mode Falco reports.
+		{0o100000, "0"},
+		{0o100600, "S_IWUSR|S_IRUSR"},
+	}
+	for _, tt := range tests {
+		if got := ChmodModeText(tt.mode); got != tt.want {
+			t.Errorf("ChmodModeText(%#o) = %q, want %q", tt.mode, got, tt.want)
+		}
+	}
+}
+
+func TestChmodModeParam(t *testing.T) {
+	for _, name := range []string{"chmod", "fchmod", "fchmodat"} {
+		var s *Syscall
+		for _, sc := range All() {
+			if sc.Name == name {
+				s = sc
+			}
+		}
+		if s == nil {
+			t.Fatalf("syscall %s missing from the table", name)
+		}
+		mode := s.Params[len(s.Params)-1]
+		if mode.Name != "mode" {
+			t.Fatalf("%s: last parameter = %q, want mode", name, mode.Name)
+		}
+		ev := &event.Event{Type: s.Type, Syscall: &event.Syscall{}}
+		ev.Syscall.Args[mode.Arg] = 0o104755
+		v, ok := ParamValue(mode, ev)
+		if !ok {
+			t.Fatalf("%s: mode has no value", name)
+		}
+		if want := "S_IXOTH|S_IROTH|S_IXGRP|S_IRGRP|S_IXUSR|S_IWUSR|S_IRUSR|S_ISUID"; v.Text != want {
+			t.Errorf("%s: evt.arg.mode = %q, want %q", name, v.Text, want)
+		}
+		if !v.Numeric || v.Num != 0o4755 {
+			t.Errorf("%s: evt.rawarg.mode = %#o (numeric %v), want 04755", name, v.Num, v.Numeric)
+		}
+	}
+}

@@ -32,6 +32,8 @@ const (
 	KindHex
 	// KindOct is a mode printed in octal.
 	KindOct
+	// KindChmodMode is the mode of the chmod family, printed as S_I* names.
+	KindChmodMode
 	// KindPath is the first path argument string.
 	KindPath
 	// KindPath2 is the second path argument string.
@@ -170,9 +172,9 @@ var table = []Syscall{
 	sys("mkdir", 83, event.TypeMkdir, []Param{res, p("path", KindPath, 0), p("mode", KindOct, 1)}, spec(none, 0, none, none, none)),
 	sys("mkdirat", 258, event.TypeMkdirat, []Param{res, p("dirfd", KindFD, 0), p("path", KindPath, 1), p("mode", KindOct, 2)}, spec(none, 1, none, none, none)),
 	sys("rmdir", 84, event.TypeRmdir, []Param{res, p("path", KindPath, 0)}, spec(none, 0, none, none, none)),
-	sys("chmod", 90, event.TypeChmod, []Param{res, p("filename", KindPath, 0), p("mode", KindOct, 1)}, spec(none, 0, none, none, none)),
-	sys("fchmod", 91, event.TypeFchmod, []Param{res, p("fd", KindFD, 0), p("mode", KindOct, 1)}, fdAt0),
-	sys("fchmodat", 268, event.TypeFchmodat, []Param{res, p("dirfd", KindFD, 0), p("filename", KindPath, 1), p("mode", KindOct, 2)}, spec(none, 1, none, none, none)),
+	sys("chmod", 90, event.TypeChmod, []Param{res, p("filename", KindPath, 0), p("mode", KindChmodMode, 1)}, spec(none, 0, none, none, none)),
+	sys("fchmod", 91, event.TypeFchmod, []Param{res, p("fd", KindFD, 0), p("mode", KindChmodMode, 1)}, fdAt0),
+	sys("fchmodat", 268, event.TypeFchmodat, []Param{res, p("dirfd", KindFD, 0), p("filename", KindPath, 1), p("mode", KindChmodMode, 2)}, spec(none, 1, none, none, none)),
 	sys("ptrace", 101, event.TypePtrace, []Param{res, p("addr", KindHex, 2), p("data", KindHex, 3), p("request", KindPtraceRequest, 0), p("pid", KindInt, 1)}, noCapture),
 	sys("init_module", 175, event.TypeInitModule, []Param{res, p("length", KindUint, 1), p("uargs", KindPath, 2)}, spec(none, 2, none, none, none)),
 	sys("finit_module", 313, event.TypeFinitModule, []Param{res, p("fd", KindFD, 0), p("uargs", KindPath, 1), p("flags", KindHex, 2)}, withFDPath(spec(0, 1, none, none, none))),

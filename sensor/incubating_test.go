@@ -1,0 +1,65 @@
+package sensor
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/riposte-sec/riposte/rules"
+	"github.com/riposte-sec/riposte/sensor/extract"
+	"github.com/riposte-sec/riposte/sensor/sensortest"
+)
+
+// TestIncubatingRuleSetuidBit sets the setuid bit with chmod(1) and the
+// setgid bit with fchmod(2) on files of a temporary directory, and expects
+// Falco's incubating rule "Set Setuid or Setgid bit" to fire for both, with
+// the mode printed as Falco prints it.
+func TestIncubatingRuleSetuidBit(t *testing.T) {
+	dir := os.Getenv("RIPOSTE_TEST_CORPUS")
+	if dir == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("RIPOSTE_TEST_CORPUS is not set; set it to the directory of the upstream Falco rule files")
+		}
+		t.Skip("RIPOSTE_TEST_CORPUS is not set")
+	}
+	sensortest.RequireRoot(t)
+	eng, _, err := rules.LoadFiles(rules.Options{Matching: rules.MatchFirst},
+		filepath.Join(dir, "falco_rules.yaml"), filepath.Join(dir, "falco-incubating_rules.yaml"))
+	if err != nil {
+		t.Fatalf("load stable and incubating rules: %v", err)
+	}
+	const rule = "Set Setuid or Setgid bit"
+	if r := eng.Rule(rule); r == nil || !r.Enabled {
+		t.Fatalf("rule %q is missing or disabled", rule)
+	}
+	alerts := runRuleSensor(t, eng, extract.New("test-node", extract.NewUsers("/proc")))
+	tmp := t.TempDir()
+
+	t.Run("chmod u+s", func(t *testing.T) {
+		file := filepath.Join(tmp, "setuid-tool")
+		if err := os.WriteFile(file, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := exec.Command("chmod", "u+s", file).CombinedOutput(); err != nil {
+			t.Fatalf("chmod u+s: %v: %s", err, out)
+		}
+		a := waitRule(t, alerts, rule, "filename="+file+" ")
+		want := "mode=S_IROTH|S_IRGRP|S_IWUSR|S_IRUSR|S_ISUID "
+		if !strings.Contains(a.Output, want) {
+			t.Errorf("output %q lacks %q", a.Output, want)
+		}
+	})
+
+	t.Run("fchmod 02755", func(t *testing.T) {
+		file := filepath.Join(tmp, "setgid-tool")
+		if err := helperCmd("fchmod-setgid", file).Run(); err != nil {
+			t.Fatal(err)
+		}
+		a := waitRule(t, alerts, rule, "mode=S_IXOTH|S_IROTH|S_IXGRP|S_IRGRP|S_IXUSR|S_IWUSR|S_IRUSR|S_ISGID ")
+		if !strings.Contains(a.Output, "evt_type=fchmod ") {
+			t.Errorf("output %q lacks evt_type=fchmod", a.Output)
+		}
+	})
+}
