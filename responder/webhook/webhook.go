@@ -36,6 +36,7 @@ const (
 	CodeUnauthorized     = "unauthorized"
 	CodeMethodNotAllowed = "method_not_allowed"
 	CodeBodyTooLarge     = "body_too_large"
+	CodeAlertTooLarge    = "alert_too_large"
 	CodeRateLimited      = "rate_limited"
 	CodeUnavailable      = "unavailable"
 	CodeUnsupportedType  = "unsupported_media_type"
@@ -47,6 +48,9 @@ type Publisher interface {
 	// duplicate of one already stored, and the error when it was not
 	// stored.
 	StoreBatch(ctx context.Context, alerts []*alert.Alert) (duplicates []bool, errs []error)
+	// CheckSize returns a *transport.PayloadTooLargeError when an alert
+	// is too large to store, whatever the retries.
+	CheckSize(a *alert.Alert) error
 }
 
 var _ Publisher = (*transport.Publisher)(nil)
@@ -209,6 +213,17 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) (int, int) {
 	if err != nil {
 		return r.fail(w, req, http.StatusBadRequest, CodeInvalidAlert, err.Error()), 0
 	}
+	// A batch may be larger than the NATS max payload in total, but each
+	// alert is one NATS message, so each must fit.
+	for i, a := range alerts {
+		err := r.opts.Publisher.CheckSize(a)
+		if status := r.rejectTooLarge(w, req, i, len(alerts), a, err); status != 0 {
+			return status, 0
+		}
+		if err != nil {
+			return r.fail(w, req, http.StatusBadRequest, CodeInvalidAlert, fmt.Sprintf("alert %d: %v", i+1, err)), 0
+		}
+	}
 
 	ctx, cancel := context.WithTimeout(req.Context(), r.opts.PublishTimeout)
 	defer cancel()
@@ -219,6 +234,12 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) (int, int) {
 		uuids[i] = a.UUID
 		if duplicates[i] {
 			dupUUIDs = append(dupUUIDs, a.UUID)
+		}
+		// The server's max payload may have shrunk since CheckSize, on a
+		// reconnection. No retry stores such an alert, so it gets 413 too,
+		// although the alerts before it may be stored.
+		if status := r.rejectTooLarge(w, req, i, len(alerts), a, errs[i]); status != 0 {
+			return status, 0
 		}
 		if errs[i] != nil {
 			// Alerts stored before the failure stay stored; the sender retries
@@ -236,7 +257,21 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) (int, int) {
 }
 
 func (r *Receiver) tooLarge() string {
-	return fmt.Sprintf("body larger than the limit of %d bytes: send fewer alerts per request, or raise the receiver's --webhook.max-body-bytes", r.opts.MaxBodyBytes)
+	return fmt.Sprintf("body larger than the limit of %d bytes: send fewer alerts per request, or raise the receiver's --webhook.max-body-bytes, but each alert must still fit in the NATS server's max payload", r.opts.MaxBodyBytes)
+}
+
+// rejectTooLarge responds 413 and returns its status when err, from checking
+// or storing alert i of n, is a *transport.PayloadTooLargeError. It returns 0
+// for any other error.
+func (r *Receiver) rejectTooLarge(w http.ResponseWriter, req *http.Request, i, n int, a *alert.Alert, err error) int {
+	var tooLarge *transport.PayloadTooLargeError
+	if !errors.As(err, &tooLarge) {
+		return 0
+	}
+	msg := fmt.Sprintf("alert %d of %d (uuid %s, rule %q) is %d bytes as a NATS message, larger than the NATS server's max payload of %d bytes, so no retry can store it: "+
+		"raise max_payload in the NATS server configuration, or shorten the alert's output and output fields",
+		i+1, n, a.UUID, a.Rule, tooLarge.Size, tooLarge.MaxPayload)
+	return r.fail(w, req, http.StatusRequestEntityTooLarge, CodeAlertTooLarge, msg)
 }
 
 // authenticate returns why a request is not authenticated, or "".
