@@ -75,7 +75,7 @@ one durable consumer, so all replicas work at once.`,
 	flags.String("webhook.tls.key", "", "TLS private key file")
 	flags.String("webhook.tls.client-ca", "", "CA file that verifies client certificates (mutual TLS)")
 	flags.Bool("webhook.no-auth", false, "accept webhook requests without a token or client certificate")
-	flags.Int64("webhook.max-body-bytes", 0, "largest webhook request body in bytes (default 1 MiB); a request also holds at most 1,000 alerts")
+	flags.Int64("webhook.max-body-bytes", 0, "max size of a webhook request body in bytes (default 1 MiB); a request also holds at most 1,000 alerts, and each alert must fit in the NATS server's max payload")
 	flags.String("metrics.addr", "127.0.0.1:9376", "listen address of /metrics, /healthz and /readyz, such as :9376 for every interface; empty turns them off")
 	return cmd
 }
@@ -237,6 +237,7 @@ func runResponder(ctx context.Context, v *viper.Viper, logger *slog.Logger) erro
 		if err != nil {
 			return err
 		}
+		warnBodyOverMaxPayload(v, conn.NC.MaxPayload(), logger)
 		var extra map[string]http.Handler
 		if v.GetString("metrics.addr") == addr {
 			extra = handlers
@@ -340,6 +341,21 @@ func newReceiver(v *viper.Viper, addr string, pub webhook.Publisher, metrics *re
 	}
 	opts.TLS = tlsConfig
 	return webhook.New(opts)
+}
+
+// warnBodyOverMaxPayload warns when the webhook's body limit is larger than
+// the NATS server's max payload. Such a body is fine as a batch of smaller
+// alerts, but a single alert larger than maxPayload gets 413 whatever the
+// body limit.
+func warnBodyOverMaxPayload(v *viper.Viper, maxPayload int64, logger *slog.Logger) {
+	maxBody := v.GetInt64("webhook.max-body-bytes")
+	if maxBody == 0 {
+		maxBody = webhook.DefaultMaxBodyBytes
+	}
+	if maxPayload > 0 && maxBody > maxPayload {
+		logger.Warn("webhook.max-body-bytes is larger than the NATS server's max payload, so a batch may be that large but a single alert larger than the max payload gets 413: raise max_payload in the NATS server configuration to accept larger alerts",
+			"max_body_bytes", maxBody, "max_payload", maxPayload)
+	}
 }
 
 // decisionOutcomes are the outcomes a notification route may select.

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -299,5 +300,90 @@ func TestResponderStopsWhenWebhookAddressIsTaken(t *testing.T) {
 				t.Errorf("logged running although the address was taken:\n%s", logs.String())
 			}
 		})
+	}
+}
+
+// lockedBuffer is a bytes.Buffer that a logger may write to while a test
+// reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// startResponder runs runResponder with v, connected to server, until the
+// test ends, and returns its log once it reports running.
+func startResponder(t *testing.T, server *transport.Server, v *viper.Viper) *lockedBuffer {
+	t.Helper()
+	v.Set("nats.url", server.ClientURL())
+	v.Set("nats.replicas", 1)
+	v.Set("dry-run", true)
+	v.Set("metrics.addr", "")
+	v.Set("kubeconfig", "")
+	t.Setenv("KUBECONFIG", "")
+	if !v.IsSet("webhook.addr") {
+		v.Set("webhook.addr", freeAddr(t))
+	}
+	if !v.IsSet("webhook.token-file") {
+		v.Set("webhook.no-auth", true)
+	}
+
+	logs := &lockedBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- runResponder(ctx, v, slog.New(slog.NewTextHandler(logs, nil))) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("responder: %v", err)
+		}
+	})
+	deadline := time.Now().Add(e2eTimeout)
+	for !strings.Contains(logs.String(), "responder running") {
+		select {
+		case err := <-done:
+			done <- err
+			t.Fatalf("responder stopped before running: %v\n%s", err, logs.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("responder not running after %s:\n%s", e2eTimeout, logs.String())
+		}
+	}
+	return logs
+}
+
+func TestResponderWarnsBodyOverMaxPayload(t *testing.T) {
+	server, err := transport.StartServer(transport.ServerOptions{StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(server.Close) // after the responders' cleanups stop them
+	const warning = "webhook.max-body-bytes is larger than the NATS server's max payload"
+
+	v := viper.New()
+	v.Set("webhook.max-body-bytes", 4<<20)
+	logs := startResponder(t, server, v).String()
+	if !strings.Contains(logs, warning) {
+		t.Errorf("no warning for a body limit of 4 MiB over a max payload of 1 MiB:\n%s", logs)
+	}
+	if !strings.Contains(logs, "max_body_bytes=4194304 max_payload=1048576") {
+		t.Errorf("warning lacks the two limits:\n%s", logs)
+	}
+
+	logs = startResponder(t, server, viper.New()).String()
+	if strings.Contains(logs, warning) {
+		t.Errorf("warning with the default body limit, equal to the max payload:\n%s", logs)
 	}
 }
