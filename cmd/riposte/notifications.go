@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -36,9 +37,25 @@ var decisionOutcomes = []string{
 	responder.OutcomeSkipped, responder.OutcomeNoAction, responder.OutcomeError,
 }
 
+// notificationsExample shows the shape of the notifications list in error
+// messages.
+const notificationsExample = `notifications:
+  - type: slack
+    url: https://hooks.example.com/services/T000/B000/XXXX
+    outcomes: [acted, failed]
+  - type: nats
+    subject: riposte.notifications`
+
 // notificationConfigs reads and checks the notifications list of the
 // configuration file.
 func notificationConfigs(v *viper.Viper) ([]notificationConfig, error) {
+	// mapstructure would decode a map as a list of one item, or fail on
+	// its keys with an unrelated message, so only a list is accepted.
+	raw := v.Get("notifications")
+	if raw != nil && reflect.ValueOf(raw).Kind() != reflect.Slice {
+		return nil, fmt.Errorf("invalid notifications in the configuration file: got %s, expected a list with one item per notification, each starting with \"- type:\", such as:\n%s", describeValue(raw), notificationsExample)
+	}
+
 	var configs []notificationConfig
 	// An unknown key, such as outcome for outcomes, would drop a filter
 	// silently, so it stops the command.
@@ -72,6 +89,30 @@ func notificationConfigs(v *viper.Viper) ([]notificationConfig, error) {
 	return configs, nil
 }
 
+// describeValue names the YAML type of a value of the configuration file,
+// and the keys of a map, whose values may be secrets.
+func describeValue(raw any) string {
+	value := reflect.ValueOf(raw)
+	switch value.Kind() {
+	case reflect.Map:
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	default:
+		return "a number"
+	}
+	keys := make([]string, 0, value.Len())
+	for _, key := range value.MapKeys() {
+		keys = append(keys, fmt.Sprint(key.Interface()))
+	}
+	if len(keys) == 0 {
+		return "an empty map"
+	}
+	slices.Sort(keys)
+	return fmt.Sprintf("a map with the keys %s", strings.Join(keys, ", "))
+}
+
 // newDispatcher returns the dispatcher of the notifications that configs
 // describe, or nil when there are none. NATS notifications use conn.
 func newDispatcher(configs []notificationConfig, conn *transport.Conn, logger *slog.Logger) *notify.Dispatcher {
@@ -79,8 +120,9 @@ func newDispatcher(configs []notificationConfig, conn *transport.Conn, logger *s
 		return nil
 	}
 	var routes []notify.Route
-	for _, c := range configs {
+	for i, c := range configs {
 		var sink notify.Sink
+		target := notify.RedactURL(c.URL)
 		switch c.Type {
 		case "slack":
 			sink = &notify.Slack{URL: c.URL, Channel: c.Channel, Username: c.Username}
@@ -92,8 +134,21 @@ func newDispatcher(configs []notificationConfig, conn *transport.Conn, logger *s
 			sink = &notify.Webhook{URL: c.URL, Header: header}
 		case "nats":
 			sink = &notify.NATS{Conn: conn.NC, Subject: c.Subject}
+			target = c.Subject
 		}
 		routes = append(routes, notify.Route{Sink: sink, Policies: c.Policies, Outcomes: c.Outcomes})
+		// The URL's path and query, and the header values, may be secrets.
+		logger.Info("notification configured", "index", i, "type", c.Type, "target", target,
+			"policies", allIfEmpty(c.Policies), "outcomes", allIfEmpty(c.Outcomes))
 	}
 	return notify.NewDispatcher(notify.Options{Routes: routes, Logger: logger.With("component", "notify")})
+}
+
+// allIfEmpty joins the items of a route filter, which selects everything
+// when it is empty.
+func allIfEmpty(items []string) string {
+	if len(items) == 0 {
+		return "all"
+	}
+	return strings.Join(items, ",")
 }
