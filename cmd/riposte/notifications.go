@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -46,9 +47,17 @@ const notificationsExample = `notifications:
   - type: nats
     subject: riposte.notifications`
 
+// notificationsEnv is the environment variable that viper would read for the
+// notifications key, which is a list of objects that a variable cannot carry.
+const notificationsEnv = envPrefix + "_NOTIFICATIONS"
+
 // notificationConfigs reads and checks the notifications list of the
 // configuration file.
 func notificationConfigs(v *viper.Viper) ([]notificationConfig, error) {
+	if _, ok := os.LookupEnv(notificationsEnv); ok {
+		return nil, fmt.Errorf("environment variable %s is not supported: unset it and set notifications in the configuration file given with --config, such as:\n%s", notificationsEnv, notificationsExample)
+	}
+
 	// mapstructure would decode a map as a list of one item, or fail on
 	// its keys with an unrelated message, so only a list is accepted.
 	raw := v.Get("notifications")

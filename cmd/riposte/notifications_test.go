@@ -55,6 +55,33 @@ func TestNotificationsMapRejected(t *testing.T) {
 	}
 }
 
+func TestNotificationsEnvRejected(t *testing.T) {
+	t.Setenv(notificationsEnv, "slack")
+	for _, command := range []string{"responder", "run"} {
+		t.Run(command, func(t *testing.T) {
+			args := []string{command}
+			if command == "run" {
+				args = append(args, "--output", "invalid")
+			}
+			if command == "responder" {
+				args = append(args, "--webhook.no-auth", "--nats.url", "nats://127.0.0.1:1", "--nats.wait", "1s", "--metrics.addr", "")
+			}
+			out, err := runCommand(t, args...)
+			if err == nil {
+				t.Fatalf("no error with %s set\n%s", notificationsEnv, out)
+			}
+			for _, want := range []string{"environment variable RIPOSTE_NOTIFICATIONS is not supported", "configuration file given with --config", "\n  - type: slack\n"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error lacks %q:\n%v", want, err)
+				}
+			}
+			if strings.Contains(out, "RIPOSTE_NOTIFICATIONS") {
+				t.Errorf("logged a warning about RIPOSTE_NOTIFICATIONS before the error:\n%s", out)
+			}
+		})
+	}
+}
+
 func TestNotificationsLoggedWithoutSecrets(t *testing.T) {
 	server, err := transport.StartServer(transport.ServerOptions{StoreDir: t.TempDir()})
 	if err != nil {
