@@ -308,14 +308,11 @@ func newReceiver(v *viper.Viper, addr string, pub webhook.Publisher, metrics *re
 		logger.Warn("the webhook accepts alerts from anyone who can reach it: --webhook.no-auth is set", "addr", addr)
 	}
 	if file := v.GetString("webhook.token-file"); file != "" {
-		data, err := os.ReadFile(file)
+		token, err := readWebhookToken(file)
 		if err != nil {
-			return nil, fmt.Errorf("read webhook token: %w", err)
+			return nil, err
 		}
-		opts.Token = strings.TrimSpace(string(data))
-		if opts.Token == "" {
-			return nil, fmt.Errorf("webhook token file %s is empty: write the token into it", file)
-		}
+		opts.Token = token
 	}
 	tlsConfig, err := serverTLSConfig(v.GetString("webhook.tls.cert"), v.GetString("webhook.tls.key"), v.GetString("webhook.tls.client-ca"))
 	if err != nil {
@@ -398,13 +395,29 @@ func checkWebhookAuth(v *viper.Viper) error {
 		return errors.New("the webhook has no authentication: set --webhook.token-file, or --webhook.tls.cert, --webhook.tls.key and --webhook.tls.client-ca for mutual TLS, or --webhook.no-auth to accept anyone; --webhook.addr= turns the webhook off")
 	}
 	if tokenFile != "" {
-		data, err := os.ReadFile(tokenFile)
-		if err != nil {
-			return fmt.Errorf("read webhook token: %w", err)
-		}
-		if strings.TrimSpace(string(data)) == "" {
-			return fmt.Errorf("webhook token file %s is empty: write the token into it", tokenFile)
+		if _, err := readWebhookToken(tokenFile); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// readWebhookToken reads the webhook's bearer token: the one line of file,
+// without the white space around it.
+func readWebhookToken(file string) (string, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("read webhook token: %w", err)
+	}
+	token := strings.TrimSpace(string(data))
+	if token == "" {
+		return "", fmt.Errorf("webhook token file %s is empty: write the token into it", file)
+	}
+	if lines := strings.Count(token, "\n") + 1; lines > 1 {
+		return "", fmt.Errorf("webhook token file %s has %d lines: a bearer token is one line, so write the token alone", file, lines)
+	}
+	if err := webhook.CheckToken(token); err != nil {
+		return "", fmt.Errorf("webhook token file %s: %w", file, err)
+	}
+	return token, nil
 }

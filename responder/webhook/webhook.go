@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"golang.org/x/time/rate"
 
@@ -128,6 +129,9 @@ func New(opts Options) (*Receiver, error) {
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
+	if err := CheckToken(opts.Token); err != nil {
+		return nil, fmt.Errorf("webhook: invalid token: %w", err)
+	}
 	r.mtls = opts.TLS != nil && opts.TLS.ClientAuth == tls.RequireAndVerifyClientCert && opts.TLS.ClientCAs != nil
 	if opts.Token == "" && !r.mtls && !opts.NoAuth {
 		return nil, errors.New("webhook: no authentication configured: set a bearer token, or TLS with ClientAuth RequireAndVerifyClientCert and ClientCAs, or disable authentication explicitly")
@@ -144,6 +148,17 @@ func New(opts Options) (*Receiver, error) {
 		r.limiter = rate.NewLimiter(rate.Limit(limit), max(burst, 1))
 	}
 	return r, nil
+}
+
+// CheckToken returns an error when a bearer token contains a control
+// character, such as a tab or a line break. A header value cannot carry a
+// line break, so a token with one never matches. The other control
+// characters are rejected with it.
+func CheckToken(token string) error {
+	if strings.ContainsFunc(token, unicode.IsControl) {
+		return errors.New("the token contains a control character, such as a tab or a line break: write the token alone, on one line")
+	}
+	return nil
 }
 
 // Pattern returns the ServeMux pattern of the alert endpoint, such as "/{$}"

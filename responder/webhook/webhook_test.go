@@ -320,6 +320,17 @@ func TestNewRequiresAuth(t *testing.T) {
 	}
 }
 
+func TestNewRejectsTokenWithLineBreak(t *testing.T) {
+	e := newTestEnv(t)
+	_, err := New(Options{Publisher: transport.NewPublisher(e.conn.JS), Token: "first\nsecond"})
+	if err == nil || !strings.Contains(err.Error(), "invalid token") {
+		t.Errorf("New with a two-line token: %v, want an invalid token error", err)
+	}
+	if _, err := New(Options{Publisher: transport.NewPublisher(e.conn.JS), Token: token}); err != nil {
+		t.Errorf("New with a one-line token: %v", err)
+	}
+}
+
 func TestServeTalonPathAndExtras(t *testing.T) {
 	e := newTestEnv(t)
 	r := newReceiver(t, e, Options{})
