@@ -71,6 +71,8 @@ one durable consumer, so all replicas work at once.`,
 	flags.String("webhook.tls.key", "", "TLS private key file")
 	flags.String("webhook.tls.client-ca", "", "CA file that verifies client certificates (mutual TLS)")
 	flags.Bool("webhook.no-auth", false, "accept webhook requests without a token or client certificate")
+	flags.Float64("webhook.rate-limit", webhook.DefaultRateLimit, "webhook requests per second across all clients; above it, and after the burst, a request gets 429 with Retry-After; a negative value turns the limit off, and 0 is invalid")
+	flags.Int("webhook.rate-burst", 2*webhook.DefaultRateLimit, "webhook requests allowed at once above webhook.rate-limit (1 or more)")
 	flags.Int64("webhook.max-body-bytes", 0, "max size of a webhook request body in bytes (default 1 MiB); a request also holds at most 1,000 alerts, and each alert must fit in the NATS server's max payload")
 	flags.String("metrics.addr", "127.0.0.1:9376", "listen address of /metrics, /healthz and /readyz, such as :9376 for every interface; empty turns them off")
 	return cmd
@@ -300,6 +302,8 @@ func newReceiver(v *viper.Viper, addr string, pub webhook.Publisher, metrics *re
 		Addr:         addr,
 		NoAuth:       v.GetBool("webhook.no-auth"),
 		MaxBodyBytes: v.GetInt64("webhook.max-body-bytes"),
+		RateLimit:    v.GetFloat64("webhook.rate-limit"),
+		RateBurst:    v.GetInt("webhook.rate-burst"),
 		Publisher:    pub,
 		Logger:       logger.With("component", "webhook"),
 		OnRequest:    metrics.WebhookRequest,

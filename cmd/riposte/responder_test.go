@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -385,5 +386,33 @@ func TestResponderWarnsBodyOverMaxPayload(t *testing.T) {
 	logs = startResponder(t, server, viper.New()).String()
 	if strings.Contains(logs, warning) {
 		t.Errorf("warning with the default body limit, equal to the max payload:\n%s", logs)
+	}
+}
+
+func TestWebhookRateFlagsLimitRequests(t *testing.T) {
+	server, err := transport.StartServer(transport.ServerOptions{StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(server.Close) // after the responder's cleanup stops it
+	addr := freeAddr(t)
+	v := viper.New()
+	v.Set("webhook.addr", addr)
+	v.Set("webhook.rate-limit", 0.001)
+	v.Set("webhook.rate-burst", 2)
+	startResponder(t, server, v)
+
+	var statuses []int
+	for range 3 {
+		resp, err := http.Post("http://"+addr+"/", "application/json", strings.NewReader(falcoAlert))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		statuses = append(statuses, resp.StatusCode)
+	}
+	want := []int{http.StatusOK, http.StatusOK, http.StatusTooManyRequests}
+	if !slices.Equal(statuses, want) {
+		t.Errorf("statuses = %v, want %v", statuses, want)
 	}
 }

@@ -68,6 +68,26 @@ func TestWebhookAuthFlagConflicts(t *testing.T) {
 	}
 }
 
+func TestWebhookRateFlagsRejected(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--webhook.rate-limit", "0"}, "invalid webhook.rate-limit 0: use a positive number of requests per second such as 2000, or -1"},
+		{[]string{"--webhook.rate-limit", "NaN"}, "invalid webhook.rate-limit NaN"},
+		{[]string{"--webhook.rate-burst", "0"}, "invalid webhook.rate-burst 0: use 1 or more requests"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			args := append([]string{"responder", "--nats.url", "nats://127.0.0.1:1", "--nats.wait", "1s", "--metrics.addr", "", "--webhook.no-auth"}, tt.args...)
+			_, err := runCommand(t, args...)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
 func TestWebhookTokenFileRejected(t *testing.T) {
 	tests := []struct {
 		name    string

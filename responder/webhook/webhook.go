@@ -204,7 +204,7 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) (int, int) {
 	}
 	if r.limiter != nil && !r.limiter.Allow() {
 		w.Header().Set("Retry-After", "1")
-		return r.fail(w, req, http.StatusTooManyRequests, CodeRateLimited, fmt.Sprintf("rate limit of %g requests per second exceeded: retry later", float64(r.limiter.Limit()))), 0
+		return r.fail(w, req, http.StatusTooManyRequests, CodeRateLimited, fmt.Sprintf("rate limit of %g requests per second exceeded: retry later, or raise the receiver's --webhook.rate-limit", float64(r.limiter.Limit()))), 0
 	}
 	if ce := req.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
 		return r.fail(w, req, http.StatusUnsupportedMediaType, CodeUnsupportedType, fmt.Sprintf("content encoding %q not supported: send the alerts uncompressed", ce)), 0
