@@ -80,7 +80,7 @@ func notificationConfigs(v *viper.Viper) ([]notificationConfig, error) {
 			}
 			u, err := url.Parse(c.URL)
 			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				return nil, fmt.Errorf("notifications[%d]: invalid url %q for the %s notification: use an http or https URL such as https://hooks.example.com/...", i, c.URL, c.Type)
+				return nil, fmt.Errorf("notifications[%d]: invalid url %q for the %s notification: use an http or https URL such as https://hooks.example.com/services/T000/B000/XXXX", i, c.URL, c.Type)
 			}
 		case "nats":
 			if c.Subject == "" {
