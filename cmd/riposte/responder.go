@@ -247,7 +247,13 @@ func waitConnected(ctx context.Context, conn *transport.Conn, limit time.Duratio
 	warned := time.Time{}
 	for !conn.NC.IsConnected() {
 		if limit > 0 && time.Since(start) >= limit {
-			return fmt.Errorf("connect to NATS: not reachable after %s: %w: check --nats.url, or raise --nats.wait", limit, conn.NC.LastError())
+			// nats.go v1.56.0 keeps no last error while it retries a first
+			// connection, which the connection's log lines show instead.
+			lastErr := conn.NC.LastError()
+			if lastErr == nil {
+				lastErr = errors.New("no server accepted a connection")
+			}
+			return fmt.Errorf("connect to NATS: not reachable after %s: %w: check --nats.url, or raise --nats.wait", limit, lastErr)
 		}
 		if time.Since(warned) >= 30*time.Second {
 			warned = time.Now()

@@ -263,6 +263,9 @@ func TestResponderGivesUpAfterNATSWait(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "not reachable after 500ms") {
 		t.Fatalf("err = %v, want the wait and the connection error\n%s", err, out)
 	}
+	if strings.Contains(err.Error(), "%!") {
+		t.Errorf("err = %v, has a formatting error", err)
+	}
 }
 
 func TestResponderStopsWhenWebhookAddressIsTaken(t *testing.T) {
