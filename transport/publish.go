@@ -83,7 +83,7 @@ func (p *Publisher) publish(ctx context.Context, a *alert.Alert, msg *nats.Msg) 
 		jetstream.WithStallWait(publishStallWait))
 	if err != nil {
 		p.stats.done(err)
-		return nil, fmt.Errorf("publish alert %s to %s: %w", a.UUID, msg.Subject, notConnectedYet(p.js.Conn(), err))
+		return nil, fmt.Errorf("publish alert %s to %s: %w", a.UUID, msg.Subject, p.tooLarge(notConnectedYet(p.js.Conn(), err), msg, a.UUID))
 	}
 	select {
 	case ack := <-future.Ok():
@@ -151,7 +151,7 @@ func (p *Publisher) publishBatch(ctx context.Context, alerts []*alert.Alert) ([]
 		f, err := p.js.PublishMsgAsync(msg, jetstream.WithMsgID(a.UUID), jetstream.WithExpectStream(AlertsStream))
 		if err != nil {
 			p.stats.done(err)
-			errs[i] = fmt.Errorf("publish alert %s to %s: %w", a.UUID, msg.Subject, notConnectedYet(p.js.Conn(), err))
+			errs[i] = fmt.Errorf("publish alert %s to %s: %w", a.UUID, msg.Subject, p.tooLarge(notConnectedYet(p.js.Conn(), err), msg, a.UUID))
 			continue
 		}
 		futures[i] = f
@@ -184,6 +184,67 @@ func notConnectedYet(nc *nats.Conn, err error) error {
 		return ErrNotConnectedYet
 	}
 	return err
+}
+
+// PayloadTooLargeError is the error of an alert whose NATS message, its JSON
+// and the JetStream headers that the publisher adds, is larger than the max
+// payload of the NATS server. Publishing it again fails the same way, until
+// the server's max_payload setting is raised or the alert is made smaller.
+type PayloadTooLargeError struct {
+	// UUID is the alert's uuid.
+	UUID string
+	// Size is the size of the message in bytes: the alert's JSON and the
+	// headers.
+	Size int64
+	// MaxPayload is the max payload in bytes that the server announced.
+	MaxPayload int64
+}
+
+func (e *PayloadTooLargeError) Error() string {
+	return fmt.Sprintf("message of %d bytes is larger than the NATS server's max payload of %d bytes", e.Size, e.MaxPayload)
+}
+
+// Unwrap returns nats.ErrMaxPayload, the error that nats.go returns for such
+// a message.
+func (e *PayloadTooLargeError) Unwrap() error { return nats.ErrMaxPayload }
+
+// CheckSize returns a *PayloadTooLargeError when the message that Publish
+// would send for a is larger than the max payload of the NATS server, so that
+// a caller can reject the alert before publishing any of a batch. An alert
+// without a uuid gets one first, as in Publish. It returns nil while the max
+// payload is unknown, before the first connection.
+func (p *Publisher) CheckSize(a *alert.Alert) error {
+	msg, err := alertMsg(a)
+	if err != nil {
+		return err
+	}
+	maxPayload := p.js.Conn().MaxPayload()
+	if maxPayload <= 0 {
+		return nil
+	}
+	if size := payloadSize(msg, a.UUID); size > maxPayload {
+		return &PayloadTooLargeError{UUID: a.UUID, Size: size, MaxPayload: maxPayload}
+	}
+	return nil
+}
+
+// payloadSize returns the bytes of msg that nats.go compares with the max
+// payload: the data and the encoded headers, with the headers that
+// jetstream.WithMsgID and jetstream.WithExpectStream add to it on publish.
+func payloadSize(msg *nats.Msg, uuid string) int64 {
+	sized := &nats.Msg{Subject: msg.Subject, Data: msg.Data, Header: nats.Header{}}
+	sized.Header.Set(jetstream.MsgIDHeader, uuid)
+	sized.Header.Set(jetstream.ExpectedStreamHeader, AlertsStream)
+	return int64(sized.Size() - len(sized.Subject))
+}
+
+// tooLarge replaces nats.ErrMaxPayload with a *PayloadTooLargeError that
+// gives the sizes, and returns any other error unchanged.
+func (p *Publisher) tooLarge(err error, msg *nats.Msg, uuid string) error {
+	if !errors.Is(err, nats.ErrMaxPayload) {
+		return err
+	}
+	return &PayloadTooLargeError{UUID: uuid, Size: payloadSize(msg, uuid), MaxPayload: p.js.Conn().MaxPayload()}
 }
 
 func alertMsg(a *alert.Alert) (*nats.Msg, error) {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/riposte-sec/riposte/alert"
@@ -316,5 +317,73 @@ func TestStartServerRemovesStaleTempDirs(t *testing.T) {
 	after, _ := filepath.Glob(filepath.Join(tmp, "riposte-nats-*"))
 	if len(after) != len(left)-1 {
 		t.Errorf("Close left %v, want the server's own directory removed", after)
+	}
+}
+
+// TestCheckSizeAtMaxPayload publishes alerts of exactly the max payload and
+// one byte more over TCP, so that CheckSize is held to the size check of
+// nats.go itself.
+func TestCheckSizeAtMaxPayload(t *testing.T) {
+	s := startServer(t)
+	c := connect(t, ConnectOptions{URL: s.ClientURL()})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := EnsureStreams(ctx, c.JS, StreamOptions{Memory: true}); err != nil {
+		t.Fatal(err)
+	}
+	maxPayload := c.NC.MaxPayload()
+	if maxPayload != 1<<20 {
+		t.Fatalf("max payload = %d, want nats-server's default of 1 MiB", maxPayload)
+	}
+	p := NewPublisher(c.JS)
+
+	// sized returns an alert whose message is size bytes. Each byte of its
+	// ASCII output adds one byte to the message.
+	sized := func(size int64) *alert.Alert {
+		a := &alert.Alert{Rule: "r", Time: time.Now(), Priority: alert.PriorityWarning, Output: "x"}
+		msg, err := alertMsg(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.Output += strings.Repeat("x", int(size-payloadSize(msg, a.UUID)))
+		return a
+	}
+
+	fits := sized(maxPayload)
+	if err := p.CheckSize(fits); err != nil {
+		t.Errorf("CheckSize of an alert of exactly the max payload: %v", err)
+	}
+	if _, err := p.Publish(ctx, fits); err != nil {
+		t.Errorf("Publish of an alert of exactly the max payload: %v", err)
+	}
+
+	over := sized(maxPayload + 1)
+	err := p.CheckSize(over)
+	var tooLarge *PayloadTooLargeError
+	if !errors.As(err, &tooLarge) {
+		t.Fatalf("CheckSize of an alert one byte over the max payload = %v, want *PayloadTooLargeError", err)
+	}
+	if tooLarge.Size != maxPayload+1 {
+		t.Errorf("Size = %d, want %d", tooLarge.Size, maxPayload+1)
+	}
+	if tooLarge.MaxPayload != maxPayload {
+		t.Errorf("MaxPayload = %d, want %d", tooLarge.MaxPayload, maxPayload)
+	}
+	if tooLarge.UUID != over.UUID {
+		t.Errorf("UUID = %q, want %q", tooLarge.UUID, over.UUID)
+	}
+
+	// nats.go rejects the same alert on publish, which the publisher
+	// reports with the sizes.
+	_, err = p.Publish(ctx, over)
+	if !errors.As(err, &tooLarge) || tooLarge.Size != maxPayload+1 {
+		t.Errorf("Publish one byte over the max payload = %v, want *PayloadTooLargeError of %d bytes", err, maxPayload+1)
+	}
+	if !errors.Is(err, nats.ErrMaxPayload) {
+		t.Errorf("Publish error %v does not wrap nats.ErrMaxPayload", err)
+	}
+	_, errs := p.StoreBatch(ctx, []*alert.Alert{over})
+	if !errors.As(errs[0], &tooLarge) {
+		t.Errorf("StoreBatch one byte over the max payload = %v, want *PayloadTooLargeError", errs[0])
 	}
 }

@@ -7,16 +7,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/signal"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
 
-	"github.com/go-viper/mapstructure/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
@@ -28,7 +25,6 @@ import (
 	"github.com/riposte-sec/riposte/actionners/relay"
 	"github.com/riposte-sec/riposte/policies"
 	"github.com/riposte-sec/riposte/responder"
-	"github.com/riposte-sec/riposte/responder/notify"
 	"github.com/riposte-sec/riposte/responder/webhook"
 	"github.com/riposte-sec/riposte/sensor/k8smeta"
 	"github.com/riposte-sec/riposte/transport"
@@ -77,23 +73,11 @@ one durable consumer, so all replicas work at once.`,
 	flags.String("webhook.tls.key", "", "TLS private key file")
 	flags.String("webhook.tls.client-ca", "", "CA file that verifies client certificates (mutual TLS)")
 	flags.Bool("webhook.no-auth", false, "accept webhook requests without a token or client certificate")
-	flags.Int64("webhook.max-body-bytes", 0, "largest webhook request body in bytes (default 1 MiB); a request also holds at most 1,000 alerts")
+	flags.Float64("webhook.rate-limit", webhook.DefaultRateLimit, "webhook requests per second across all clients; above it, and after the burst, a request gets 429 with Retry-After; a negative value turns the limit off, and 0 is invalid")
+	flags.Int("webhook.rate-burst", 2*webhook.DefaultRateLimit, "webhook requests allowed at once above webhook.rate-limit (1 or more)")
+	flags.Int64("webhook.max-body-bytes", 0, "max size of a webhook request body in bytes (default 1 MiB); a request also holds at most 1,000 alerts, and each alert must fit in the NATS server's max payload")
 	flags.String("metrics.addr", "127.0.0.1:9376", "listen address of /metrics, /healthz and /readyz, such as :9376 for every interface; empty turns them off")
 	return cmd
-}
-
-// notificationConfig is one entry of the notifications list of the
-// configuration file.
-type notificationConfig struct {
-	// Type is slack, webhook or nats.
-	Type     string            `mapstructure:"type"`
-	URL      string            `mapstructure:"url"`
-	Channel  string            `mapstructure:"channel"`
-	Username string            `mapstructure:"username"`
-	Subject  string            `mapstructure:"subject"`
-	Headers  map[string]string `mapstructure:"headers"`
-	Policies []string          `mapstructure:"policies"`
-	Outcomes []string          `mapstructure:"outcomes"`
 }
 
 func runResponder(ctx context.Context, v *viper.Viper, logger *slog.Logger) error {
@@ -241,6 +225,7 @@ func runResponder(ctx context.Context, v *viper.Viper, logger *slog.Logger) erro
 		if err != nil {
 			return err
 		}
+		warnBodyOverMaxPayload(v, conn.NC.MaxPayload(), logger)
 		var extra map[string]http.Handler
 		if v.GetString("metrics.addr") == addr {
 			extra = handlers
@@ -296,7 +281,13 @@ func waitConnected(ctx context.Context, conn *transport.Conn, limit time.Duratio
 	warned := time.Time{}
 	for !conn.NC.IsConnected() {
 		if limit > 0 && time.Since(start) >= limit {
-			return fmt.Errorf("connect to NATS: not reachable after %s: %w: check --nats.url, or raise --nats.wait", limit, conn.NC.LastError())
+			// nats.go v1.56.0 keeps no last error while it retries a first
+			// connection, which the connection's log lines show instead.
+			lastErr := conn.NC.LastError()
+			if lastErr == nil {
+				lastErr = errors.New("no server accepted a connection")
+			}
+			return fmt.Errorf("connect to NATS: not reachable after %s: %w: check --nats.url, or raise --nats.wait", limit, lastErr)
 		}
 		if time.Since(warned) >= 30*time.Second {
 			warned = time.Now()
@@ -351,6 +342,8 @@ func newReceiver(v *viper.Viper, addr string, pub webhook.Publisher, metrics *re
 		Addr:         addr,
 		NoAuth:       v.GetBool("webhook.no-auth"),
 		MaxBodyBytes: v.GetInt64("webhook.max-body-bytes"),
+		RateLimit:    v.GetFloat64("webhook.rate-limit"),
+		RateBurst:    v.GetInt("webhook.rate-burst"),
 		Publisher:    pub,
 		Logger:       logger.With("component", "webhook"),
 		OnRequest:    metrics.WebhookRequest,
@@ -359,14 +352,11 @@ func newReceiver(v *viper.Viper, addr string, pub webhook.Publisher, metrics *re
 		logger.Warn("the webhook accepts alerts from anyone who can reach it: --webhook.no-auth is set", "addr", addr)
 	}
 	if file := v.GetString("webhook.token-file"); file != "" {
-		data, err := os.ReadFile(file)
+		token, err := readWebhookToken(file)
 		if err != nil {
-			return nil, fmt.Errorf("read webhook token: %w", err)
+			return nil, err
 		}
-		opts.Token = strings.TrimSpace(string(data))
-		if opts.Token == "" {
-			return nil, fmt.Errorf("webhook token file %s is empty: write the token into it", file)
-		}
+		opts.Token = token
 	}
 	tlsConfig, err := serverTLSConfig(v.GetString("webhook.tls.cert"), v.GetString("webhook.tls.key"), v.GetString("webhook.tls.client-ca"))
 	if err != nil {
@@ -376,72 +366,19 @@ func newReceiver(v *viper.Viper, addr string, pub webhook.Publisher, metrics *re
 	return webhook.New(opts)
 }
 
-// decisionOutcomes are the outcomes a notification route may select.
-var decisionOutcomes = []string{
-	responder.OutcomeActed, responder.OutcomeFailed, responder.OutcomeDryRun,
-	responder.OutcomeSkipped, responder.OutcomeNoAction, responder.OutcomeError,
-}
-
-// notificationConfigs reads and checks the notifications list of the
-// configuration file.
-func notificationConfigs(v *viper.Viper) ([]notificationConfig, error) {
-	var configs []notificationConfig
-	// An unknown key, such as outcome for outcomes, would drop a filter
-	// silently, so it stops the command.
-	strict := func(c *mapstructure.DecoderConfig) { c.ErrorUnused = true }
-	if err := v.UnmarshalKey("notifications", &configs, strict); err != nil {
-		return nil, fmt.Errorf("invalid notifications configuration: %w: the keys are type, url, channel, username, subject, headers, policies and outcomes", err)
+// warnBodyOverMaxPayload warns when the webhook's body limit is larger than
+// the NATS server's max payload. Such a body is fine as a batch of smaller
+// alerts, but a single alert larger than maxPayload gets 413 whatever the
+// body limit.
+func warnBodyOverMaxPayload(v *viper.Viper, maxPayload int64, logger *slog.Logger) {
+	maxBody := v.GetInt64("webhook.max-body-bytes")
+	if maxBody == 0 {
+		maxBody = webhook.DefaultMaxBodyBytes
 	}
-	for i, c := range configs {
-		switch c.Type {
-		case "slack", "webhook":
-			if c.URL == "" {
-				return nil, fmt.Errorf("notifications[%d]: missing url for the %s notification", i, c.Type)
-			}
-			u, err := url.Parse(c.URL)
-			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				return nil, fmt.Errorf("notifications[%d]: invalid url %q for the %s notification: use an http or https URL such as https://hooks.example.com/...", i, c.URL, c.Type)
-			}
-		case "nats":
-			if c.Subject == "" {
-				return nil, fmt.Errorf("notifications[%d]: missing subject for the nats notification", i)
-			}
-		default:
-			return nil, fmt.Errorf("notifications[%d]: invalid type %q: use slack, webhook or nats", i, c.Type)
-		}
-		for _, o := range c.Outcomes {
-			if !slices.Contains(decisionOutcomes, o) {
-				return nil, fmt.Errorf("notifications[%d]: invalid outcome %q: use %s", i, o, strings.Join(decisionOutcomes, ", "))
-			}
-		}
+	if maxPayload > 0 && maxBody > maxPayload {
+		logger.Warn("webhook.max-body-bytes is larger than the NATS server's max payload, so a batch may be that large but a single alert larger than the max payload gets 413: raise max_payload in the NATS server configuration to accept larger alerts",
+			"max_body_bytes", maxBody, "max_payload", maxPayload)
 	}
-	return configs, nil
-}
-
-// newDispatcher returns the dispatcher of the notifications that configs
-// describe, or nil when there are none. NATS notifications use conn.
-func newDispatcher(configs []notificationConfig, conn *transport.Conn, logger *slog.Logger) *notify.Dispatcher {
-	if len(configs) == 0 {
-		return nil
-	}
-	var routes []notify.Route
-	for _, c := range configs {
-		var sink notify.Sink
-		switch c.Type {
-		case "slack":
-			sink = &notify.Slack{URL: c.URL, Channel: c.Channel, Username: c.Username}
-		case "webhook":
-			header := http.Header{}
-			for k, val := range c.Headers {
-				header.Set(k, val)
-			}
-			sink = &notify.Webhook{URL: c.URL, Header: header}
-		case "nats":
-			sink = &notify.NATS{Conn: conn.NC, Subject: c.Subject}
-		}
-		routes = append(routes, notify.Route{Sink: sink, Policies: c.Policies, Outcomes: c.Outcomes})
-	}
-	return notify.NewDispatcher(notify.Options{Routes: routes, Logger: logger.With("component", "notify")})
 }
 
 // startHTTP binds addr at once, so that an address in use stops the command
@@ -502,13 +439,29 @@ func checkWebhookAuth(v *viper.Viper) error {
 		return errors.New("the webhook has no authentication: set --webhook.token-file, or --webhook.tls.cert, --webhook.tls.key and --webhook.tls.client-ca for mutual TLS, or --webhook.no-auth to accept anyone; --webhook.addr= turns the webhook off")
 	}
 	if tokenFile != "" {
-		data, err := os.ReadFile(tokenFile)
-		if err != nil {
-			return fmt.Errorf("read webhook token: %w", err)
-		}
-		if strings.TrimSpace(string(data)) == "" {
-			return fmt.Errorf("webhook token file %s is empty: write the token into it", tokenFile)
+		if _, err := readWebhookToken(tokenFile); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// readWebhookToken reads the webhook's bearer token: the one line of file,
+// without the white space around it.
+func readWebhookToken(file string) (string, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("read webhook token: %w", err)
+	}
+	token := strings.TrimSpace(string(data))
+	if token == "" {
+		return "", fmt.Errorf("webhook token file %s is empty: write the token into it", file)
+	}
+	if lines := strings.Count(token, "\n") + 1; lines > 1 {
+		return "", fmt.Errorf("webhook token file %s has %d lines: a bearer token is one line, so write the token alone", file, lines)
+	}
+	if err := webhook.CheckToken(token); err != nil {
+		return "", fmt.Errorf("webhook token file %s: %w", file, err)
+	}
+	return token, nil
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -263,6 +264,9 @@ func TestResponderGivesUpAfterNATSWait(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "not reachable after 500ms") {
 		t.Fatalf("err = %v, want the wait and the connection error\n%s", err, out)
 	}
+	if strings.Contains(err.Error(), "%!") {
+		t.Errorf("err = %v, has a formatting error", err)
+	}
 }
 
 func TestResponderStopsWhenWebhookAddressIsTaken(t *testing.T) {
@@ -304,19 +308,20 @@ func TestResponderStopsWhenWebhookAddressIsTaken(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer that a logger and a test may use at once.
-type syncBuffer struct {
+// lockedBuffer is a bytes.Buffer that a logger may write to while a test
+// reads it.
+type lockedBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
+func (b *lockedBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *syncBuffer) String() string {
+func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
@@ -343,7 +348,7 @@ func TestResponderReloadsPoliciesOnHangup(t *testing.T) {
 	v.Set("kubeconfig", "")
 	t.Setenv("KUBECONFIG", "")
 
-	var logs syncBuffer
+	var logs lockedBuffer
 	ctx, cancel := context.WithTimeout(context.Background(), 2*e2eTimeout)
 	defer cancel()
 	done := make(chan error, 1)
@@ -377,5 +382,99 @@ func TestResponderReloadsPoliciesOnHangup(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("responder: %v", err)
+	}
+}
+
+// startResponder runs runResponder with v, connected to server, until the
+// test ends, and returns its log once it reports running.
+func startResponder(t *testing.T, server *transport.Server, v *viper.Viper) *lockedBuffer {
+	t.Helper()
+	v.Set("nats.url", server.ClientURL())
+	v.Set("nats.replicas", 1)
+	v.Set("dry-run", true)
+	v.Set("metrics.addr", "")
+	v.Set("kubeconfig", "")
+	t.Setenv("KUBECONFIG", "")
+	if !v.IsSet("webhook.addr") {
+		v.Set("webhook.addr", freeAddr(t))
+	}
+	if !v.IsSet("webhook.token-file") {
+		v.Set("webhook.no-auth", true)
+	}
+
+	logs := &lockedBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- runResponder(ctx, v, slog.New(slog.NewTextHandler(logs, nil))) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("responder: %v", err)
+		}
+	})
+	deadline := time.Now().Add(e2eTimeout)
+	for !strings.Contains(logs.String(), "responder running") {
+		select {
+		case err := <-done:
+			done <- err
+			t.Fatalf("responder stopped before running: %v\n%s", err, logs.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("responder not running after %s:\n%s", e2eTimeout, logs.String())
+		}
+	}
+	return logs
+}
+
+func TestResponderWarnsBodyOverMaxPayload(t *testing.T) {
+	server, err := transport.StartServer(transport.ServerOptions{StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(server.Close) // after the responders' cleanups stop them
+	const warning = "webhook.max-body-bytes is larger than the NATS server's max payload"
+
+	v := viper.New()
+	v.Set("webhook.max-body-bytes", 4<<20)
+	logs := startResponder(t, server, v).String()
+	if !strings.Contains(logs, warning) {
+		t.Errorf("no warning for a body limit of 4 MiB over a max payload of 1 MiB:\n%s", logs)
+	}
+	if !strings.Contains(logs, "max_body_bytes=4194304 max_payload=1048576") {
+		t.Errorf("warning lacks the two limits:\n%s", logs)
+	}
+
+	logs = startResponder(t, server, viper.New()).String()
+	if strings.Contains(logs, warning) {
+		t.Errorf("warning with the default body limit, equal to the max payload:\n%s", logs)
+	}
+}
+
+func TestWebhookRateFlagsLimitRequests(t *testing.T) {
+	server, err := transport.StartServer(transport.ServerOptions{StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(server.Close) // after the responder's cleanup stops it
+	addr := freeAddr(t)
+	v := viper.New()
+	v.Set("webhook.addr", addr)
+	v.Set("webhook.rate-limit", 0.001)
+	v.Set("webhook.rate-burst", 2)
+	startResponder(t, server, v)
+
+	var statuses []int
+	for range 3 {
+		resp, err := http.Post("http://"+addr+"/", "application/json", strings.NewReader(falcoAlert))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		statuses = append(statuses, resp.StatusCode)
+	}
+	want := []int{http.StatusOK, http.StatusOK, http.StatusTooManyRequests}
+	if !slices.Equal(statuses, want) {
+		t.Errorf("statuses = %v, want %v", statuses, want)
 	}
 }

@@ -149,6 +149,11 @@ func warnUnknownEnv(logger *slog.Logger, root *cobra.Command) {
 		}
 	}
 	walk(root)
+	// The commands that read a key of the configuration file alone reject
+	// its variable with an error of their own.
+	for _, key := range configOnlyKeys {
+		known[envPrefix+"_"+strings.ToUpper(replacer.Replace(key))] = true
+	}
 	for _, entry := range os.Environ() {
 		name, _, _ := strings.Cut(entry, "=")
 		if !strings.HasPrefix(name, envPrefix+"_") || known[name] {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -10,6 +11,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
+
+	"github.com/riposte-sec/riposte/responder/webhook"
 )
 
 // validateConfig checks the values that environment variables and the
@@ -62,6 +65,11 @@ func validateConfig(v *viper.Viper, cmd *cobra.Command) error {
 	if cmd.Flags().Lookup("webhook.max-body-bytes") != nil && v.GetInt64("webhook.max-body-bytes") < 0 {
 		return fmt.Errorf("invalid webhook.max-body-bytes %d: use a positive size in bytes, or 0 for 1 MiB", v.GetInt64("webhook.max-body-bytes"))
 	}
+	if cmd.Flags().Lookup("webhook.rate-limit") != nil {
+		if err := checkWebhookRate(v); err != nil {
+			return err
+		}
+	}
 	if cmd.Flags().Lookup("guards.cooldown") != nil {
 		if err := checkGuardFlags(v); err != nil {
 			return err
@@ -74,6 +82,18 @@ func validateConfig(v *viper.Viper, cmd *cobra.Command) error {
 	}
 	if cmd.Flags().Lookup("since") != nil && v.GetDuration("since") < 0 {
 		return fmt.Errorf("invalid since %s: use a positive duration such as 24h", v.GetDuration("since"))
+	}
+	return nil
+}
+
+// checkWebhookRate rejects a webhook rate limit of 0, which could mean no
+// requests or no limit, or NaN, and a burst below 1.
+func checkWebhookRate(v *viper.Viper) error {
+	if limit := v.GetFloat64("webhook.rate-limit"); limit == 0 || math.IsNaN(limit) {
+		return fmt.Errorf("invalid webhook.rate-limit %v: use a positive number of requests per second such as %d, or -1 to turn the limit off", limit, webhook.DefaultRateLimit)
+	}
+	if burst := v.GetInt("webhook.rate-burst"); burst < 1 {
+		return fmt.Errorf("invalid webhook.rate-burst %d: use 1 or more requests", burst)
 	}
 	return nil
 }

@@ -68,6 +68,57 @@ func TestWebhookAuthFlagConflicts(t *testing.T) {
 	}
 }
 
+func TestWebhookRateFlagsRejected(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--webhook.rate-limit", "0"}, "invalid webhook.rate-limit 0: use a positive number of requests per second such as 2000, or -1"},
+		{[]string{"--webhook.rate-limit", "NaN"}, "invalid webhook.rate-limit NaN"},
+		{[]string{"--webhook.rate-burst", "0"}, "invalid webhook.rate-burst 0: use 1 or more requests"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			args := append([]string{"responder", "--nats.url", "nats://127.0.0.1:1", "--nats.wait", "1s", "--metrics.addr", "", "--webhook.no-auth"}, tt.args...)
+			_, err := runCommand(t, args...)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestWebhookTokenFileRejected(t *testing.T) {
+	tests := []struct {
+		name    string
+		content string
+		want    string
+	}{
+		{"empty", " \n", "is empty"},
+		{"two lines", "first-token\nsecond-token\n", "has 2 lines: a bearer token is one line"},
+		{"two lines with CRLF", "first-token\r\nsecond-token\r\n", "has 2 lines: a bearer token is one line"},
+		{"tab", "first\tsecond\n", "contains a control character"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			token := writeFile(t, "token", tt.content)
+			out, err := runCommand(t, "responder", "--nats.url", "nats://127.0.0.1:1", "--nats.wait", "1s", "--metrics.addr", "", "--webhook.token-file", token)
+			if err == nil {
+				t.Fatalf("no error for a token file of %q\n%s", tt.content, out)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want it to contain %q", err, tt.want)
+			}
+			if !strings.Contains(err.Error(), token) {
+				t.Errorf("err = %v, want it to name the file", err)
+			}
+			if strings.Contains(err.Error(), "second") {
+				t.Errorf("err = %v, shows the token", err)
+			}
+		})
+	}
+}
+
 func TestReplaySinceNeedsTheStream(t *testing.T) {
 	_, err := runCommand(t, "replay", "--file", writeFile(t, "a.jsonl", kubeSystemShell), "--since", "1h")
 	if err == nil || !strings.Contains(err.Error(), "--since") {

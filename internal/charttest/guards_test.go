@@ -110,3 +110,24 @@ func TestNullProtectedNamespacesKeepsReleaseNamespace(t *testing.T) {
 		t.Errorf("protected-namespaces (-want +got):\n%s", diff)
 	}
 }
+
+func TestWebhookRateValuesReachResponderConfig(t *testing.T) {
+	values := map[string]any{"responder": map[string]any{"webhook": map[string]any{"rateLimit": 12.5, "rateBurst": 30}}}
+	cfg := componentConfig(t, render(t, values), "responder.yaml")
+	webhook, ok := cfg["webhook"].(map[string]any)
+	if !ok {
+		t.Fatalf("responder.yaml webhook = %v, want a map", cfg["webhook"])
+	}
+	if webhook["rate-limit"] != 12.5 {
+		t.Errorf("rate-limit = %v, want 12.5", webhook["rate-limit"])
+	}
+	if webhook["rate-burst"] != float64(30) {
+		t.Errorf("rate-burst = %v, want 30", webhook["rate-burst"])
+	}
+	for _, bad := range []map[string]any{{"rateLimit": 0}, {"rateBurst": 0}} {
+		values := map[string]any{"responder": map[string]any{"webhook": bad}}
+		if _, err := renderErr(t, testRelease, values); err == nil {
+			t.Errorf("values %v rendered, want a schema error", bad)
+		}
+	}
+}

@@ -227,7 +227,7 @@ func TestResponderConfig(t *testing.T) {
 		"protected-namespaces": []any{"kube-system", testRelease.namespace},
 		"protected-labels":     []any{"riposte.io/protected=true"},
 		"guards":               map[string]any{"cooldown": "1m", "rate-limit": float64(10), "burst": float64(50), "max-alert-age": "10m", "shared-cooldown": true},
-		"webhook":              map[string]any{"addr": ":2803", "token-file": "/etc/riposte/webhook/token"},
+		"webhook":              map[string]any{"addr": ":2803", "token-file": "/etc/riposte/webhook/token", "rate-limit": float64(2000), "rate-burst": float64(4000)},
 		"metrics":              map[string]any{"addr": ":9376"},
 		"nats":                 map[string]any{"replicas": float64(3), "tls": map[string]any{"ca": "/etc/riposte/nats/tls/ca.crt"}},
 		"log-level":            "info",

@@ -205,3 +205,19 @@ func TestErrorsHideWebhookSecret(t *testing.T) {
 		t.Errorf("error shows the URL path: %v", err)
 	}
 }
+
+func TestRedactURLKeepsSchemeAndHost(t *testing.T) {
+	tests := []struct{ url, want string }{
+		{"https://hooks.slack.com/services/T000/B000/SECRET", "https://hooks.slack.com/..."},
+		{"https://hooks.example.com?token=SECRET", "https://hooks.example.com/..."},
+		{"https://hooks.example.com#SECRET", "https://hooks.example.com/..."},
+		{"https://user:SECRET@hooks.example.com:8443/x", "https://hooks.example.com:8443/..."},
+		{"hooks.example.com/SECRET", "(url)"},
+		{"https://hooks.example.com/%zzSECRET", "(url)"},
+	}
+	for _, tt := range tests {
+		if got := RedactURL(tt.url); got != tt.want {
+			t.Errorf("RedactURL(%q) = %q, want %q", tt.url, got, tt.want)
+		}
+	}
+}

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/nats-io/nats.go"
 
@@ -108,7 +107,7 @@ func postJSON(ctx context.Context, client *http.Client, target string, v any, he
 	var urlErr *url.Error
 	if errors.As(err, &urlErr) {
 		// url.Error prints the whole URL, which may hold the webhook's secret.
-		return fmt.Errorf("POST %s: %w", redactURL(target), urlErr.Err)
+		return fmt.Errorf("POST %s: %w", RedactURL(target), urlErr.Err)
 	}
 	if err != nil {
 		return err
@@ -119,22 +118,19 @@ func postJSON(ctx context.Context, client *http.Client, target string, v any, he
 	case res.StatusCode < 300:
 		return nil
 	case res.StatusCode == http.StatusTooManyRequests || res.StatusCode >= 500:
-		return fmt.Errorf("POST %s: %s: %s", redactURL(target), res.Status, bytes.TrimSpace(body))
+		return fmt.Errorf("POST %s: %s: %s", RedactURL(target), res.Status, bytes.TrimSpace(body))
 	default:
-		return fmt.Errorf("%w: POST %s: %s: %s", ErrPermanent, redactURL(target), res.Status, bytes.TrimSpace(body))
+		return fmt.Errorf("%w: POST %s: %s: %s", ErrPermanent, RedactURL(target), res.Status, bytes.TrimSpace(body))
 	}
 }
 
-// redactURL keeps the scheme and host of a URL: webhook paths such as
-// Slack's carry the secret.
-func redactURL(target string) string {
-	scheme, rest, ok := strings.Cut(target, "://")
-	if !ok {
+// RedactURL returns the scheme and host of a URL, for errors and logs. The
+// rest goes, because webhook URLs carry their secret in the path, as Slack's
+// do, in the query or in the user information.
+func RedactURL(target string) string {
+	u, err := url.Parse(target)
+	if err != nil || u.Scheme == "" || u.Host == "" {
 		return "(url)"
 	}
-	host, _, _ := strings.Cut(rest, "/")
-	if i := strings.LastIndexByte(host, '@'); i >= 0 {
-		host = host[i+1:]
-	}
-	return scheme + "://" + host + "/..."
+	return u.Scheme + "://" + u.Host + "/..."
 }

@@ -41,6 +41,9 @@ func decodeEach(body []byte, maxAlerts int) ([]*alert.Alert, error) {
 		if maxAlerts > 0 && n > maxAlerts {
 			return nil, fmt.Errorf("more than %d alerts in one request: split the batch", maxAlerts)
 		}
+		if rest[0] == '[' {
+			return nil, fmt.Errorf("alert %d is a JSON array: send one alert as a JSON object, or several as newline-delimited JSON objects without the array", n)
+		}
 		if rest[0] != '{' {
 			return nil, fmt.Errorf("alert %d is not a JSON object: it starts with %q: send one JSON object per alert (enable json_output in Falco)", n, preview(rest))
 		}

@@ -10,7 +10,9 @@
 // {"error": "...", "code": "invalid_alert"} and the status 400, 401, 405,
 // 413, 415 or 429, having stored none of the request's alerts, or 503 when
 // JetStream failed part-way. A sender that retries after a 503 stores each
-// alert once, because alerts are deduplicated by uuid.
+// alert once, because alerts are deduplicated by uuid. Each alert is stored
+// as one NATS message, so it must fit in the NATS server's max payload. A
+// larger alert gets 413 with the code alert_too_large, which no retry fixes.
 //
 // Requests must carry a bearer token or a client certificate that the TLS
 // configuration verifies, unless authentication is explicitly disabled.

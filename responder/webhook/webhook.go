@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"golang.org/x/time/rate"
 
@@ -36,6 +37,7 @@ const (
 	CodeUnauthorized     = "unauthorized"
 	CodeMethodNotAllowed = "method_not_allowed"
 	CodeBodyTooLarge     = "body_too_large"
+	CodeAlertTooLarge    = "alert_too_large"
 	CodeRateLimited      = "rate_limited"
 	CodeUnavailable      = "unavailable"
 	CodeUnsupportedType  = "unsupported_media_type"
@@ -47,6 +49,9 @@ type Publisher interface {
 	// duplicate of one already stored, and the error when it was not
 	// stored.
 	StoreBatch(ctx context.Context, alerts []*alert.Alert) (duplicates []bool, errs []error)
+	// CheckSize returns a *transport.PayloadTooLargeError when an alert
+	// is too large to store, whatever the retries.
+	CheckSize(a *alert.Alert) error
 }
 
 var _ Publisher = (*transport.Publisher)(nil)
@@ -124,6 +129,9 @@ func New(opts Options) (*Receiver, error) {
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
+	if err := CheckToken(opts.Token); err != nil {
+		return nil, fmt.Errorf("webhook: invalid token: %w", err)
+	}
 	r.mtls = opts.TLS != nil && opts.TLS.ClientAuth == tls.RequireAndVerifyClientCert && opts.TLS.ClientCAs != nil
 	if opts.Token == "" && !r.mtls && !opts.NoAuth {
 		return nil, errors.New("webhook: no authentication configured: set a bearer token, or TLS with ClientAuth RequireAndVerifyClientCert and ClientCAs, or disable authentication explicitly")
@@ -140,6 +148,17 @@ func New(opts Options) (*Receiver, error) {
 		r.limiter = rate.NewLimiter(rate.Limit(limit), max(burst, 1))
 	}
 	return r, nil
+}
+
+// CheckToken returns an error when a bearer token contains a control
+// character, such as a tab or a line break. A header value cannot carry a
+// line break, so a token with one never matches. The other control
+// characters are rejected with it.
+func CheckToken(token string) error {
+	if strings.ContainsFunc(token, unicode.IsControl) {
+		return errors.New("the token contains a control character, such as a tab or a line break: write the token alone, on one line")
+	}
+	return nil
 }
 
 // Pattern returns the ServeMux pattern of the alert endpoint, such as "/{$}"
@@ -185,7 +204,7 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) (int, int) {
 	}
 	if r.limiter != nil && !r.limiter.Allow() {
 		w.Header().Set("Retry-After", "1")
-		return r.fail(w, req, http.StatusTooManyRequests, CodeRateLimited, fmt.Sprintf("rate limit of %g requests per second exceeded: retry later", float64(r.limiter.Limit()))), 0
+		return r.fail(w, req, http.StatusTooManyRequests, CodeRateLimited, fmt.Sprintf("rate limit of %g requests per second exceeded: retry later, or raise the receiver's --webhook.rate-limit", float64(r.limiter.Limit()))), 0
 	}
 	if ce := req.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
 		return r.fail(w, req, http.StatusUnsupportedMediaType, CodeUnsupportedType, fmt.Sprintf("content encoding %q not supported: send the alerts uncompressed", ce)), 0
@@ -209,6 +228,17 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) (int, int) {
 	if err != nil {
 		return r.fail(w, req, http.StatusBadRequest, CodeInvalidAlert, err.Error()), 0
 	}
+	// A batch may be larger than the NATS max payload in total, but each
+	// alert is one NATS message, so each must fit.
+	for i, a := range alerts {
+		err := r.opts.Publisher.CheckSize(a)
+		if status := r.rejectTooLarge(w, req, i, len(alerts), a, err); status != 0 {
+			return status, 0
+		}
+		if err != nil {
+			return r.fail(w, req, http.StatusBadRequest, CodeInvalidAlert, fmt.Sprintf("alert %d: %v", i+1, err)), 0
+		}
+	}
 
 	ctx, cancel := context.WithTimeout(req.Context(), r.opts.PublishTimeout)
 	defer cancel()
@@ -219,6 +249,12 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) (int, int) {
 		uuids[i] = a.UUID
 		if duplicates[i] {
 			dupUUIDs = append(dupUUIDs, a.UUID)
+		}
+		// The server's max payload may have shrunk since CheckSize, on a
+		// reconnection. No retry stores such an alert, so it gets 413 too,
+		// although the alerts before it may be stored.
+		if status := r.rejectTooLarge(w, req, i, len(alerts), a, errs[i]); status != 0 {
+			return status, 0
 		}
 		if errs[i] != nil {
 			// Alerts stored before the failure stay stored; the sender retries
@@ -236,7 +272,21 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) (int, int) {
 }
 
 func (r *Receiver) tooLarge() string {
-	return fmt.Sprintf("body larger than the limit of %d bytes: send fewer alerts per request, or raise the receiver's --webhook.max-body-bytes", r.opts.MaxBodyBytes)
+	return fmt.Sprintf("body larger than the limit of %d bytes: send fewer alerts per request, or raise the receiver's --webhook.max-body-bytes, but each alert must still fit in the NATS server's max payload", r.opts.MaxBodyBytes)
+}
+
+// rejectTooLarge responds 413 and returns its status when err, from checking
+// or storing alert i of n, is a *transport.PayloadTooLargeError. It returns 0
+// for any other error.
+func (r *Receiver) rejectTooLarge(w http.ResponseWriter, req *http.Request, i, n int, a *alert.Alert, err error) int {
+	var tooLarge *transport.PayloadTooLargeError
+	if !errors.As(err, &tooLarge) {
+		return 0
+	}
+	msg := fmt.Sprintf("alert %d of %d (uuid %s, rule %q) is %d bytes as a NATS message, larger than the NATS server's max payload of %d bytes, so no retry can store it: "+
+		"raise max_payload in the NATS server configuration, or shorten the alert's output and output fields",
+		i+1, n, a.UUID, a.Rule, tooLarge.Size, tooLarge.MaxPayload)
+	return r.fail(w, req, http.StatusRequestEntityTooLarge, CodeAlertTooLarge, msg)
 }
 
 // authenticate returns why a request is not authenticated, or "".

@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math/big"
 	"net"
@@ -246,7 +247,8 @@ func TestRejections(t *testing.T) {
 		{"text output", []byte("12:00:00 Notice shell"), nil, 400, CodeInvalidAlert, `alert 1 is not a JSON object: it starts with "12:00:00 Notice ..."`},
 		{"truncated", []byte(falcoPayload[:100]), nil, 400, CodeInvalidAlert, "alert 1: invalid JSON: unexpected EOF"},
 		{"empty", nil, nil, 400, CodeInvalidAlert, "empty body"},
-		{"array", []byte("[" + falcoPayload + "]"), nil, 400, CodeInvalidAlert, `alert 1 is not a JSON object: it starts with "[{`},
+		{"array", []byte("[" + falcoPayload + "]"), nil, 400, CodeInvalidAlert, "alert 1 is a JSON array: send one alert as a JSON object, or several as newline-delimited JSON objects"},
+		{"array after an alert", []byte(falcoPayload + "\n[" + falcoPayload + "]"), nil, 400, CodeInvalidAlert, "alert 2 is a JSON array"},
 		{"missing rule", []byte(`{"priority":"Warning","time":"2024-01-01T00:00:00Z"}`), nil, 400, CodeInvalidAlert, `alert 1: invalid alert: missing "rule"`},
 		{"second alert bad", []byte(falcoPayload + "\n{\"rule\":\"r\"}"), nil, 400, CodeInvalidAlert, `alert 2: invalid alert: missing "time"`},
 		{"bad priority", []byte(strings.Replace(falcoPayload, `"Notice"`, `"Loud"`, 1)), nil, 400, CodeInvalidAlert, `invalid priority "Loud"`},
@@ -316,6 +318,17 @@ func TestNewRequiresAuth(t *testing.T) {
 	}
 	if _, err := New(Options{Publisher: transport.NewPublisher(e.conn.JS), NoAuth: true}); err != nil {
 		t.Errorf("New with NoAuth: %v", err)
+	}
+}
+
+func TestNewRejectsTokenWithLineBreak(t *testing.T) {
+	e := newTestEnv(t)
+	_, err := New(Options{Publisher: transport.NewPublisher(e.conn.JS), Token: "first\nsecond"})
+	if err == nil || !strings.Contains(err.Error(), "invalid token") {
+		t.Errorf("New with a two-line token: %v, want an invalid token error", err)
+	}
+	if _, err := New(Options{Publisher: transport.NewPublisher(e.conn.JS), Token: token}); err != nil {
+		t.Errorf("New with a one-line token: %v", err)
 	}
 }
 
@@ -423,4 +436,94 @@ func issue(t testing.TB, ca *x509.Certificate, caKey *ecdsa.PrivateKey, name str
 		t.Fatal(err)
 	}
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+}
+
+// alertOfSize returns a Falco alert of exactly size bytes of JSON, with the
+// rule name rule.
+func alertOfSize(t testing.TB, rule string, size int) []byte {
+	t.Helper()
+	base := strings.Replace(falcoPayload, "Terminal shell in container", rule, 1)
+	body := strings.Replace(base, `"output":"`, `"output":"`+strings.Repeat("x", size-len(base)), 1)
+	if len(body) != size {
+		t.Fatalf("alert of %d bytes, want %d", len(body), size)
+	}
+	return []byte(body)
+}
+
+// TestAlertLargerThanMaxPayload sends alerts that fit the body limit but
+// not the max payload of a nats-server reached over TCP. They must get 413
+// with the real limit, and not 503, which would make senders retry forever.
+func TestAlertLargerThanMaxPayload(t *testing.T) {
+	s, err := transport.StartServer(transport.ServerOptions{StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := transport.Connect(ctx, transport.ConnectOptions{URL: s.ClientURL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	streams, err := transport.EnsureStreams(ctx, c.JS, transport.StreamOptions{Memory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &testEnv{conn: c, streams: streams, server: s}
+	maxPayload := c.NC.MaxPayload()
+	if maxPayload != 1<<20 {
+		t.Fatalf("max payload = %d, want nats-server's default of 1 MiB", maxPayload)
+	}
+	maxPayloadText := fmt.Sprintf("max payload of %d bytes", maxPayload)
+
+	small := string(alertOfSize(t, "Small alert", 2000))
+	tests := []struct {
+		name         string
+		maxBodyBytes int64
+		body         string
+		contains     string
+	}{
+		{"lowest size over the limit", 0, string(alertOfSize(t, "Large alert", 1_048_481)), "alert 1 of 1 "},
+		{"size of the body limit", 0, string(alertOfSize(t, "Large alert", 1<<20)), "alert 1 of 1 "},
+		{"2 MiB with a 4 MiB body limit", 4 << 20, string(alertOfSize(t, "Large alert", 2<<20)), "alert 1 of 1 "},
+		{"second of a batch", 4 << 20, small + "\n" + string(alertOfSize(t, "Large alert", 2<<20)) + "\n" + small, `alert 2 of 3 (uuid `},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newReceiver(t, e, Options{MaxBodyBytes: tt.maxBodyBytes})
+			res, out := post(t, r, []byte(tt.body), nil)
+			if res.StatusCode != http.StatusRequestEntityTooLarge {
+				t.Errorf("status = %d, want 413 (%v)", res.StatusCode, out)
+			}
+			if out["code"] != CodeAlertTooLarge {
+				t.Errorf("code = %v, want %s", out["code"], CodeAlertTooLarge)
+			}
+			msg, _ := out["error"].(string)
+			for _, want := range []string{tt.contains, maxPayloadText, `rule "Large alert"`, "raise max_payload"} {
+				if !strings.Contains(msg, want) {
+					t.Errorf("error = %.300q, want it to contain %q", msg, want)
+				}
+			}
+			if ra := res.Header.Get("Retry-After"); ra != "" {
+				t.Errorf("Retry-After = %q, want none", ra)
+			}
+		})
+	}
+	if n := len(storedAlerts(t, e)); n != 0 {
+		t.Errorf("%d alerts stored from rejected requests, want 0", n)
+	}
+
+	// A batch larger than the max payload in total is stored when each
+	// alert fits.
+	third := string(alertOfSize(t, "Batch alert", 600_000))
+	batch := third + "\n" + strings.Replace(third, "worker-2", "worker-3", 1) + "\n" + strings.Replace(third, "worker-2", "worker-4", 1)
+	r := newReceiver(t, e, Options{MaxBodyBytes: 4 << 20})
+	res, out := post(t, r, []byte(batch), nil)
+	if res.StatusCode != http.StatusOK {
+		t.Errorf("batch of %d bytes: status %d, want 200 (%.300v)", len(batch), res.StatusCode, out)
+	}
+	if n := len(storedAlerts(t, e)); n != 3 {
+		t.Errorf("%d alerts stored from the batch, want 3", n)
+	}
 }
