@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -52,8 +53,8 @@ func checkGuardFlags(v *viper.Viper) error {
 	if v.GetDuration("guards.cooldown") == 0 {
 		return errors.New("invalid guards.cooldown 0s: use a positive duration such as 1m, or a negative one such as -1s to turn the cooldown off")
 	}
-	if v.GetFloat64("guards.rate-limit") == 0 {
-		return errors.New("invalid guards.rate-limit 0: use a positive number of actions per second such as 10, or -1 to turn the limit off")
+	if limit := v.GetFloat64("guards.rate-limit"); limit == 0 || math.IsNaN(limit) {
+		return fmt.Errorf("invalid guards.rate-limit %g: use a positive number of actions per second such as 10, or -1 to turn the limit off", limit)
 	}
 	if age := v.GetDuration("guards.max-alert-age"); age < 0 {
 		return fmt.Errorf("invalid guards.max-alert-age %s: use a positive duration such as 10m, or 0 to turn the guard off", age)

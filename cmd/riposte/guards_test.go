@@ -33,6 +33,7 @@ func TestGuardFlagsRejectInvalidValues(t *testing.T) {
 	}{
 		{"zero cooldown", []string{"--guards.cooldown", "0s"}, nil, "invalid guards.cooldown 0s"},
 		{"zero rate limit", []string{"--guards.rate-limit", "0"}, nil, "invalid guards.rate-limit 0"},
+		{"NaN rate limit", []string{"--guards.rate-limit", "NaN"}, nil, "invalid guards.rate-limit NaN"},
 		{"zero burst", []string{"--guards.burst", "0"}, nil, "invalid guards.burst 0"},
 		{"label without value", []string{"--protected-labels", "app"}, nil, `invalid protected-labels entry "app"`},
 		{"rate limit from environment", nil, map[string]string{"RIPOSTE_GUARDS_RATE_LIMIT": "fast"}, `"fast" for guards.rate-limit`},

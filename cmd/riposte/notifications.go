@@ -78,9 +78,10 @@ func notificationConfigs(v *viper.Viper) ([]notificationConfig, error) {
 			if c.URL == "" {
 				return nil, fmt.Errorf("notifications[%d]: missing url for the %s notification", i, c.Type)
 			}
-			u, err := url.Parse(c.URL)
-			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				return nil, fmt.Errorf("notifications[%d]: invalid url %q for the %s notification: use an http or https URL such as https://hooks.example.com/services/T000/B000/XXXX", i, c.URL, c.Type)
+			if problem := urlProblem(c.URL); problem != "" {
+				// The URL itself is not shown: a webhook URL often holds its
+				// secret, and an error may end up in a shared log.
+				return nil, fmt.Errorf("notifications[%d]: invalid url for the %s notification: %s: use an http or https URL such as https://hooks.example.com/services/T000/B000/XXXX", i, c.Type, problem)
 			}
 		case "nats":
 			if c.Subject == "" {
@@ -160,4 +161,21 @@ func allIfEmpty(items []string) string {
 		return "all"
 	}
 	return strings.Join(items, ",")
+}
+
+// urlProblem describes what makes target unusable as a notification URL,
+// without repeating the URL, or returns "".
+func urlProblem(target string) string {
+	u, err := url.Parse(target)
+	switch {
+	case err != nil:
+		return "it does not parse as a URL"
+	case u.Scheme == "":
+		return "it has no scheme"
+	case u.Scheme != "http" && u.Scheme != "https":
+		return fmt.Sprintf("its scheme is %q", u.Scheme)
+	case u.Host == "":
+		return "it has no host"
+	}
+	return ""
 }

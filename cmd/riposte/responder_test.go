@@ -167,8 +167,9 @@ func TestNotificationsConfigRejectsUnknownKeyAndOutcome(t *testing.T) {
 	}{
 		{"misspelt key", map[string]any{"type": "webhook", "url": "http://127.0.0.1:1", "outcome": []string{"acted"}}, "outcome"},
 		{"unknown outcome", map[string]any{"type": "webhook", "url": "http://127.0.0.1:1", "outcomes": []string{"acted", "bogus"}}, `invalid outcome "bogus"`},
-		{"url not http", map[string]any{"type": "webhook", "url": "ftp://127.0.0.1/x"}, `invalid url "ftp://127.0.0.1/x"`},
-		{"url without host", map[string]any{"type": "slack", "url": "https:///hooks"}, `invalid url "https:///hooks"`},
+		{"url not http", map[string]any{"type": "webhook", "url": "ftp://127.0.0.1/x"}, `invalid url for the webhook notification: its scheme is "ftp"`},
+		{"url without host", map[string]any{"type": "slack", "url": "https:///hooks"}, `invalid url for the slack notification: it has no host`},
+		{"url without scheme", map[string]any{"type": "slack", "url": "hooks.example.com/services/T0/B0/s3cret"}, `invalid url for the slack notification: it has no scheme`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			v := viper.New()
@@ -176,6 +177,9 @@ func TestNotificationsConfigRejectsUnknownKeyAndOutcome(t *testing.T) {
 			_, err := notificationConfigs(v)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want an error naming %s", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("err = %v shows the URL's secret", err)
 			}
 		})
 	}
