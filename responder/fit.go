@@ -14,8 +14,8 @@ const headerRoom = 1024
 // fitDecision returns the encoded decision data unchanged when it fits in
 // maxPayload bytes. Otherwise it shortens the strings of the record, such as
 // a reason that quotes a huge output field, until it fits, and marks it
-// "truncated": every alert keeps a decision on the stream, although NATS
-// rejects a message over its limit. When even short strings do not fit, as
+// "truncated". NATS rejects a message over its limit, and every alert must
+// keep a decision on the stream. When even short strings do not fit, as
 // with thousands of actions, the record keeps the alert, outcome and an
 // error naming the sizes, without its actions.
 func fitDecision(d *Decision, data []byte, maxPayload int64) []byte {
@@ -81,8 +81,8 @@ func shortenStrings(v any, maxLen int) any {
 	return v
 }
 
-// shorten cuts s to at most maxLen bytes, at a character boundary, and says
-// how many bytes were cut.
+// shorten cuts s to at most maxLen bytes, at a character boundary, and
+// appends how many bytes were cut.
 func shorten(s string, maxLen int) string {
 	if len(s) <= maxLen {
 		return s

@@ -115,15 +115,15 @@ func (f *Forward) Describe() (string, map[string]string) {
 	return strings.TrimSuffix(summary, ".") + ", run by the sensor of the alert's node", params
 }
 
-// checkTimeout bounds the wait for a node's answer to a check, which only
+// checkTimeout bounds the wait for a node's reply to a check, which only
 // reads the node's process table.
 const checkTimeout = 2 * time.Second
 
-// Check asks the sensor of the alert's node whether it would reject the
-// action, as Run would find, so that a dry run in a cluster shows the
-// outcome that acting would have, such as a rejected kill of pid 1. When no
-// sensor of that node answers checks, it reports an empty outcome: the
-// action would be sent.
+// Check sends the action to the sensor of the alert's node, which runs the
+// checks that Run would run there without acting. A dry run in a cluster so
+// shows the outcome that acting would have, such as a rejected kill of
+// pid 1. When no sensor of that node serves checks, Check returns an empty
+// outcome, because the action would be sent.
 func (f *Forward) Check(ctx context.Context, req actionners.Request) (actionners.Outcome, string, error) {
 	if req.Alert == nil || req.Alert.Hostname == "" {
 		return actionners.OutcomeNoTarget, "the alert names no host, so no node can run the action", nil
@@ -268,8 +268,8 @@ func respond(m *nats.Msg, rep reply, log *slog.Logger) {
 	}
 }
 
-// check decodes one request and checks it without acting. An actionner
-// that has no checks answers with an empty outcome.
+// check decodes one request and runs the actionner's checks without
+// acting. An actionner that has no checks gives an empty outcome.
 func check(ctx context.Context, data []byte, opts ServeOptions) reply {
 	var req request
 	if err := json.Unmarshal(data, &req); err != nil {
