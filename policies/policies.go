@@ -359,7 +359,7 @@ var ErrEval = errors.New("evaluate policies")
 // sorted by policy, then actionner, then target. An action document that is
 // not well formed gives an error naming the policy, and Eval returns it with
 // the well-formed actions, so that one policy's mistake does not cancel the
-// others' answers. When OPA fails to evaluate, Eval returns no actions.
+// actions of the others. When OPA fails to evaluate, Eval returns no actions.
 func (s *Set) Eval(ctx context.Context, in Input) ([]Choice, error) {
 	if s.prepared == nil {
 		return nil, nil

@@ -479,9 +479,9 @@ func TestRegoTestFailureReported(t *testing.T) {
 	}
 }
 
-// BenchmarkEval measures one evaluation of a policy set: the default
-// policies on an alert that one of them answers and on one that none
-// answers, and a one-rule policy that never matches, which shows the fixed
+// BenchmarkEval measures one evaluation of a policy set. The cases are the
+// default policies on an alert that one of them acts on and on one that none
+// acts on, and a one-rule policy that never matches, which shows the fixed
 // cost of OPA's evaluator with Riposte's input document.
 func BenchmarkEval(b *testing.B) {
 	quiet := shellAlert()

@@ -13,10 +13,10 @@ import (
 )
 
 // BenchmarkJetStreamFloor measures the JetStream work that every decision
-// needs, with nothing else: a stored alert delivered to the shared durable
-// consumer, a decision-sized message published with a message id to the
-// decisions stream, and the alert acknowledged once the
-// decision is stored. No alert is decoded and no policy is evaluated, so
+// needs, with nothing else. A stored alert is delivered to the shared
+// durable consumer, a decision-sized message is published with a message id
+// to the decisions stream, and the alert is acknowledged once the decision
+// is stored. No alert is decoded and no policy is evaluated, so
 // this bounds what the whole responder can reach. Sixteen workers share the
 // consumer, as the responder's do on two CPUs.
 func BenchmarkJetStreamFloor(b *testing.B) {

@@ -54,8 +54,8 @@ type Options struct {
 	// OnAlert, when set, receives every alert as it is raised, before it is
 	// queued, so that a sink waiting on NATS does not hold back other
 	// outputs such as printing. It runs on the goroutine that raised the
-	// alert, the sensor's reading goroutine for rule matches, so it must
-	// return at once; the alert must not be changed.
+	// alert, which for rule matches is the sensor's reading goroutine. It
+	// must therefore return at once, and must not change the alert.
 	OnAlert func(*alert.Alert)
 }
 
