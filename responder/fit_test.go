@@ -32,6 +32,7 @@ func TestFitDecisionShortensLongStrings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+
 	got := fitDecision(d, data, 1<<20)
 	if len(got) > 1<<20-headerRoom {
 		t.Fatalf("fitted decision is %d bytes, over the limit", len(got))
@@ -39,6 +40,7 @@ func TestFitDecisionShortensLongStrings(t *testing.T) {
 	if !utf8.Valid(got) {
 		t.Error("fitted decision is not valid UTF-8: a character was cut")
 	}
+
 	var back Decision
 	if err := json.Unmarshal(got, &back); err != nil {
 		t.Fatalf("fitted decision does not decode: %v", err)

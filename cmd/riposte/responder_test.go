@@ -279,11 +279,11 @@ func TestResponderStopsWhenWebhookAddressIsTaken(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer server.Close()
-	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer taken.Close()
+	defer listener.Close()
 
 	for _, key := range []string{"webhook.addr", "metrics.addr"} {
 		t.Run(key, func(t *testing.T) {
@@ -294,7 +294,7 @@ func TestResponderStopsWhenWebhookAddressIsTaken(t *testing.T) {
 			v.Set("webhook.no-auth", true)
 			v.Set("webhook.addr", freeAddr(t))
 			v.Set("metrics.addr", freeAddr(t))
-			v.Set(key, taken.Addr().String())
+			v.Set(key, listener.Addr().String())
 			v.Set("kubeconfig", "")
 			t.Setenv("KUBECONFIG", "")
 
@@ -302,11 +302,11 @@ func TestResponderStopsWhenWebhookAddressIsTaken(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), e2eTimeout)
 			defer cancel()
 			err := runResponder(ctx, v, slog.New(slog.NewTextHandler(&logs, nil)))
-			if err == nil || !strings.Contains(err.Error(), taken.Addr().String()) || !strings.Contains(err.Error(), "address already in use") {
+			if err == nil || !strings.Contains(err.Error(), listener.Addr().String()) || !strings.Contains(err.Error(), "address already in use") {
 				t.Fatalf("err = %v, want the address in use named", err)
 			}
 			if strings.Contains(logs.String(), "responder running") {
-				t.Errorf("logged running although the address was taken:\n%s", logs.String())
+				t.Errorf("logged running although the address was listener:\n%s", logs.String())
 			}
 		})
 	}
