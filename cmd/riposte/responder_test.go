@@ -273,7 +273,7 @@ func TestResponderGivesUpAfterNATSWait(t *testing.T) {
 	}
 }
 
-func TestResponderStopsWhenWebhookAddressIsTaken(t *testing.T) {
+func TestResponderStopsWhenAddressInUse(t *testing.T) {
 	server, err := transport.StartServer(transport.ServerOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -306,7 +306,7 @@ func TestResponderStopsWhenWebhookAddressIsTaken(t *testing.T) {
 				t.Fatalf("err = %v, want the address in use named", err)
 			}
 			if strings.Contains(logs.String(), "responder running") {
-				t.Errorf("logged running although the address was listener:\n%s", logs.String())
+				t.Errorf("logged running although the address was in use:\n%s", logs.String())
 			}
 		})
 	}
