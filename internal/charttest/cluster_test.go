@@ -51,6 +51,23 @@ var serviceMonitorCRD = map[string]any{
 	},
 }
 
+// certificateCRD is a stand-in for cert-manager's Certificate CRD, in the
+// same way as serviceMonitorCRD.
+var certificateCRD = map[string]any{
+	"apiVersion": "apiextensions.k8s.io/v1",
+	"kind":       "CustomResourceDefinition",
+	"metadata":   map[string]any{"name": "certificates.cert-manager.io"},
+	"spec": map[string]any{
+		"group": "cert-manager.io",
+		"names": map[string]any{"kind": "Certificate", "listKind": "CertificateList", "plural": "certificates", "singular": "certificate"},
+		"scope": "Namespaced",
+		"versions": []any{map[string]any{
+			"name": "v1", "served": true, "storage": true,
+			"schema": map[string]any{"openAPIV3Schema": map[string]any{"type": "object", "x-kubernetes-preserve-unknown-fields": true}},
+		}},
+	},
+}
+
 // cluster is the control plane with the clients the chart tests use.
 type cluster struct {
 	env     *k8stest.Env
@@ -70,28 +87,29 @@ func newCluster(t *testing.T) *cluster {
 		t.Fatal(err)
 	}
 	c := &cluster{env: env, dynamic: dyn, mapper: restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))}
-	c.installServiceMonitorCRD(t)
+	c.installCRD(t, serviceMonitorCRD, schemaGK("monitoring.coreos.com", "ServiceMonitor"))
+	c.installCRD(t, certificateCRD, schemaGK("cert-manager.io", "Certificate"))
 	return c
 }
 
-// installServiceMonitorCRD creates the stand-in CRD once and waits until the
-// API server serves ServiceMonitors.
-func (c *cluster) installServiceMonitorCRD(t *testing.T) {
+// installCRD creates a stand-in CRD once and waits until the API server
+// serves its kind in version v1.
+func (c *cluster) installCRD(t *testing.T, crd map[string]any, kind schema.GroupKind) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), clusterTimeout)
 	defer cancel()
 	crds := c.dynamic.Resource(schemaGVR("apiextensions.k8s.io", "v1", "customresourcedefinitions"))
-	_, err := crds.Create(ctx, &unstructured.Unstructured{Object: serviceMonitorCRD}, metav1.CreateOptions{})
+	_, err := crds.Create(ctx, &unstructured.Unstructured{Object: crd}, metav1.CreateOptions{})
 	if err != nil && !apierrors.IsAlreadyExists(err) {
-		t.Fatalf("create ServiceMonitor CRD: %v", err)
+		t.Fatalf("create %s CRD: %v", kind.Kind, err)
 	}
 	err = wait.PollUntilContextCancel(ctx, 200*time.Millisecond, true, func(ctx context.Context) (bool, error) {
 		c.mapper.Reset()
-		_, err := c.mapper.RESTMapping(schemaGK("monitoring.coreos.com", "ServiceMonitor"), "v1")
+		_, err := c.mapper.RESTMapping(kind, "v1")
 		return err == nil, nil
 	})
 	if err != nil {
-		t.Fatalf("wait for the ServiceMonitor CRD to be served: %v", err)
+		t.Fatalf("wait for the %s CRD to be served: %v", kind.Kind, err)
 	}
 }
 
@@ -142,6 +160,14 @@ type installCase struct {
 	enabled   []string
 	bundled   bool
 	namespace string
+	// noToken marks values without the webhook token, so that no token
+	// Secret exists.
+	noToken bool
+	// objects are the Secrets and ConfigMaps that the values name, created
+	// in the namespace before the install.
+	objects []*unstructured.Unstructured
+	// checkResponder checks the installed responder Deployment.
+	checkResponder func(t *testing.T, deploy *appsv1.Deployment)
 }
 
 func TestChartHelmInstall(t *testing.T) {
@@ -153,12 +179,113 @@ func TestChartHelmInstall(t *testing.T) {
 			values:  mergeValues(mergeValues(externalNATS(), actionnerValues(allActionners...)), map[string]any{"dryRun": false}),
 			enabled: allActionners,
 		},
+		{
+			name:    "webhook mutual TLS only",
+			values:  webhookMutualTLSOnly(),
+			enabled: defaultActionners,
+			bundled: true,
+			noToken: true,
+			objects: []*unstructured.Unstructured{
+				object("v1", "Secret", "falco-webhook-tls", map[string]any{
+					"type":       "kubernetes.io/tls",
+					"stringData": map[string]any{"tls.crt": "placeholder certificate", "tls.key": "placeholder key"},
+				}),
+				object("v1", "Secret", "falco-client-ca", map[string]any{
+					"stringData": map[string]any{"ca.pem": "placeholder CA certificate"},
+				}),
+			},
+			checkResponder: func(t *testing.T, deploy *appsv1.Deployment) {
+				spec := deploy.Spec.Template.Spec
+				for volume, secret := range map[string]string{"webhook-tls": "falco-webhook-tls", "webhook-client-ca": "falco-client-ca"} {
+					v := findVolume(spec, volume)
+					if v == nil || v.Secret == nil || v.Secret.SecretName != secret {
+						t.Errorf("installed responder volume %s = %+v, want the Secret %s", volume, v, secret)
+					}
+				}
+				if v := findVolume(spec, "webhook-token"); v != nil {
+					t.Errorf("installed responder mounts the token volume %+v without a token", v)
+				}
+			},
+		},
 	}
 	for _, ic := range cases {
 		t.Run(ic.name, func(t *testing.T) {
 			ic.namespace = c.env.Namespace(t)
+			c.createObjects(t, ic.namespace, ic.objects)
 			c.checkInstall(t, ic)
 		})
+	}
+}
+
+// object returns an object of the given kind with the fields of fields.
+func object(apiVersion, kind, name string, fields map[string]any) *unstructured.Unstructured {
+	u := &unstructured.Unstructured{Object: map[string]any{"apiVersion": apiVersion, "kind": kind, "metadata": map[string]any{"name": name}}}
+	for k, v := range fields {
+		u.Object[k] = v
+	}
+	return u
+}
+
+// createObjects creates objects in namespace, failing the test on any error.
+func (c *cluster) createObjects(t *testing.T, namespace string, objs []*unstructured.Unstructured) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), clusterTimeout)
+	defer cancel()
+	for _, u := range objs {
+		u = u.DeepCopy()
+		u.SetNamespace(namespace)
+		ri, err := c.resource(u)
+		if err != nil {
+			t.Fatalf("%s %s: %v", u.GetKind(), u.GetName(), err)
+		}
+		if _, err := ri.Create(ctx, u, metav1.CreateOptions{}); err != nil {
+			t.Fatalf("create %s %s: %v", u.GetKind(), u.GetName(), err)
+		}
+	}
+}
+
+// checkMountedKeys checks that every Secret and ConfigMap volume of a pod
+// template names an object of the namespace that contains each key the
+// volume projects. The kubelet would otherwise keep the pod in
+// ContainerCreating, which kwok does not simulate.
+func (c *cluster) checkMountedKeys(t *testing.T, namespace string, spec corev1.PodSpec) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), clusterTimeout)
+	defer cancel()
+	client := c.env.Client()
+	for _, v := range spec.Volumes {
+		var kind, name string
+		var items []corev1.KeyToPath
+		keys := map[string]bool{}
+		switch {
+		case v.Secret != nil:
+			kind, name, items = "Secret", v.Secret.SecretName, v.Secret.Items
+			s, err := client.CoreV1().Secrets(namespace).Get(ctx, name, metav1.GetOptions{})
+			if err != nil {
+				t.Errorf("volume %s: get Secret %s: %v", v.Name, name, err)
+				continue
+			}
+			for k := range s.Data {
+				keys[k] = true
+			}
+		case v.ConfigMap != nil:
+			kind, name, items = "ConfigMap", v.ConfigMap.Name, v.ConfigMap.Items
+			cm, err := client.CoreV1().ConfigMaps(namespace).Get(ctx, name, metav1.GetOptions{})
+			if err != nil {
+				t.Errorf("volume %s: get ConfigMap %s: %v", v.Name, name, err)
+				continue
+			}
+			for k := range cm.Data {
+				keys[k] = true
+			}
+		default:
+			continue
+		}
+		for _, item := range items {
+			if !keys[item.Key] {
+				t.Errorf("volume %s: %s %s has no key %s", v.Name, kind, name, item.Key)
+			}
+		}
 	}
 }
 
@@ -198,6 +325,10 @@ func (c *cluster) checkInstall(t *testing.T, ic installCase) {
 	}
 	c.runTemplate(t, ic.namespace, "sensor", ds.Spec.Template)
 	c.runTemplate(t, ic.namespace, "responder", deploy.Spec.Template)
+	if ic.checkResponder != nil {
+		ic.checkResponder(t, deploy)
+		c.checkMountedKeys(t, ic.namespace, deploy.Spec.Template.Spec)
+	}
 
 	natsSecrets := map[string][]byte{}
 	if ic.bundled {
@@ -214,15 +345,23 @@ func (c *cluster) checkInstall(t *testing.T, ic installCase) {
 		natsSecrets["tls.crt"] = []byte(c.secretValue(t, ic.namespace, fullname+"-nats-tls", "tls.crt"))
 	}
 
-	token := c.secretValue(t, ic.namespace, fullname+"-webhook", "token")
-	if len(token) != 32 {
-		t.Errorf("installed webhook token has %d bytes, want 32", len(token))
+	var token string
+	if ic.noToken {
+		_, err := client.CoreV1().Secrets(ic.namespace).Get(ctx, fullname+"-webhook", metav1.GetOptions{})
+		if !apierrors.IsNotFound(err) {
+			t.Errorf("get the webhook token Secret without a token returned %v, want not found", err)
+		}
+	} else {
+		token = c.secretValue(t, ic.namespace, fullname+"-webhook", "token")
+		if len(token) != 32 {
+			t.Errorf("installed webhook token has %d bytes, want 32", len(token))
+		}
 	}
 
 	if stdout, stderr, err := helm(t, helmArgs("upgrade")...); err != nil {
 		t.Fatalf("helm upgrade: %v\n%s%s", err, stdout, stderr)
 	}
-	if got := c.secretValue(t, ic.namespace, fullname+"-webhook", "token"); got != token {
+	if !ic.noToken && c.secretValue(t, ic.namespace, fullname+"-webhook", "token") != token {
 		t.Error("helm upgrade changed the generated webhook token")
 	}
 	if ic.bundled {

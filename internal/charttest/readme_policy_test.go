@@ -11,9 +11,9 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// readmeValuesExample returns the values example of the README that sets
-// policies.files: the first yaml code block containing "policies:".
-func readmeValuesExample(t *testing.T) string {
+// readmeYAMLExample returns the first yaml code block of the README that
+// contains text.
+func readmeYAMLExample(t *testing.T, text string) string {
 	t.Helper()
 	readme, err := os.ReadFile(chartDir + "/README.md")
 	if err != nil {
@@ -21,11 +21,11 @@ func readmeValuesExample(t *testing.T) string {
 	}
 	for _, block := range strings.Split(string(readme), "```yaml\n")[1:] {
 		body, _, ok := strings.Cut(block, "```")
-		if ok && strings.Contains(body, "\npolicies:\n") {
+		if ok && strings.Contains(body, text) {
 			return body
 		}
 	}
-	t.Fatal("README.md has no yaml example that sets policies")
+	t.Fatalf("README.md has no yaml example that contains %q", text)
 	return ""
 }
 
@@ -34,7 +34,7 @@ func readmeValuesExample(t *testing.T) string {
 // dry run elsewhere.
 func TestReadmePolicyExample(t *testing.T) {
 	var values map[string]any
-	if err := yaml.Unmarshal([]byte(readmeValuesExample(t)), &values); err != nil {
+	if err := yaml.Unmarshal([]byte(readmeYAMLExample(t, "\npolicies:\n")), &values); err != nil {
 		t.Fatalf("decode the README's values example: %v", err)
 	}
 	objs := render(t, values)

@@ -88,6 +88,8 @@ var matrix = []valueCase{
 		},
 		"nats": map[string]any{"bundled": map[string]any{"podAntiAffinity": "soft", "jetstream": map[string]any{"storageClassName": "fast"}}},
 	}},
+	{name: "webhook mutual TLS only", values: webhookMutualTLSOnly()},
+	{name: "webhook cert-manager token and mutual TLS", values: webhookCertManager()},
 }
 
 func TestChartLint(t *testing.T) {
@@ -227,7 +229,7 @@ func TestResponderConfig(t *testing.T) {
 		"protected-namespaces": []any{"kube-system", testRelease.namespace},
 		"protected-labels":     []any{"riposte.io/protected=true"},
 		"guards":               map[string]any{"cooldown": "1m", "rate-limit": float64(10), "burst": float64(50), "max-alert-age": "10m", "shared-cooldown": true},
-		"webhook":              map[string]any{"addr": ":2803", "token-file": "/etc/riposte/webhook/token", "rate-limit": float64(2000), "rate-burst": float64(4000)},
+		"webhook":              map[string]any{"addr": ":2803", "token-file": "/etc/riposte/webhook/token", "max-body-bytes": float64(1 << 20), "rate-limit": float64(2000), "rate-burst": float64(4000)},
 		"metrics":              map[string]any{"addr": ":9376"},
 		"nats":                 map[string]any{"replicas": float64(3), "tls": map[string]any{"ca": "/etc/riposte/nats/tls/ca.crt"}},
 		"log-level":            "info",

@@ -75,6 +75,53 @@ app.kubernetes.io/component: {{ .component }}
 {{- default (printf "%s-webhook" (include "riposte.fullname" .)) .Values.responder.webhook.existingSecret }}
 {{- end }}
 
+{{/*
+Name of the kubernetes.io/tls Secret that the webhook serves HTTPS with, or
+"" for plain HTTP.
+*/}}
+{{- define "riposte.webhook.tlsSecretName" -}}
+{{- $tls := .Values.responder.webhook.tls }}
+{{- if $tls.secretName }}
+{{- $tls.secretName }}
+{{- else if $tls.certManager.enabled }}
+{{- printf "%s-webhook-tls" (include "riposte.fullname" .) }}
+{{- end }}
+{{- end }}
+
+{{/* Whether the webhook requires client certificates (mutual TLS): "true" or "". */}}
+{{- define "riposte.webhook.mtls" -}}
+{{- $ca := .Values.responder.webhook.tls.clientCA }}
+{{- if or $ca.secretName $ca.configMapName }}true{{ end }}
+{{- end }}
+
+{{/*
+Checks the webhook values that the responder would reject or that contradict
+each other, and fails with a message naming the fix.
+*/}}
+{{- define "riposte.webhook.validate" -}}
+{{- $webhook := .Values.responder.webhook }}
+{{- $tls := $webhook.tls }}
+{{- if .Values.responder.enabled }}
+{{- if and $tls.clientCA.secretName $tls.clientCA.configMapName }}
+{{- fail "webhook: set responder.webhook.tls.clientCA.secretName or responder.webhook.tls.clientCA.configMapName, not both" }}
+{{- end }}
+{{- if and (include "riposte.webhook.mtls" .) (not (include "riposte.webhook.tlsSecretName" .)) }}
+{{- fail "webhook: mutual TLS with responder.webhook.tls.clientCA needs the webhook's server certificate: set responder.webhook.tls.secretName to a kubernetes.io/tls Secret, or responder.webhook.tls.certManager.enabled=true" }}
+{{- end }}
+{{- if and $tls.certManager.enabled (not $tls.certManager.issuerRef.name) }}
+{{- fail "webhook: responder.webhook.tls.certManager.enabled=true needs responder.webhook.tls.certManager.issuerRef.name: name the cert-manager Issuer or ClusterIssuer that signs the webhook's certificate" }}
+{{- end }}
+{{- if not $webhook.requireToken }}
+{{- if not (include "riposte.webhook.mtls" .) }}
+{{- fail "webhook: no authentication: responder.webhook.requireToken=false needs mutual TLS: set responder.webhook.tls.clientCA, or keep responder.webhook.requireToken=true" }}
+{{- end }}
+{{- if or $webhook.token $webhook.existingSecret }}
+{{- fail "webhook: responder.webhook.token or responder.webhook.existingSecret is set, but responder.webhook.requireToken=false turns the token off: clear them, or set responder.webhook.requireToken=true" }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+
 {{/* Protected namespaces: the configured ones plus the release namespace. */}}
 {{- define "riposte.protectedNamespaces" -}}
 {{- append (.Values.protectedNamespaces | default list) .Release.Namespace | uniq | toJson }}
