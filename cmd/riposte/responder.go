@@ -358,7 +358,7 @@ func newReceiver(v *viper.Viper, addr string, pub webhook.Publisher, metrics *re
 		}
 		opts.Token = token
 	}
-	tlsConfig, err := serverTLSConfig(v.GetString("webhook.tls.cert"), v.GetString("webhook.tls.key"), v.GetString("webhook.tls.client-ca"))
+	tlsConfig, err := serverTLSConfig(v.GetString("webhook.tls.cert"), v.GetString("webhook.tls.key"), v.GetString("webhook.tls.client-ca"), logger)
 	if err != nil {
 		return nil, err
 	}
