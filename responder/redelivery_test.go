@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/riposte-sec/riposte/actionners"
+	"github.com/riposte-sec/riposte/alert"
 	"github.com/riposte-sec/riposte/transport"
 )
 
@@ -165,17 +166,26 @@ func TestStoredDecisionNotRepeated(t *testing.T) {
 	defer cancel()
 
 	// An earlier delivery of the first alert stored its decision and
-	// stopped before acknowledging the alert.
-	stored, fresh := shellAlert(4242), shellAlert(4243)
-	earlier, err := json.Marshal(Decision{AlertUUID: stored.UUID, Rule: stored.Rule, Outcome: OutcomeDryRun, Delivery: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.conn.JS.Publish(ctx, transport.DecisionSubject(OutcomeDryRun), earlier, jetstream.WithMsgID(stored.UUID)); err != nil {
-		t.Fatal(err)
+	// stopped before acknowledging the alert. JetStream stored the decision
+	// of the third alert too, but this process saw the publish fail, as
+	// when the acknowledgement is lost in a NATS outage.
+	stored, fresh, lostAck := shellAlert(4242), shellAlert(4243), shellAlert(4244)
+	var earlier []byte
+	for _, a := range []*alert.Alert{stored, lostAck} {
+		data, err := json.Marshal(Decision{AlertUUID: a.UUID, Rule: a.Rule, Outcome: OutcomeDryRun, Delivery: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.conn.JS.Publish(ctx, transport.DecisionSubject(OutcomeDryRun), data, jetstream.WithMsgID(a.UUID)); err != nil {
+			t.Fatal(err)
+		}
+		if earlier == nil {
+			earlier = data
+		}
 	}
 	publish(t, e, stored)
 	publish(t, e, fresh)
+	publish(t, e, lostAck)
 
 	promReg := prometheus.NewRegistry()
 	metrics, err := NewMetrics(promReg)
@@ -184,17 +194,25 @@ func TestStoredDecisionNotRepeated(t *testing.T) {
 	}
 	var mu sync.Mutex
 	var notified []string
-	startResponder(t, Options{JS: e.conn.JS, Policies: loadPolicies(t, reg, nil), Registry: reg, Metrics: metrics,
+	r, err := New(Options{JS: e.conn.JS, Policies: loadPolicies(t, reg, nil), Registry: reg, Metrics: metrics, Logger: testLogger(t),
 		OnDecision: func(d Decision) {
 			mu.Lock()
 			defer mu.Unlock()
 			notified = append(notified, d.AlertUUID)
 		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.unconfirmed.add(lostAck.UUID)
+	startResponderWith(t, r)
 	waitAcked(t, e)
 
 	mu.Lock()
-	if !slices.Equal(notified, []string{fresh.UUID}) {
-		t.Errorf("decisions passed on = %v, want only %s", notified, fresh.UUID)
+	slices.Sort(notified)
+	want := []string{fresh.UUID, lostAck.UUID}
+	slices.Sort(want)
+	if !slices.Equal(notified, want) {
+		t.Errorf("decisions passed on = %v, want those of %s and %s", notified, fresh.UUID, lostAck.UUID)
 	}
 	mu.Unlock()
 	if got := counterValue(t, metrics.duplicates); got != 1 {
@@ -204,8 +222,8 @@ func TestStoredDecisionNotRepeated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.State.Msgs != 2 {
-		t.Errorf("decisions stored = %d, want 2: one per alert", info.State.Msgs)
+	if info.State.Msgs != 3 {
+		t.Errorf("decisions stored = %d, want 3: one per alert", info.State.Msgs)
 	}
 	msg, err := e.streams.Decisions.GetMsg(ctx, info.State.FirstSeq)
 	if err != nil {

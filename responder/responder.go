@@ -97,6 +97,48 @@ type Responder struct {
 	// evalOnly records every action that would run as a dry run, and needs
 	// no NATS: see Evaluator.
 	evalOnly bool
+	// unconfirmed holds the uuids of alerts whose decision failed to record
+	// here, so that one that JetStream stored all the same, as when its
+	// acknowledgement was lost, is still passed on when it comes back.
+	unconfirmed unconfirmedSet
+}
+
+// unconfirmedSet is a set of alert uuids with the time each was added. It
+// keeps at most maxUnconfirmed of them, dropping the oldest first.
+type unconfirmedSet struct {
+	mu    sync.Mutex
+	added map[string]time.Time
+}
+
+// maxUnconfirmed bounds unconfirmedSet, which grows only while decisions
+// fail to record.
+const maxUnconfirmed = 10000
+
+func (u *unconfirmedSet) add(uuid string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.added == nil {
+		u.added = map[string]time.Time{}
+	}
+	if len(u.added) >= maxUnconfirmed {
+		oldest, oldestTime := "", time.Time{}
+		for id, at := range u.added {
+			if oldest == "" || at.Before(oldestTime) {
+				oldest, oldestTime = id, at
+			}
+		}
+		delete(u.added, oldest)
+	}
+	u.added[uuid] = time.Now()
+}
+
+// take removes uuid and reports whether it was in the set.
+func (u *unconfirmedSet) take(uuid string) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	_, ok := u.added[uuid]
+	delete(u.added, uuid)
+	return ok
 }
 
 // New checks the options and returns a responder. It does not contact NATS
@@ -517,6 +559,7 @@ func (r *Responder) handle(ctx context.Context, m jetstream.Msg) {
 	duplicate, err := r.record(recordCtx, &d.Decision)
 	if err != nil {
 		r.log.Warn("record decision", "alert_uuid", a.UUID, "delivery", delivery, "error", err)
+		r.unconfirmed.add(a.UUID)
 		if r.opts.Recovery != nil {
 			// The redelivery finds the decisions stream again.
 			_ = r.opts.Recovery.RecoverStream(work, transport.DecisionsStream)
@@ -533,14 +576,20 @@ func (r *Responder) handle(ctx context.Context, m jetstream.Msg) {
 		// decision's message id make the second delivery harmless.
 		r.log.Warn("acknowledge alert", "alert_uuid", a.UUID, "error", err)
 	}
-	if duplicate {
+	lostAck := r.unconfirmed.take(a.UUID)
+	if duplicate && !lostAck {
 		// An earlier delivery stored its decision but was not acknowledged,
-		// as when a replica stops between the two. The stored decision is
-		// the record, so this one is neither logged as a decision, counted
+		// as when a replica stops between the two. That delivery passed the
+		// decision on, so this one is neither logged as a decision, counted
 		// nor notified.
 		r.log.Info("decision already recorded by an earlier delivery", "alert_uuid", a.UUID, "delivery", delivery)
 		r.metrics.duplicateDecision()
 		return
+	}
+	if duplicate {
+		// This process failed to record the earlier delivery's decision,
+		// but JetStream stored it, so nothing passed it on yet.
+		r.log.Info("decision stored by an earlier delivery whose acknowledgement was lost", "alert_uuid", a.UUID, "delivery", delivery)
 	}
 	r.logDecision(&d.Decision)
 	r.metrics.decided(&d.Decision, r.guards.breakerOpen(time.Now()))
