@@ -307,6 +307,24 @@ func checkLiteralAction(obj ast.Object, registry *actionners.Registry) string {
 	if unknown != "" {
 		return fmt.Sprintf("action has unknown key %q: use actionner, target, parameters, reason or dry_run", unknown)
 	}
+	// The parts written as literals are checked as evaluation would check
+	// them, so that a mistake there fails the load instead of every alert
+	// that the policy matches.
+	if target := obj.Get(keyTarget); target != nil && isLiteral(target.Value) && !isNull(target.Value) {
+		if _, err := parseTargetValue(target.Value); err != nil {
+			return err.Error()
+		}
+	}
+	if dry := obj.Get(keyDryRun); dry != nil && isLiteral(dry.Value) {
+		if _, isBool := dry.Value.(ast.Boolean); !isBool {
+			return fmt.Sprintf("dry_run %s is not a boolean: write true or false", describe(dry.Value))
+		}
+	}
+	if reason := obj.Get(keyReason); reason != nil && isLiteral(reason.Value) {
+		if _, isString := reason.Value.(ast.String); !isString {
+			return fmt.Sprintf("reason %s is not a string", describe(reason.Value))
+		}
+	}
 	nameTerm := obj.Get(ast.StringTerm("actionner"))
 	if nameTerm == nil {
 		return `action has no "actionner" key: name an actionner such as "process:kill"`
@@ -335,6 +353,26 @@ func checkLiteralAction(obj ast.Object, registry *actionners.Registry) string {
 		return fmt.Sprintf("parameters of %s: %v", name, err)
 	}
 	return ""
+}
+
+// isLiteral reports whether v is written out in full, with no reference,
+// variable or call whose value is known only at evaluation.
+func isLiteral(v ast.Value) bool {
+	switch x := v.(type) {
+	case ast.Null, ast.Boolean, ast.Number, ast.String:
+		return true
+	case ast.Object:
+		literal := true
+		x.Foreach(func(key, value *ast.Term) {
+			literal = literal && isLiteral(key.Value) && isLiteral(value.Value)
+		})
+		return literal
+	case *ast.Array:
+		literal := true
+		x.Foreach(func(item *ast.Term) { literal = literal && isLiteral(item.Value) })
+		return literal
+	}
+	return false
 }
 
 // Revision identifies the policy sources: the SHA-256 of their names and
@@ -546,8 +584,12 @@ func parseTargetValue(v ast.Value) (actionners.Target, error) {
 	if err != nil {
 		return actionners.Target{}, err
 	}
-	if t.Kind == "" {
+	switch t.Kind {
+	case "process", "pod", "node":
+	case "":
 		return actionners.Target{}, errors.New(`target has no kind: set "kind" to "process", "pod" or "node"`)
+	default:
+		return actionners.Target{}, fmt.Errorf(`target kind %q is invalid: use "process", "pod" or "node"`, t.Kind)
 	}
 	return t, nil
 }

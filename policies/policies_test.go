@@ -226,6 +226,14 @@ actions contains {
 actions contains {"actionner": "process:explode"} if input.alert.rule == "s"
 
 actions contains {"actionner": "process:kill", "target": {"kind": "process", "pid": 9}, "signal": "SIGKILL"} if input.alert.rule == "t"
+
+actions contains {"actionner": "process:kill", "target": {"kind": "proc", "pid": 9}} if input.alert.rule == "u"
+
+actions contains {"actionner": "process:kill", "target": {"kind": "process", "pid": "abc"}} if input.alert.rule == "v"
+
+actions contains {"actionner": "process:kill", "target": {"kind": "process", "pid": 9}, "dry_run": "yes"} if input.alert.rule == "w"
+
+actions contains {"actionner": "process:kill", "target": {"kind": "process", "pid": input.alert.output_fields["proc.pid"]}, "reason": sprintf("%v", [1])} if input.alert.rule == "x"
 `})
 	_, err := Load(context.Background(), Options{Dir: dir, Registry: testRegistry(t)})
 	if err == nil {
@@ -240,6 +248,19 @@ actions contains {"actionner": "process:kill", "target": {"kind": "process", "pi
 	}
 	if !strings.Contains(msg, "p.rego:11:") || !strings.Contains(msg, `unknown key "signal"`) {
 		t.Errorf("error does not name the unknown key with its line: %v", err)
+	}
+	if !strings.Contains(msg, "p.rego:13:") || !strings.Contains(msg, `target kind "proc" is invalid`) {
+		t.Errorf("error does not name the invalid kind with its line: %v", err)
+	}
+	if !strings.Contains(msg, "p.rego:15:") || !strings.Contains(msg, `target pid "abc" is not a process id`) {
+		t.Errorf("error does not name the invalid pid with its line: %v", err)
+	}
+	if !strings.Contains(msg, "p.rego:17:") || !strings.Contains(msg, `dry_run "yes" is not a boolean`) {
+		t.Errorf("error does not name the invalid dry_run with its line: %v", err)
+	}
+	// Values known only at evaluation are checked then.
+	if strings.Contains(msg, "p.rego:19:") {
+		t.Errorf("an action built from the input was rejected at load: %v", err)
 	}
 }
 
@@ -305,6 +326,7 @@ func TestEvalMalformedAction(t *testing.T) {
 	tests := []struct{ head, want string }{
 		{`{"target": {"kind": "process", "pid": 1}}`, "actionner null"},
 		{`{"actionner": "x", "target": {"pid": 1}}`, "target has no kind"},
+		{`{"actionner": "x", "target": {"kind": "proc", "pid": 1}}`, `target kind "proc" is invalid`},
 		{`{"actionner": "x", "target": {"kind": "process", "pid": -3}}`, "target pid -3 is not a process id"},
 		{`{"actionner": "x", "target": {"kind": "process"}, "parameters": [1]}`, "parameters [1], not an object"},
 		{`{"actionner": "x", "target": {"kind": "process"}, "dry_run": "yes"}`, `dry_run "yes", not a boolean`},
