@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/riposte-sec/riposte/internal/lograte"
 	"github.com/riposte-sec/riposte/responder"
 )
 
@@ -85,15 +86,22 @@ type Options struct {
 
 // Dispatcher queues decisions and sends them to the matching routes.
 type Dispatcher struct {
-	opts    Options
-	queue   chan job
-	log     *slog.Logger
-	dropped atomic.Uint64
-	failed  atomic.Uint64
-	sent    atomic.Uint64
-	mu      sync.Mutex
-	closed  bool
+	opts  Options
+	queue chan job
+	log   *slog.Logger
+	// failures limits the log lines of failed sends to one per sink and
+	// kind every logInterval: an unreachable receiver fails every send.
+	failures *lograte.Limiter
+	dropped  atomic.Uint64
+	failed   atomic.Uint64
+	sent     atomic.Uint64
+	mu       sync.Mutex
+	closed   bool
 }
+
+// logInterval is the minimum time between two log lines about failed
+// sends of the same sink.
+const logInterval = 10 * time.Second
 
 type job struct {
 	sink     Sink
@@ -120,7 +128,7 @@ func NewDispatcher(opts Options) *Dispatcher {
 	if opts.SendTimeout == 0 {
 		opts.SendTimeout = 10 * time.Second
 	}
-	d := &Dispatcher{opts: opts, queue: make(chan job, opts.QueueSize), log: opts.Logger}
+	d := &Dispatcher{opts: opts, queue: make(chan job, opts.QueueSize), log: opts.Logger, failures: lograte.New(logInterval)}
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
 	}
@@ -196,10 +204,16 @@ func (d *Dispatcher) send(ctx context.Context, j job) {
 		}
 		if errors.Is(err, ErrPermanent) || attempt >= d.opts.MaxAttempts || ctx.Err() != nil {
 			d.failed.Add(1)
-			d.log.Error("notification failed", "sink", j.sink.Name(), "alert_uuid", j.decision.AlertUUID, "attempts", attempt, "error", err)
+			if ok, held := d.failures.Allow(j.sink.Name() + " failed"); ok {
+				d.log.Error("notification failed", "sink", j.sink.Name(), "alert_uuid", j.decision.AlertUUID, "attempts", attempt, "error", err,
+					"not_logged_since_last", held)
+			}
 			return
 		}
-		d.log.Warn("notification failed, retrying", "sink", j.sink.Name(), "alert_uuid", j.decision.AlertUUID, "attempt", attempt, "error", err)
+		if ok, held := d.failures.Allow(j.sink.Name() + " retry"); ok {
+			d.log.Warn("notification failed, retrying", "sink", j.sink.Name(), "alert_uuid", j.decision.AlertUUID, "attempt", attempt, "error", err,
+				"not_logged_since_last", held)
+		}
 		// Full jitter keeps many failing notifications from retrying in step.
 		wait := delay/2 + rand.N(delay/2+1)
 		select {

@@ -1,8 +1,10 @@
 package notify
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -220,4 +222,44 @@ func TestRedactURLKeepsSchemeAndHost(t *testing.T) {
 			t.Errorf("RedactURL(%q) = %q, want %q", tt.url, got, tt.want)
 		}
 	}
+}
+
+func TestFailuresLoggedOncePerInterval(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "busy", http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	var logs lockedBuffer
+	d := runDispatcher(t, Options{Routes: []Route{{Sink: &Webhook{URL: srv.URL}}}, InitialBackoff: time.Millisecond,
+		MaxAttempts: 3, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	for range 20 {
+		d.Notify(decision(responder.OutcomeActed, "p"))
+	}
+	waitFor(t, "20 failures", func() bool { _, failed, _ := d.Stats(); return failed == 20 })
+	out := logs.String()
+	if got := strings.Count(out, "notification failed, retrying"); got != 1 {
+		t.Errorf("%d retry lines for 40 retries, want 1\n%s", got, out)
+	}
+	if got := strings.Count(out, "level=ERROR msg=\"notification failed\""); got != 1 {
+		t.Errorf("%d failure lines for 20 failures, want 1\n%s", got, out)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer that a logger may write to while a test
+// reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

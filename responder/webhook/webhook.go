@@ -19,6 +19,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/riposte-sec/riposte/alert"
+	"github.com/riposte-sec/riposte/internal/lograte"
 	"github.com/riposte-sec/riposte/transport"
 )
 
@@ -99,8 +100,16 @@ type Receiver struct {
 	opts    Options
 	limiter *rate.Limiter
 	log     *slog.Logger
-	mtls    bool
+	// rejections limits the log lines of rejected requests to one per
+	// error code every logInterval, since a client that keeps sending a
+	// wrong token or too fast would flood the log.
+	rejections *lograte.Limiter
+	mtls       bool
 }
+
+// logInterval is the minimum time between two log lines about rejected
+// requests with the same error code.
+const logInterval = 10 * time.Second
 
 // New checks the options and returns a receiver.
 func New(opts Options) (*Receiver, error) {
@@ -125,7 +134,7 @@ func New(opts Options) (*Receiver, error) {
 	if opts.PublishTimeout == 0 {
 		opts.PublishTimeout = 10 * time.Second
 	}
-	r := &Receiver{opts: opts, log: opts.Logger}
+	r := &Receiver{opts: opts, log: opts.Logger, rejections: lograte.New(logInterval)}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
@@ -321,7 +330,10 @@ func jsonContentType(ct string) bool {
 }
 
 func (r *Receiver) fail(w http.ResponseWriter, req *http.Request, status int, code, msg string) int {
-	r.log.Warn("webhook request rejected", "status", status, "code", code, "remote", req.RemoteAddr, "error", msg)
+	if ok, held := r.rejections.Allow(code); ok {
+		r.log.Warn("webhook request rejected", "status", status, "code", code, "remote", req.RemoteAddr, "error", msg,
+			"not_logged_since_last", held)
+	}
 	writeJSON(w, status, errorBody{Error: msg, Code: code})
 	return status
 }

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/big"
 	"net"
 	"net/http"
@@ -525,5 +526,24 @@ func TestAlertLargerThanMaxPayload(t *testing.T) {
 	}
 	if n := len(storedAlerts(t, e)); n != 3 {
 		t.Errorf("%d alerts stored from the batch, want 3", n)
+	}
+}
+
+func TestRejectedRequestsLoggedOncePerInterval(t *testing.T) {
+	e := newTestEnv(t)
+	var logs bytes.Buffer
+	r := newReceiver(t, e, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	for range 50 {
+		res, _ := post(t, r, []byte(falcoPayload), map[string]string{"Authorization": "Bearer wrong"})
+		if res.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("wrong token: status %d, want 401", res.StatusCode)
+		}
+	}
+	res, _ := post(t, r, []byte("{"), nil)
+	if res.StatusCode != http.StatusBadRequest {
+		t.Fatalf("invalid body: status %d, want 400", res.StatusCode)
+	}
+	if got := strings.Count(logs.String(), "webhook request rejected"); got != 2 {
+		t.Errorf("%d log lines for 50 wrong tokens and one invalid body, want 2: one per error code\n%s", got, logs.String())
 	}
 }

@@ -1,0 +1,41 @@
+// Package lograte limits how often a repeated log line is written, so that
+// a flood of the same failure, such as requests with a wrong token, cannot
+// flood the log too.
+package lograte
+
+import (
+	"sync"
+	"time"
+)
+
+// Limiter lets a line through at most once per interval for each key, and
+// counts the lines it holds back. It is safe for concurrent use. The number
+// of keys must be small and fixed, such as error codes or sink names.
+type Limiter struct {
+	interval time.Duration
+	mu       sync.Mutex
+	last     map[string]time.Time
+	held     map[string]int
+}
+
+// New returns a limiter that lets one line per key through every interval.
+func New(interval time.Duration) *Limiter {
+	return &Limiter{interval: interval, last: map[string]time.Time{}, held: map[string]int{}}
+}
+
+// Allow reports whether a line for key may be written now. When it may,
+// held is the number of lines for key held back since the last one written,
+// which the caller should add to the line.
+func (l *Limiter) Allow(key string) (ok bool, held int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := time.Now()
+	if last, seen := l.last[key]; seen && now.Sub(last) < l.interval {
+		l.held[key]++
+		return false, 0
+	}
+	l.last[key] = now
+	held = l.held[key]
+	l.held[key] = 0
+	return true, held
+}
