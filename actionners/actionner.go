@@ -130,7 +130,8 @@ type Actionner interface {
 // shows the outcome that acting would have.
 type Checker interface {
 	// Check returns OutcomeRejected or OutcomeNoTarget with the reason when
-	// Run would give that outcome, and an empty outcome when Run would act.
+	// Run would give that outcome, and an empty outcome when Run would act,
+	// with a note in place of the reason when the checks could not run.
 	Check(ctx context.Context, req Request) (Outcome, string, error)
 }
 

@@ -809,6 +809,9 @@ func (r *Responder) preview(ctx context.Context, actionner actionners.Actionner,
 	// A missing target is not shown: a short-lived process may be gone
 	// before a dry run looks, and a stored or sample alert is older than the
 	// processes that run now, while a dry run is about what policies choose.
+	if outcome == "" && reason != "" {
+		wouldRun.Message += " (" + reason + ")"
+	}
 	if outcome != actionners.OutcomeRejected {
 		return wouldRun
 	}

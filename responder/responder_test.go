@@ -13,6 +13,8 @@ import (
 
 	"github.com/riposte-sec/riposte/actionners"
 	"github.com/riposte-sec/riposte/actionners/kubernetes"
+	"github.com/riposte-sec/riposte/actionners/process"
+	"github.com/riposte-sec/riposte/actionners/relay"
 	"github.com/riposte-sec/riposte/transport"
 )
 
@@ -279,4 +281,29 @@ actions contains {"actionner": "process:kill", "target": {"kind": "process", "pi
 		t.Errorf("policy evaluation ran %s, past its limit", d.Timings.Policy)
 	}
 	waitAcked(t, e)
+}
+
+func TestDryRunForwardedKillNamesMissingSensor(t *testing.T) {
+	e := newEnv(t, true)
+	reg, err := actionners.NewRegistry(relay.NewForward(process.NewKill(process.KillOptions{}), e.conn.NC, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := kubernetes.Register(reg, nil); err != nil {
+		t.Fatal(err)
+	}
+	decisions := e.decisions(t)
+	startResponder(t, Options{JS: e.conn.JS, Policies: loadPolicies(t, reg, nil), Registry: reg})
+
+	// No sensor serves host actions for node-1, so acting would fail.
+	a := shellAlert(4242)
+	publish(t, e, a)
+	d := waitDecision(t, decisions, a.UUID)
+	if len(d.Actions) == 0 {
+		t.Fatalf("decision %+v has no action", d)
+	}
+	kill := d.Actions[0]
+	if kill.Result.Outcome != actionners.OutcomeDryRun || !strings.Contains(kill.Result.Message, "no Riposte sensor of node node-1") {
+		t.Errorf("dry run of the forwarded kill = %s %q, want dry-run naming the missing sensor", kill.Result.Outcome, kill.Result.Message)
+	}
 }

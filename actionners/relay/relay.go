@@ -123,7 +123,8 @@ const checkTimeout = 2 * time.Second
 // checks that Run would run there without acting. A dry run in a cluster so
 // shows the outcome that acting would have, such as a rejected kill of
 // pid 1. When no sensor of that node serves checks, Check returns an empty
-// outcome, because the action would be sent.
+// outcome, because the action would be sent, with a note that acting would
+// fail unless a sensor serves the node by then.
 func (f *Forward) Check(ctx context.Context, req actionners.Request) (actionners.Outcome, string, error) {
 	if req.Alert == nil || req.Alert.Hostname == "" {
 		return actionners.OutcomeNoTarget, "the alert names no host, so no node can run the action", nil
@@ -137,7 +138,7 @@ func (f *Forward) Check(ctx context.Context, req actionners.Request) (actionners
 	defer cancel()
 	msg, err := f.nc.RequestWithContext(ctx, CheckSubject(host), data)
 	if errors.Is(err, nats.ErrNoResponders) {
-		return "", "", nil
+		return "", fmt.Sprintf("no Riposte sensor of node %s answered the check, so acting would fail unless one serves host actions by then", host), nil
 	}
 	if err != nil {
 		return "", "", fmt.Errorf("check %s on node %s: %w", f.Name(), host, err)

@@ -220,8 +220,11 @@ func TestForwardCheckAsksTheAlertsNode(t *testing.T) {
 	}
 
 	// A node without a sensor serving checks leaves the outcome open.
-	outcome, _, err = fwd.Check(ctx, killRequest("worker-2", 1, "init"))
+	outcome, reason, err = fwd.Check(ctx, killRequest("worker-2", 1, "init"))
 	if err != nil || outcome != "" {
 		t.Errorf("check on a node without a sensor = %q, %v; want an empty outcome", outcome, err)
+	}
+	if !strings.Contains(reason, "no Riposte sensor of node worker-2") {
+		t.Errorf("check on a node without a sensor gives the note %q, want it to name the node", reason)
 	}
 }
