@@ -3,6 +3,7 @@ package alert
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -261,6 +262,19 @@ func NewUUID() string {
 	s[23] = '-'
 	hex.Encode(s[24:36], b[10:16])
 	return string(s[:])
+}
+
+// ContentUUID derives a UUID (version 8, RFC 9562) from the SHA-256 of an
+// alert's JSON bytes, without the white space around them. An alert that
+// Falco wrote without a uuid so gets the same uuid each time it is read,
+// from the webhook, a replayed file or an evaluated file.
+func ContentUUID(raw []byte) string {
+	sum := sha256.Sum256(bytes.Trim(raw, " \t\r\n"))
+	b := sum[:16]
+	b[6] = b[6]&0x0f | 0x80
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b)
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
 
 // EnsureUUID sets a new UUID when the alert has none, as for alerts from Falco,

@@ -292,3 +292,16 @@ func TestDecodeNamesJSONKinds(t *testing.T) {
 		}
 	}
 }
+
+func TestContentUUIDStable(t *testing.T) {
+	a := ContentUUID([]byte(`{"rule":"r"}`))
+	if b := ContentUUID([]byte(" {\"rule\":\"r\"}\r\n")); a != b {
+		t.Errorf("uuid changed with the white space around the object: %s, %s", a, b)
+	}
+	if c := ContentUUID([]byte(`{"rule":"s"}`)); a == c {
+		t.Errorf("two alerts share the uuid %s", a)
+	}
+	if len(a) != 36 || a[14] != '8' {
+		t.Errorf("uuid %s is not a version 8 UUID in canonical form", a)
+	}
+}

@@ -61,7 +61,8 @@ func NewEvaluator(opts EvalOptions) (*Evaluator, error) {
 // Evaluate decides on one alert. Guards see the alert's time as the current
 // time, so that a replay of stored alerts applies cooldowns as they would
 // have applied when the alerts arrived. An alert without a uuid, as Falco
-// writes them, is evaluated as a copy with a new uuid.
+// writes them, is evaluated as a copy with a new random uuid; callers that
+// have the alert's bytes set alert.ContentUUID instead.
 func (e *Evaluator) Evaluate(ctx context.Context, a *alert.Alert) Decision {
 	if a.UUID == "" {
 		withUUID := *a
@@ -119,7 +120,9 @@ func (e *Evaluator) ReplayFile(ctx context.Context, in io.Reader, onDecision fun
 			stats.Invalid = append(stats.Invalid, fmt.Sprintf("line %d: %v", line, err))
 			continue
 		}
-		a.EnsureUUID()
+		if a.UUID == "" {
+			a.UUID = alert.ContentUUID(text)
+		}
 		d := e.Evaluate(ctx, a)
 		stats.add(d)
 		if onDecision != nil {

@@ -171,3 +171,20 @@ func TestKubernetesContextHookFeedsGuards(t *testing.T) {
 		t.Errorf("decision = %+v, want the kill blocked by the label from the hook", d)
 	}
 }
+
+func TestReplayFileDerivesUUIDFromLine(t *testing.T) {
+	e := newEvaluator(t, GuardOptions{})
+	line := `{"rule":"Terminal shell in container","priority":"Notice","time":"2024-05-01T12:00:00Z","output_fields":{"proc.pid":4242,"container.id":"0123456789ab"}}`
+	var uuids []string
+	for range 2 {
+		if _, err := e.ReplayFile(context.Background(), strings.NewReader(line+"\n"), func(d Decision) { uuids = append(uuids, d.AlertUUID) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(uuids) != 2 || uuids[0] != uuids[1] {
+		t.Fatalf("uuids of one line replayed twice = %v, want the same one twice", uuids)
+	}
+	if want := alert.ContentUUID([]byte(line)); uuids[0] != want {
+		t.Errorf("uuid = %s, want %s, as the webhook derives it", uuids[0], want)
+	}
+}

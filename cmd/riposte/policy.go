@@ -51,6 +51,9 @@ func newPolicyCommand(v *viper.Viper) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("alert %s: %w", file, err)
 			}
+			if a.UUID == "" {
+				a.UUID = alert.ContentUUID(data)
+			}
 			evaluator, err := newEvaluator(cmd, v)
 			if err != nil {
 				return err

@@ -2,8 +2,6 @@ package webhook
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -56,7 +54,7 @@ func decodeEach(body []byte, maxAlerts int) ([]*alert.Alert, error) {
 			return nil, fmt.Errorf("alert %d: %w", n, err)
 		}
 		if a.UUID == "" {
-			a.UUID = contentUUID(raw)
+			a.UUID = alert.ContentUUID(raw)
 		}
 		alerts = append(alerts, a)
 	}
@@ -80,7 +78,7 @@ func decodeSingle(body []byte) (*alert.Alert, bool) {
 		return nil, false
 	}
 	if a.UUID == "" {
-		a.UUID = contentUUID(raw)
+		a.UUID = alert.ContentUUID(raw)
 	}
 	return a, true
 }
@@ -90,15 +88,4 @@ func preview(b []byte) string {
 		return string(b[:16]) + "..."
 	}
 	return string(b)
-}
-
-// contentUUID derives a UUID (version 8, RFC 9562) from the SHA-256 of an
-// alert's bytes.
-func contentUUID(raw []byte) string {
-	sum := sha256.Sum256(raw)
-	b := sum[:16]
-	b[6] = b[6]&0x0f | 0x80
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b)
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
