@@ -64,7 +64,8 @@ func knownField(a *alert.Alert, name string) string {
 }
 
 // parseLabels reads pod labels written as an object, as a list of "key:value"
-// or "key=value" strings, or as one string such as "[app:web, tier:db]".
+// or "key=value" strings, or as one string such as "[app:web, tier:db]" or
+// "(app:web,tier:db)", the form in which libsinsp prints list fields.
 func parseLabels(v any) map[string]string {
 	labels := map[string]string{}
 	add := func(pair string) {
@@ -89,7 +90,7 @@ func parseLabels(v any) map[string]string {
 			}
 		}
 	case string:
-		for pair := range strings.SplitSeq(strings.Trim(l, "[]"), ",") {
+		for pair := range strings.SplitSeq(strings.Trim(strings.TrimSpace(l), "[]()"), ",") {
 			add(pair)
 		}
 	}

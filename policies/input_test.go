@@ -1,6 +1,7 @@
 package policies
 
 import (
+	"maps"
 	"testing"
 
 	"github.com/riposte-sec/riposte/alert"
@@ -27,5 +28,21 @@ func TestKubernetesFromAlertPlaceholders(t *testing.T) {
 	}}
 	if k := KubernetesFromAlert(a); k != nil {
 		t.Errorf("KubernetesFromAlert of a host process = %+v, want nil", k)
+	}
+}
+
+func TestParseLabelsForms(t *testing.T) {
+	want := map[string]string{"app": "web", "riposte.io/protected": "true"}
+	for _, v := range []any{
+		"[app:web, riposte.io/protected:true]",
+		"(app:web,riposte.io/protected:true)",
+		" (app=web, riposte.io/protected=true) ",
+		"app:web, riposte.io/protected:true",
+		[]any{"app:web", "riposte.io/protected=true"},
+		map[string]any{"app": "web", "riposte.io/protected": "true"},
+	} {
+		if got := parseLabels(v); !maps.Equal(got, want) {
+			t.Errorf("parseLabels(%#v) = %v, want %v", v, got, want)
+		}
 	}
 }
