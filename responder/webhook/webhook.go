@@ -42,6 +42,7 @@ const (
 	CodeRateLimited      = "rate_limited"
 	CodeUnavailable      = "unavailable"
 	CodeUnsupportedType  = "unsupported_media_type"
+	CodeNotFound         = "not_found"
 )
 
 // Publisher stores alerts. *transport.Publisher implements it.
@@ -377,6 +378,12 @@ func (r *Receiver) ServeListener(ctx context.Context, ln net.Listener, extra map
 	mux.Handle(r.Pattern(), r)
 	for pattern, h := range extra {
 		mux.Handle(pattern, h)
+	}
+	if _, taken := extra["/"]; !taken && r.Pattern() != "/" {
+		// Any other path gets a JSON error too, naming the webhook's path.
+		mux.HandleFunc("/", func(w http.ResponseWriter, req *http.Request) {
+			r.fail(w, req, http.StatusNotFound, CodeNotFound, fmt.Sprintf("no webhook at path %s: send alerts with POST to %s", req.URL.Path, r.opts.Path))
+		})
 	}
 	srv := &http.Server{
 		Handler:           mux,

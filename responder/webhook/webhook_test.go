@@ -547,3 +547,36 @@ func TestRejectedRequestsLoggedOncePerInterval(t *testing.T) {
 		t.Errorf("%d log lines for 50 wrong tokens and one invalid body, want 2: one per error code\n%s", got, logs.String())
 	}
 }
+
+func TestUnknownPathGetsJSONError(t *testing.T) {
+	e := newTestEnv(t)
+	r := newReceiver(t, e, Options{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.ServeListener(ctx, ln, nil) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("ServeListener: %v", err)
+		}
+	}()
+
+	req, _ := http.NewRequest(http.MethodPost, "http://"+ln.Addr().String()+"/other", strings.NewReader(falcoPayload))
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var body errorBody
+	if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
+		t.Fatalf("404 body is not JSON: %v", err)
+	}
+	if res.StatusCode != http.StatusNotFound || body.Code != CodeNotFound || !strings.Contains(body.Error, "POST to /") {
+		t.Errorf("unknown path = %d %+v, want 404 not_found naming the webhook's path", res.StatusCode, body)
+	}
+}
