@@ -43,7 +43,8 @@ func validateConfig(v *viper.Viper, cmd *cobra.Command) error {
 			_, err = strconv.ParseFloat(strings.TrimSpace(s), 64)
 		}
 		if err != nil {
-			errs = append(errs, fmt.Sprintf("invalid %s value %q for %s: use a valid %s%s", f.Value.Type(), s, f.Name, f.Value.Type(), typeExample[f.Value.Type()]))
+			kind := typeName[f.Value.Type()]
+			errs = append(errs, fmt.Sprintf("invalid %s %q for %s: use a %s%s", kind, s, f.Name, kind, typeExample[f.Value.Type()]))
 		}
 	}
 	cmd.Flags().VisitAll(check)
@@ -96,6 +97,15 @@ func checkWebhookRate(v *viper.Viper) error {
 		return fmt.Errorf("invalid webhook.rate-burst %d: use 1 or more requests", burst)
 	}
 	return nil
+}
+
+// typeName names each flag type in error messages in words, not Go types.
+var typeName = map[string]string{
+	"bool":     "boolean",
+	"duration": "duration",
+	"int":      "whole number",
+	"int64":    "whole number",
+	"float64":  "number",
 }
 
 // typeExample shows a valid value of each flag type in error messages.

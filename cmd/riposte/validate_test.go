@@ -171,6 +171,8 @@ func TestTypedConfigValuesRejected(t *testing.T) {
 		{"duration without unit", "guards:\n  cooldown: 300\n", "invalid duration value 300 for guards.cooldown: write a duration with a unit, such as 300s"},
 		{"fractional int", "guards:\n  burst: 2.5\n", "invalid int value 2.5 for guards.burst: use a whole number"},
 		{"list item not a string", "protected-namespaces: [shop, {b: c}]\n", "invalid protected-namespaces: item 2"},
+		{"number not a number", "guards:\n  rate-limit: fast\n", `invalid number "fast" for guards.rate-limit: use a number such as 2.5`},
+		{"whole number not a number", "guards:\n  burst: many\n", `invalid whole number "many" for guards.burst: use a whole number such as 10`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
