@@ -55,6 +55,7 @@ func NewEvaluator(opts EvalOptions) (*Evaluator, error) {
 		return nil, err
 	}
 	r.evalOnly = true
+	r.guards.evaluationOnly = true
 	return &Evaluator{r: r}, nil
 }
 

@@ -93,9 +93,12 @@ func TestReplayFileAppliesCooldownInAlertTime(t *testing.T) {
 			lines = append(lines, "", `{"rule": "no time"}`)
 		}
 	}
-	var outcomes []string
+	var outcomes, messages []string
 	stats, err := e.ReplayFile(context.Background(), strings.NewReader(strings.Join(lines, "\n")), func(d Decision) {
 		outcomes = append(outcomes, d.Outcome)
+		for _, a := range d.Actions {
+			messages = append(messages, a.Result.Message)
+		}
 		if d.AlertUUID == "" {
 			t.Error("replayed alert without uuid")
 		}
@@ -105,6 +108,23 @@ func TestReplayFileAppliesCooldownInAlertTime(t *testing.T) {
 	}
 	if strings.Join(outcomes, ",") != "dry-run,skipped,dry-run" {
 		t.Errorf("outcomes = %v, want the second alert held by the cooldown", outcomes)
+	}
+	if all := strings.Join(messages, "\n"); !strings.Contains(all, "was recorded as a dry run 10s ago") {
+		t.Errorf("cooldown messages %q, want the earlier action named as a dry run", all)
+	}
+
+	// With dry run off, the earlier action would have run, but did not.
+	acting := newEvaluator(t, GuardOptions{Act: true, Cooldown: time.Minute})
+	messages = nil
+	if _, err := acting.ReplayFile(context.Background(), strings.NewReader(strings.Join(lines, "\n")), func(d Decision) {
+		for _, a := range d.Actions {
+			messages = append(messages, a.Result.Message)
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if all := strings.Join(messages, "\n"); !strings.Contains(all, "would have run 10s ago") || strings.Contains(all, " ran ") {
+		t.Errorf("cooldown messages %q, want the earlier action named as one that would have run", all)
 	}
 	if stats.Alerts != 3 || stats.Outcomes[OutcomeDryRun] != 2 {
 		t.Errorf("stats = %+v", stats)

@@ -93,7 +93,10 @@ type GuardOptions struct {
 
 // guards applies GuardOptions. It is safe for concurrent use.
 type guards struct {
-	act              bool
+	act bool
+	// evaluationOnly is set for policy eval and replay, where an action that
+	// the guards let through is recorded but never runs.
+	evaluationOnly   bool
 	dryRunPolicies   map[string]bool
 	dryRunActionners map[string]bool
 	protectedNS      map[string]bool
@@ -274,8 +277,11 @@ func (g *guards) apply(ctx context.Context, c policies.Choice, k8s *policies.Kub
 		if last, ok := state.lastAction[key]; ok && now.Sub(last) < g.cooldown {
 			g.mu.Unlock()
 			past := "ran"
-			if state == &g.preview {
+			switch {
+			case state == &g.preview:
 				past = "was recorded as a dry run"
+			case g.evaluationOnly:
+				past = "would have run"
 			}
 			return block(GuardCooldown, fmt.Sprintf("%s on %s %s %s ago, cooldown %s", c.Actionner, c.Target, past, now.Sub(last).Round(time.Millisecond), g.cooldown)), nil
 		}
