@@ -21,11 +21,19 @@ type Problem struct {
 	// such as "riposte_invalid_parameters".
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// Details are OPA's further lines about the problem, such as the types
+	// that a function call has and wants.
+	Details []string `json:"details,omitempty"`
 }
 
-// String formats the problem as file:line:column: message (code).
+// String formats the problem as file:line:column: message (code), with
+// each detail line after it, indented.
 func (p Problem) String() string {
-	return fmt.Sprintf("%s:%d:%d: %s (%s)", p.File, p.Line, p.Column, p.Message, p.Code)
+	s := fmt.Sprintf("%s:%d:%d: %s (%s)", p.File, p.Line, p.Column, p.Message, p.Code)
+	for _, line := range p.Details {
+		s += "\n\t" + line
+	}
+	return s
 }
 
 // CompileError lists every problem found while loading policies.
@@ -82,6 +90,13 @@ func problemFromAST(e *ast.Error) Problem {
 		p.File = e.Location.File
 		p.Line = e.Location.Row
 		p.Column = e.Location.Col
+	}
+	if e.Details != nil {
+		for _, line := range e.Details.Lines() {
+			if line = strings.TrimSpace(line); line != "" {
+				p.Details = append(p.Details, line)
+			}
+		}
 	}
 	return p
 }

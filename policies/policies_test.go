@@ -560,3 +560,16 @@ func TestRegoTestsCannotSendRequests(t *testing.T) {
 		t.Fatalf("err = %v, want http.send undefined in tests too", err)
 	}
 }
+
+func TestCompileErrorKeepsOPADetails(t *testing.T) {
+	dir := writePolicies(t, map[string]string{"p.rego": "package riposte.policies.p\n\nx := concat(1, 2)\n"})
+	_, err := Load(context.Background(), Options{Dir: dir})
+	if err == nil {
+		t.Fatal("Load accepted concat(1, 2)")
+	}
+	for _, want := range []string{"p.rego:3:", "have:", "want:"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+}
