@@ -135,6 +135,14 @@ type Checker interface {
 	Check(ctx context.Context, req Request) (Outcome, string, error)
 }
 
+// Normalizer is implemented by actionners whose parameters can be written in
+// several ways, such as a signal as "SIGKILL", "KILL" or 9.
+type Normalizer interface {
+	// Normalize returns valid parameters in one form, so that the guards
+	// take two ways of writing one action as the same action.
+	Normalize(params map[string]any) map[string]any
+}
+
 // Describer is implemented by actionners that document their parameters.
 type Describer interface {
 	// Describe returns a one-line summary and the parameters with their meaning.

@@ -208,3 +208,31 @@ func TestReplayFileDerivesUUIDFromLine(t *testing.T) {
 		t.Errorf("uuid = %s, want %s, as the webhook derives it", uuids[0], want)
 	}
 }
+
+func TestCooldownTakesSignalSpellingsAsOne(t *testing.T) {
+	reg := defaultRegistry(t)
+	policy := `package riposte.policies.signals
+
+actions contains {"actionner": "process:kill", "target": {"kind": "process", "pid": 4242}, "parameters": {"signal": sig}, "reason": sprintf("%v", [sig])} if {
+	some sig in ["SIGKILL", "KILL", "sigkill", "9", 9]
+}
+
+actions contains {"actionner": "process:kill", "target": {"kind": "process", "pid": 4242}, "reason": "default"}
+
+actions contains {"actionner": "process:kill", "target": {"kind": "process", "pid": 4242}, "parameters": {"signal": "SIGTERM"}}
+`
+	e, err := NewEvaluator(EvalOptions{Policies: loadPolicies(t, reg, map[string]string{"signals.rego": policy}), Registry: reg,
+		Guards: GuardOptions{Act: true, Cooldown: time.Minute}, Node: "node-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := e.Evaluate(context.Background(), shellAlert(4242))
+	outcomes := map[actionners.Outcome]int{}
+	for _, a := range d.Actions {
+		outcomes[a.Result.Outcome]++
+	}
+	// Six ways of writing SIGKILL make one action; SIGTERM is another.
+	if len(d.Actions) != 7 || outcomes[actionners.OutcomeDryRun] != 2 || outcomes[actionners.OutcomeSkipped] != 5 {
+		t.Errorf("outcomes = %v of %d actions, want 2 dry runs and 5 held by the cooldown", outcomes, len(d.Actions))
+	}
+}

@@ -739,8 +739,13 @@ func (r *Responder) act(ctx context.Context, a *alert.Alert, c policies.Choice, 
 	if guardTime.IsZero() {
 		guardTime = time.Now()
 	}
+	guarded := c
+	if n, ok := actionner.(actionners.Normalizer); ok {
+		// The cooldown takes "KILL" and 9 as the same signal.
+		guarded.Parameters = n.Normalize(c.Parameters)
+	}
 	guardCtx, cancel := context.WithTimeout(ctx, natsOpTimeout)
-	v, err := r.guards.apply(guardCtx, c, k8s, a.Time, guardTime)
+	v, err := r.guards.apply(guardCtx, guarded, k8s, a.Time, guardTime)
 	cancel()
 	if err != nil {
 		return rec, err

@@ -121,6 +121,16 @@ func (k *Kill) Validate(params map[string]any) error {
 	return err
 }
 
+// Normalize returns the parameters with the signal as its number, which is
+// also what an absent signal means: 9.
+func (k *Kill) Normalize(params map[string]any) map[string]any {
+	sig, err := signalParam(params)
+	if err != nil {
+		return params
+	}
+	return map[string]any{"signal": int(sig)}
+}
+
 func signalParam(params map[string]any) (syscall.Signal, error) {
 	for key := range params {
 		if key != "signal" {

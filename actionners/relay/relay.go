@@ -102,6 +102,14 @@ func (f *Forward) Name() string { return f.local.Name() }
 // Validate validates params as the forwarded actionner does.
 func (f *Forward) Validate(params map[string]any) error { return f.local.Validate(params) }
 
+// Normalize normalizes params as the forwarded actionner does, if it does.
+func (f *Forward) Normalize(params map[string]any) map[string]any {
+	if n, ok := f.local.(actionners.Normalizer); ok {
+		return n.Normalize(params)
+	}
+	return params
+}
+
 // Permissions returns the forwarded actionner's permissions, which the
 // sensors need.
 func (f *Forward) Permissions() []actionners.Permission { return f.local.Permissions() }
