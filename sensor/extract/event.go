@@ -121,7 +121,7 @@ func (e *Event) Extract(ref *fields.Ref, dst []fields.Value) []fields.Value {
 		return str(dst, e.renderArgs())
 	case fields.EvtArg:
 		if p, ok := e.param(ref); ok {
-			return str(dst, p.text)
+			return str(dst, p.argText())
 		}
 		return dst
 	case fields.EvtRawarg:
@@ -393,7 +393,8 @@ func (e *Event) extractAccount(id fields.ID, p *event.Process, dst []fields.Valu
 }
 
 // renderArgs renders every parameter as Falco's evt.args does: name=value
-// pairs separated by spaces.
+// pairs separated by spaces, with a resolved value in brackets after the
+// value, such as uid=65534(nobody).
 func (e *Event) renderArgs() string {
 	var b strings.Builder
 	for i, p := range e.params() {
@@ -403,6 +404,11 @@ func (e *Event) renderArgs() string {
 		b.WriteString(p.name)
 		b.WriteByte('=')
 		b.WriteString(p.text)
+		if p.resolved != "" {
+			b.WriteByte('(')
+			b.WriteString(p.resolved)
+			b.WriteByte(')')
+		}
 	}
 	return b.String()
 }
