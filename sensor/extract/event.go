@@ -234,6 +234,8 @@ func (e *Event) extractProcess(ref *fields.Ref, p *event.Process, dst []fields.V
 		return boolean(dst, p.ExeOverlay && !p.ExeUpperLayer)
 	case fields.ProcIsExeWritable:
 		return boolean(dst, p.ExeWritable())
+	case fields.ProcIsEnvShebang:
+		return boolean(dst, p.EnvShebang)
 	case fields.ProcExeIno:
 		if p.ExeIno == 0 {
 			return dst
