@@ -45,6 +45,7 @@ to or override them. A file that fails to load is reported and skipped, and
 the files after it are checked on top of the ones that loaded. The exit
 status is 1 when any file has an error.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			warnUnknownEnv(stderrLogger(cmd), cmd.Root())
 			paths, err := rulePaths(v, args)
 			if err != nil {
 				return err
@@ -71,6 +72,12 @@ status is 1 when any file has an error.`,
 	cmd.Flags().StringSlice("rules.files", nil, "rules files to check, in order, when no FILE is given")
 	addRuleOptionFlags(cmd.Flags())
 	return cmd
+}
+
+// stderrLogger returns a logger that writes to the standard error of cmd,
+// for the warnings of commands whose report goes to standard output.
+func stderrLogger(cmd *cobra.Command) *slog.Logger {
+	return slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
 }
 
 // rulePaths returns args, or the rules.files key when args is empty.
@@ -210,6 +217,7 @@ loaded, from --rules.files, RIPOSTE_RULES_FILES or the configuration file.
 The rules.min-priority, rules.enabled-tags, rules.disabled-tags,
 rules.disabled-rules and rules.selection settings decide which rules run.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			warnUnknownEnv(stderrLogger(cmd), cmd.Root())
 			paths := args
 			if len(paths) == 0 {
 				paths = stringList(v, "rules.files")
