@@ -173,6 +173,8 @@ func runHelper(action, arg string) error {
 		}
 		defer unix.Close(fd)
 		return unix.Fchmod(fd, 0o2755)
+	case "setuid-as-nobody":
+		return setuidAsNobody()
 	case "unlink":
 		if err := os.WriteFile(arg, nil, 0o600); err != nil {
 			return err
@@ -180,6 +182,26 @@ func runHelper(action, arg string) error {
 		return unix.Unlinkat(unix.AT_FDCWD, arg, 0)
 	}
 	return fmt.Errorf("unknown helper action %q", action)
+}
+
+// setuidAsNobody becomes nobody (uid and gid 65534) with setresuid and
+// setresgid, then calls setuid(65534), which succeeds, and setuid(0), which
+// fails with EPERM.
+func setuidAsNobody() error {
+	const nobody = 65534
+	if err := unix.Setresgid(nobody, nobody, nobody); err != nil {
+		return fmt.Errorf("setresgid: %w", err)
+	}
+	if err := unix.Setresuid(nobody, nobody, nobody); err != nil {
+		return fmt.Errorf("setresuid: %w", err)
+	}
+	if _, _, errno := unix.RawSyscall(unix.SYS_SETUID, nobody, 0, 0); errno != 0 {
+		return fmt.Errorf("setuid(%d): %w", nobody, errno)
+	}
+	if _, _, errno := unix.RawSyscall(unix.SYS_SETUID, 0, 0, 0); errno != unix.EPERM {
+		return fmt.Errorf("setuid(0) as nobody: err = %v, want EPERM", errno)
+	}
+	return nil
 }
 
 // runHelperChild runs the test binary as a helper child and returns its pid.

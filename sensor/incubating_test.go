@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/riposte-sec/riposte/rules"
 	"github.com/riposte-sec/riposte/sensor/extract"
@@ -62,4 +63,55 @@ func TestIncubatingRuleSetuidBit(t *testing.T) {
 			t.Errorf("output %q lacks evt_type=fchmod", a.Output)
 		}
 	})
+}
+
+// TestIncubatingRuleNonSudoSetuid runs a child that becomes nobody and
+// calls setuid(65534), then setuid(0). Falco's incubating rule "Non sudo
+// setuid" excepts nobody becoming nobody by comparing evt.arg.uid with the
+// user name, so only the second call may fire it, with arg_uid=root.
+func TestIncubatingRuleNonSudoSetuid(t *testing.T) {
+	dir := os.Getenv("RIPOSTE_TEST_CORPUS")
+	if dir == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("RIPOSTE_TEST_CORPUS is not set; set it to the directory of the upstream Falco rule files")
+		}
+		t.Skip("RIPOSTE_TEST_CORPUS is not set")
+	}
+	sensortest.RequireRoot(t)
+	eng, _, err := rules.LoadFiles(rules.Options{Matching: rules.MatchFirst},
+		filepath.Join(dir, "falco_rules.yaml"), filepath.Join(dir, "falco-incubating_rules.yaml"))
+	if err != nil {
+		t.Fatalf("load stable and incubating rules: %v", err)
+	}
+	const rule = "Non sudo setuid"
+	if r := eng.Rule(rule); r == nil || !r.Enabled {
+		t.Fatalf("rule %q is missing or disabled", rule)
+	}
+	alerts := runRuleSensor(t, eng, extract.New("test-node", extract.NewUsers("/proc")))
+
+	if out, err := helperCmd("setuid-as-nobody", "").CombinedOutput(); err != nil {
+		t.Fatalf("helper setuid-as-nobody: %v: %s", err, out)
+	}
+	var outputs []string
+	deadline := time.After(waitTimeout)
+	for control := false; !control; {
+		select {
+		case a := <-alerts:
+			if !a.ours || a.Rule != rule {
+				continue
+			}
+			outputs = append(outputs, a.Output)
+			control = strings.Contains(a.Output, "arg_uid=root ")
+		case <-deadline:
+			t.Fatalf("no %q alert with arg_uid=root for setuid(0) within %v; alerts of the rule: %q", rule, waitTimeout, outputs)
+		}
+	}
+	for _, out := range outputs {
+		if !strings.Contains(out, "user=nobody ") {
+			t.Errorf("output %q lacks user=nobody", out)
+		}
+		if strings.Contains(out, "arg_uid=nobody ") || strings.Contains(out, "arg_uid=65534 ") {
+			t.Errorf("setuid(65534) by nobody fired %q: %s", rule, out)
+		}
+	}
 }

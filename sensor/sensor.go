@@ -172,7 +172,8 @@ func New(cfg Config, logger *slog.Logger) (*Sensor, error) {
 }
 
 // Run attaches the programs, seeds the process table and delivers events
-// until ctx ends; it then detaches and releases everything and returns nil.
+// until ctx ends. It then delivers the records left in the ring buffer, for
+// at most drainTimeout, detaches and releases everything and returns nil.
 // Run may be called once.
 func (s *Sensor) Run(ctx context.Context) error {
 	err := errors.New("sensor: Run called more than once")
@@ -205,7 +206,14 @@ func (s *Sensor) run(ctx context.Context) error {
 	s.logger.Info("sensor started", "processes", s.table.Len())
 	close(s.ready)
 
-	stop := context.AfterFunc(ctx, func() { rd.Close() })
+	// Flush makes ReadInto return the records already in the ring buffer,
+	// then ErrFlushed, so the loop below checks ctx even while records keep
+	// coming.
+	stop := context.AfterFunc(ctx, func() {
+		if err := rd.Flush(); err != nil {
+			s.logger.Warn("flush ring buffer reader at stop", "error", err)
+		}
+	})
 	defer stop()
 
 	watchCtx, cancelWatch := context.WithCancel(ctx)
@@ -220,7 +228,13 @@ func (s *Sensor) run(ctx context.Context) error {
 	var rec ringbuf.Record
 	for {
 		if err := rd.ReadInto(&rec); err != nil {
-			if errors.Is(err, os.ErrDeadlineExceeded) {
+			if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, ringbuf.ErrFlushed) {
+				if ctx.Err() != nil {
+					drained, complete := s.drain(rd, &rec)
+					s.logger.Info("sensor stopped", "records", s.recordsRead.Load(),
+						"drained", drained, "drain_complete", complete)
+					return nil
+				}
 				rd.SetDeadline(time.Now().Add(pollInterval))
 				continue
 			}
@@ -230,16 +244,53 @@ func (s *Sensor) run(ctx context.Context) error {
 			}
 			return fmt.Errorf("read ring buffer: %w", err)
 		}
-		s.recordsRead.Add(1)
-		if err := s.handleRecord(rec.RawSample); err != nil {
-			if n := s.decodeErrors.Add(1); n&(n-1) == 0 {
-				// Logged at powers of two to bound the log volume.
-				s.logger.Warn("drop undecodable record", "error", err, "count", n)
-			}
-		}
-		s.processes.Store(int64(s.table.Len()))
-		s.evicted.Store(s.table.Evicted())
+		s.consume(rec.RawSample)
 	}
+}
+
+// drainTimeout bounds how long a stopping sensor keeps reading the records
+// left in the ring buffer, which on a busy host never empties.
+const drainTimeout = 500 * time.Millisecond
+
+// drain delivers the records left in the ring buffer when the sensor
+// stops, so that the syscalls of its last moments still raise alerts. It
+// stops when the ring buffer is empty or after drainTimeout, and returns
+// the number of records read and whether the ring buffer was emptied.
+func (s *Sensor) drain(rd *ringbuf.Reader, rec *ringbuf.Record) (int, bool) {
+	end := time.Now().Add(drainTimeout)
+	// A deadline in the past makes ReadInto return the records present,
+	// then os.ErrDeadlineExceeded, without waiting for more.
+	rd.SetDeadline(time.Now())
+	n := 0
+	for time.Now().Before(end) {
+		err := rd.ReadInto(rec)
+		if errors.Is(err, ringbuf.ErrFlushed) {
+			continue
+		}
+		if err != nil {
+			if !errors.Is(err, os.ErrDeadlineExceeded) {
+				s.logger.Warn("drain ring buffer at stop", "error", err, "records", n)
+			}
+			return n, errors.Is(err, os.ErrDeadlineExceeded)
+		}
+		s.consume(rec.RawSample)
+		n++
+	}
+	return n, false
+}
+
+// consume decodes one ring buffer record and hands its event, if any, to
+// the handler.
+func (s *Sensor) consume(raw []byte) {
+	s.recordsRead.Add(1)
+	if err := s.handleRecord(raw); err != nil {
+		if n := s.decodeErrors.Add(1); n&(n-1) == 0 {
+			// Logged at powers of two to bound the log volume.
+			s.logger.Warn("drop undecodable record", "error", err, "count", n)
+		}
+	}
+	s.processes.Store(int64(s.table.Len()))
+	s.evicted.Store(s.table.Evicted())
 }
 
 // SetSyscalls replaces the event types whose syscalls cross into

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -311,5 +313,76 @@ func TestSensorThreadCount(t *testing.T) {
 	}
 	if e.maxThreads < 2 {
 		t.Errorf("max threads seen = %d, want a multi-threaded Go child", e.maxThreads)
+	}
+}
+
+// TestSensorDrainsAtStop holds the handler on one exec while a second exec
+// waits in the ring buffer, stops the sensor, and expects the second exec
+// to be delivered before Run returns.
+func TestSensorDrainsAtStop(t *testing.T) {
+	sensortest.RequireRoot(t)
+	first := "riposte-drain-first-" + sensortest.RandomHex(t, 4)
+	last := "riposte-drain-last-" + sensortest.RandomHex(t, 4)
+	held := make(chan struct{})
+	release := make(chan struct{})
+	var holdOnce sync.Once
+	var lastDelivered atomic.Bool
+	handler := func(e *event.Event) {
+		if e.Exec == nil || e.Res != 0 {
+			return
+		}
+		switch {
+		case slices.Contains(e.Exec.Args, first):
+			holdOnce.Do(func() {
+				close(held)
+				<-release
+			})
+		case slices.Contains(e.Exec.Args, last):
+			lastDelivered.Store(true)
+		}
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	s, err := New(Config{Handler: handler}, logger)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	select {
+	case <-s.Ready():
+	case err := <-done:
+		t.Fatalf("Run ended before ready: %v", err)
+	}
+
+	if err := exec.Command("/bin/true", first).Run(); err != nil {
+		t.Fatalf("run /bin/true: %v", err)
+	}
+	select {
+	case <-held:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the exec of the first /bin/true was not delivered within 10s")
+	}
+	// The handler is held, so the record of this exec stays in the ring
+	// buffer until the sensor stops.
+	if err := exec.Command("/bin/true", last).Run(); err != nil {
+		t.Fatalf("run /bin/true: %v", err)
+	}
+	cancel()
+	// context.AfterFunc acts in its own goroutine: give it time to act on
+	// the reader before the handler lets the loop read again.
+	time.Sleep(100 * time.Millisecond)
+	close(release)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return within 10s of the stop")
+	}
+	if !lastDelivered.Load() {
+		t.Error("the exec done right before the stop was not delivered")
 	}
 }

@@ -114,11 +114,23 @@ func checkConfigKeys(file string, root *cobra.Command) error {
 	msgs := make([]string, len(unknown))
 	for i, key := range unknown {
 		msgs[i] = fmt.Sprintf("unknown key %q", key)
-		if near := nearestKey(key, known); near != "" {
+		if riposteKey, ok := falcoConfigKeys[key]; ok {
+			msgs[i] += fmt.Sprintf(" (did you mean %q? It is Falco's %s)", riposteKey, key)
+		} else if near := nearestKey(key, known); near != "" {
 			msgs[i] += fmt.Sprintf(" (did you mean %q?)", near)
 		}
 	}
 	return fmt.Errorf("configuration file %s: %s: remove the key or fix its name to a long flag name from the command's --help", file, strings.Join(msgs, ", "))
+}
+
+// falcoConfigKeys maps the falco.yaml keys of rule settings to the
+// Riposte keys that take their values, for the hint of an unknown key.
+var falcoConfigKeys = map[string]string{
+	"priority":             "rules.min-priority",
+	"rules":                "rules.selection",
+	"rules_files":          "rules.files",
+	"rule_matching":        "rules.matching",
+	"time_format_iso_8601": "time-format-iso-8601",
 }
 
 // isConfigOnlyKey reports whether key is one of configOnlyKeys or nested

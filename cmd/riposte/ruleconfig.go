@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -63,12 +64,19 @@ func ruleOptionsFrom(v *viper.Viper) (ruleOptions, error) {
 	default:
 		return opts, fmt.Errorf("invalid rules.matching %q: use first or all", matching)
 	}
+	if _, ok := os.LookupEnv(ruleSelectionEnv); ok {
+		return opts, fmt.Errorf("environment variable %s is not supported: unset it and set rules.selection in the configuration file given with --config, as a list such as:\nrules:\n  selection:\n    - disable: {rule: \"*\"}\n    - enable: {tag: network}", ruleSelectionEnv)
+	}
 	var err error
 	if opts.Selection, err = ruleSelection(v.Get("rules.selection")); err != nil {
 		return opts, err
 	}
 	return opts, nil
 }
+
+// ruleSelectionEnv is the environment variable that viper would read for
+// the rules.selection key, a list of mappings that a variable cannot carry.
+const ruleSelectionEnv = envPrefix + "_RULES_SELECTION"
 
 // ruleSelection decodes the rules.selection key, which has the form of the
 // rules list of falco.yaml:

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -47,10 +48,17 @@ const threeRules = `
 func listedRules(t *testing.T, before []string, after ...string) map[string]bool {
 	t.Helper()
 	args := append(slices.Clone(before), "rules", "list", "--rules.defaults=false", "-o", "json")
-	out, err := runCommand(t, append(args, after...)...)
-	if err != nil {
-		t.Fatalf("rules list: %v\n%s", err, out)
+	cmd := newRootCommand()
+	cmd.SetArgs(append(args, after...))
+	// Warnings, such as one for a RIPOSTE_ variable of the test
+	// environment, go to standard error and stay out of the JSON lines.
+	var stdout, stderr bytes.Buffer
+	cmd.SetOut(&stdout)
+	cmd.SetErr(&stderr)
+	if err := cmd.Execute(); err != nil {
+		t.Fatalf("rules list: %v\n%s", err, stderr.String())
 	}
+	out := stdout.String()
 	enabled := map[string]bool{}
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		var r ruleSummary

@@ -8,12 +8,14 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 
+	"github.com/riposte-sec/riposte/alert"
 	"github.com/riposte-sec/riposte/rules"
 )
 
@@ -43,6 +45,7 @@ to or override them. A file that fails to load is reported and skipped, and
 the files after it are checked on top of the ones that loaded. The exit
 status is 1 when any file has an error.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			warnUnknownEnv(stderrLogger(cmd), cmd.Root())
 			paths, err := rulePaths(v, args)
 			if err != nil {
 				return err
@@ -55,7 +58,7 @@ status is 1 when any file has an error.`,
 			if v.GetBool("rules.defaults") {
 				base = defaultRuleFiles()
 			}
-			failed, err := checkRules(cmd.OutOrStdout(), base, paths, ruleOpts.engineOptions())
+			failed, err := checkRules(cmd.OutOrStdout(), base, paths, ruleOpts)
 			if err != nil {
 				return err
 			}
@@ -71,6 +74,12 @@ status is 1 when any file has an error.`,
 	return cmd
 }
 
+// stderrLogger returns a logger that writes to the standard error of cmd,
+// for the warnings of commands whose report goes to standard output.
+func stderrLogger(cmd *cobra.Command) *slog.Logger {
+	return slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
+}
+
 // rulePaths returns args, or the rules.files key when args is empty.
 func rulePaths(v *viper.Viper, args []string) ([]string, error) {
 	if len(args) > 0 {
@@ -83,10 +92,13 @@ func rulePaths(v *viper.Viper, args []string) ([]string, error) {
 	return paths, nil
 }
 
-// checkRules loads paths in order, on top of base, with opts, and prints a
-// report to w. It returns true when a file had an error.
-func checkRules(w io.Writer, base []rules.File, args []string, opts rules.Options) (failed bool, err error) {
+// checkRules loads paths in order, on top of base, with ruleOpts, and
+// prints a report to w that ends with the number of enabled rules. It
+// returns true when a file had an error.
+func checkRules(w io.Writer, base []rules.File, args []string, ruleOpts ruleOptions) (failed bool, err error) {
+	opts := ruleOpts.engineOptions()
 	loaded := append([]rules.File(nil), base...)
+	var last *rules.Engine
 	paths, err := expandRulePaths(args)
 	if err != nil {
 		return false, err
@@ -99,7 +111,7 @@ func checkRules(w io.Writer, base []rules.File, args []string, opts rules.Option
 			continue
 		}
 		file := rules.File{Name: path, Content: data}
-		_, res, err := rules.Load(opts, append(loaded, file)...)
+		eng, res, err := rules.Load(opts, append(loaded, file)...)
 		for _, m := range res.Warnings {
 			if m.File == path {
 				fmt.Fprintf(w, "warning: %s\n", m.String())
@@ -115,9 +127,84 @@ func checkRules(w io.Writer, base []rules.File, args []string, opts rules.Option
 			continue
 		}
 		loaded = append(loaded, file)
+		last = eng
 		fmt.Fprintf(w, "%s: ok (%d lists, %d macros, %d rules in total)\n", path, res.Lists, res.Macros, res.Rules)
 	}
+	if last != nil {
+		enabled := countEnabled(last.Rules())
+		fmt.Fprintf(w, "enabled rules: %d of %d\n", enabled, len(last.Rules()))
+		if enabled == 0 {
+			fmt.Fprintf(w, "warning: no rule is enabled, so no event would raise an alert. Likely cause: %s\n", noEnabledRuleCause(last.Rules(), ruleOpts))
+		}
+	}
 	return failed, nil
+}
+
+// countEnabled returns the number of rules in list that run.
+func countEnabled(list []*rules.Rule) int {
+	n := 0
+	for _, r := range list {
+		if r.Enabled {
+			n++
+		}
+	}
+	return n
+}
+
+// noEnabledRuleCause names the setting that most likely leaves none of list
+// enabled, with its value, for a message that ends in "Likely cause: ...".
+func noEnabledRuleCause(list []*rules.Rule, opts ruleOptions) string {
+	if len(list) == 0 {
+		return "the rules files define no rule"
+	}
+	if len(opts.EnabledTags) > 0 && !anyRuleHasTag(list, opts.EnabledTags) {
+		return fmt.Sprintf("rules.enabled-tags %s: no loaded rule has any of these tags", strings.Join(opts.EnabledTags, ","))
+	}
+	if opts.MinPriority != nil && !anyRuleAtLeast(list, *opts.MinPriority) {
+		return fmt.Sprintf("rules.min-priority %s: every loaded rule is less severe", strings.ToLower(opts.MinPriority.String()))
+	}
+	var set []string
+	if opts.MinPriority != nil {
+		set = append(set, "rules.min-priority "+strings.ToLower(opts.MinPriority.String()))
+	}
+	if len(opts.EnabledTags) > 0 {
+		set = append(set, "rules.enabled-tags "+strings.Join(opts.EnabledTags, ","))
+	}
+	if len(opts.DisabledTags) > 0 {
+		set = append(set, "rules.disabled-tags "+strings.Join(opts.DisabledTags, ","))
+	}
+	if len(opts.DisabledRules) > 0 {
+		set = append(set, "rules.disabled-rules "+strings.Join(opts.DisabledRules, ","))
+	}
+	if len(opts.Selection) > 0 {
+		set = append(set, fmt.Sprintf("rules.selection (%d entries)", len(opts.Selection)))
+	}
+	if len(set) > 0 {
+		return "the rule settings " + strings.Join(set, "; ")
+	}
+	return "the rules files disable every rule (enabled: false), or no rule has the syscall source"
+}
+
+func anyRuleHasTag(list []*rules.Rule, tags []string) bool {
+	for _, r := range list {
+		for _, tag := range r.Tags {
+			if slices.Contains(tags, tag) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// anyRuleAtLeast reports whether a rule of list is at least as severe as
+// threshold. Lower priorities are more severe, emergency being 0.
+func anyRuleAtLeast(list []*rules.Rule, threshold alert.Priority) bool {
+	for _, r := range list {
+		if r.Priority <= threshold {
+			return true
+		}
+	}
+	return false
 }
 
 func newRulesListCommand(v *viper.Viper) *cobra.Command {
@@ -130,6 +217,7 @@ loaded, from --rules.files, RIPOSTE_RULES_FILES or the configuration file.
 The rules.min-priority, rules.enabled-tags, rules.disabled-tags,
 rules.disabled-rules and rules.selection settings decide which rules run.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			warnUnknownEnv(stderrLogger(cmd), cmd.Root())
 			paths := args
 			if len(paths) == 0 {
 				paths = stringList(v, "rules.files")
@@ -269,6 +357,10 @@ func loadRuleFiles(withDefaults bool, paths []string, ruleOpts ruleOptions, logg
 			}
 		}
 		logger.Info("rules loaded", "enabled", enabled, "rules", len(eng.Rules()), "of_other_sources", skipped, "warnings", len(res.Warnings))
+		if enabled == 0 {
+			logger.Warn("no rule is enabled, so no event raises an alert: run riposte rules list with the same settings to see why",
+				"rules", len(eng.Rules()), "likely_cause", noEnabledRuleCause(eng.Rules(), ruleOpts))
+		}
 		if len(res.Warnings) > 0 {
 			logger.Warn("the rules files have warnings: run riposte rules check with the same files to read them, or --log-level debug", "warnings", len(res.Warnings))
 		}

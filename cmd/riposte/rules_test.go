@@ -2,12 +2,12 @@ package main
 
 import (
 	"bytes"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/riposte-sec/riposte/rules"
 	"github.com/riposte-sec/riposte/rules/rulestest"
 )
 
@@ -46,7 +46,7 @@ func TestRulesCheckReportsEveryFile(t *testing.T) {
 `)
 
 	var out bytes.Buffer
-	failed, err := checkRules(&out, nil, []string{good, bad, alsoBad}, rules.Options{})
+	failed, err := checkRules(&out, nil, []string{good, bad, alsoBad}, ruleOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,5 +182,75 @@ func TestRulesListMarksUnsupportedSource(t *testing.T) {
 	}
 	if !strings.Contains(out, "k8s_audit (unsupported)") {
 		t.Errorf("the rule's source is not marked unsupported:\n%s", out)
+	}
+}
+
+func TestRulesCheckPrintsEnabledCount(t *testing.T) {
+	file := writeFile(t, "shell.yaml", `
+- rule: Shell
+  desc: a shell
+  condition: evt.type = execve and proc.name = sh
+  output: shell %proc.name
+  priority: NOTICE
+  tags: [shell]
+`)
+	tests := []struct {
+		name    string
+		args    []string
+		want    string
+		warning string
+	}{
+		{"every rule enabled", nil, "enabled rules: 1 of 1\n", ""},
+		{"unknown enabled tag", []string{"--rules.enabled-tags", "nosuchtag"}, "enabled rules: 0 of 1\n",
+			"Likely cause: rules.enabled-tags nosuchtag: no loaded rule has any of these tags"},
+		{"min priority above every rule", []string{"--rules.min-priority", "error"}, "enabled rules: 0 of 1\n",
+			"Likely cause: rules.min-priority error: every loaded rule is less severe"},
+		{"rule disabled by name", []string{"--rules.disabled-rules", "Shell"}, "enabled rules: 0 of 1\n",
+			"Likely cause: the rule settings rules.disabled-rules Shell"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cmd := newRootCommand()
+			cmd.SetArgs(append([]string{"rules", "check", "--rules.defaults=false", file}, tt.args...))
+			var out bytes.Buffer
+			cmd.SetOut(&out)
+			if err := cmd.Execute(); err != nil {
+				t.Fatalf("rules check: %v\n%s", err, out.String())
+			}
+			text := out.String()
+			if !strings.Contains(text, tt.want) {
+				t.Errorf("output lacks %q:\n%s", tt.want, text)
+			}
+			hasWarning := strings.Contains(text, "warning: no rule is enabled")
+			if hasWarning != (tt.warning != "") {
+				t.Errorf("no-rule warning printed = %v, want %v:\n%s", hasWarning, tt.warning != "", text)
+			}
+			if tt.warning != "" && !strings.Contains(text, tt.warning) {
+				t.Errorf("output lacks %q:\n%s", tt.warning, text)
+			}
+		})
+	}
+}
+
+func TestLoadRuleFilesWarnsNoEnabledRule(t *testing.T) {
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	if _, err := loadRuleFiles(true, nil, ruleOptions{EnabledTags: []string{"nosuchtag"}}, logger); err != nil {
+		t.Fatal(err)
+	}
+	text := logs.String()
+	if !strings.Contains(text, "level=WARN msg=\"no rule is enabled") {
+		t.Errorf("logs lack the no-rule warning:\n%s", text)
+	}
+	if !strings.Contains(text, "rules.enabled-tags nosuchtag") {
+		t.Errorf("logs lack the likely cause rules.enabled-tags nosuchtag:\n%s", text)
+	}
+
+	logs.Reset()
+	if _, err := loadRuleFiles(true, nil, ruleOptions{}, logger); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(logs.String(), "no rule is enabled") {
+		t.Errorf("default rules logged the no-rule warning:\n%s", logs.String())
 	}
 }

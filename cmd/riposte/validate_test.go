@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"slices"
 	"strings"
 	"testing"
@@ -241,5 +242,57 @@ func TestStringListKeepsListItemsWhole(t *testing.T) {
 	v.Set("protected-namespaces", "a, shop b")
 	if got := stringList(v, "protected-namespaces"); !slices.Equal(got, []string{"a", "shop", "b"}) {
 		t.Errorf("single string = %q, want it split at commas and spaces", got)
+	}
+}
+
+func TestFalcoConfigKeysHinted(t *testing.T) {
+	config := writeFile(t, "riposte.yaml", "priority: warning\nrules:\n  - disable: {rule: \"*\"}\n")
+	_, err := runCommand(t, "--config", config, "rules", "list")
+	if err == nil {
+		t.Fatal("Falco's priority and rules keys were accepted")
+	}
+	for _, want := range []string{
+		`unknown key "priority" (did you mean "rules.min-priority"? It is Falco's priority)`,
+		`unknown key "rules" (did you mean "rules.selection"? It is Falco's rules)`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want it to contain %s", err, want)
+		}
+	}
+}
+
+func TestRulesCommandsWarnUnknownEnv(t *testing.T) {
+	t.Setenv("RIPOSTE_RULES_FILE", "/nonexistent.yaml")
+	for _, sub := range []string{"list", "check"} {
+		t.Run(sub, func(t *testing.T) {
+			file := writeFile(t, "empty.yaml", "- list: empty\n  items: []\n")
+			cmd := newRootCommand()
+			cmd.SetArgs([]string{"rules", sub, file})
+			var stdout, stderr bytes.Buffer
+			cmd.SetOut(&stdout)
+			cmd.SetErr(&stderr)
+			if err := cmd.Execute(); err != nil {
+				t.Fatalf("rules %s: %v\n%s", sub, err, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), "name=RIPOSTE_RULES_FILE did_you_mean=RIPOSTE_RULES_FILES") {
+				t.Errorf("standard error lacks the warning for RIPOSTE_RULES_FILE:\n%s", stderr.String())
+			}
+			if strings.Contains(stdout.String(), "RIPOSTE_RULES_FILE") {
+				t.Errorf("the warning went to standard output:\n%s", stdout.String())
+			}
+		})
+	}
+}
+
+func TestRuleSelectionEnvRejected(t *testing.T) {
+	t.Setenv("RIPOSTE_RULES_SELECTION", "disable")
+	_, err := runCommand(t, "rules", "list")
+	if err == nil {
+		t.Fatal("RIPOSTE_RULES_SELECTION was accepted")
+	}
+	for _, want := range []string{"RIPOSTE_RULES_SELECTION is not supported", "configuration file given with --config"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want it to contain %q", err, want)
+		}
 	}
 }

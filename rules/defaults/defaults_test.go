@@ -78,6 +78,11 @@ func TestDefaultRulesMatch(t *testing.T) {
 			Set("proc.pexe", "httpd").Set("proc.pexepath", "/bin/busybox"), []string{defaults.ShellSpawnedByNonShell}},
 		{"shell from a python script", exec("sh", "/usr/bin/dash", "backup.py", "host").
 			Set("proc.pexe", "/usr/bin/python3").Set("proc.pexepath", "/usr/bin/python3.11"), []string{defaults.ShellSpawnedByNonShell}},
+		// env started for "#!/usr/bin/env bash" becomes the script's shell.
+		{"shell from env for a script", exec("bash", "/usr/bin/bash", "python3", "host").
+			Set("proc.is_env_shebang", true), nil},
+		{"shell from env run directly", exec("bash", "/usr/bin/bash", "python3", "host").
+			Set("proc.is_env_shebang", false), []string{defaults.ShellSpawnedByNonShell}},
 		{"program from /tmp", exec("xmrig", "/tmp/.x/xmrig", "curl", "host"), []string{defaults.ExecFromWorldWritable}},
 		{"program from /dev/shm", exec("payload", "/dev/shm/payload", "bash", "host"), []string{defaults.ExecFromWorldWritable}},
 		{"program from /tmpfoo", exec("tool", "/tmpfoo/tool", "bash", "host"), nil},

@@ -76,6 +76,7 @@ const (
 	ProcIsExeUpperLayer                             // proc.is_exe_upper_layer
 	ProcIsExeFromMemfd                              // proc.is_exe_from_memfd
 	ProcIsExeLowerLayer                             // proc.is_exe_lower_layer
+	ProcIsEnvShebang                                // proc.is_env_shebang
 	ProcIsContainerHealthcheck                      // proc.is_container_healthcheck
 	ProcIsContainerLivenessProbe                    // proc.is_container_liveness_probe
 	ProcIsContainerReadinessProbe                   // proc.is_container_readiness_probe
@@ -250,6 +251,7 @@ var catalogue = [maxID]Field{
 	ProcIsExeUpperLayer:               {ID: ProcIsExeUpperLayer, Name: "proc.is_exe_upper_layer", Type: TypeBool, Desc: "true when the executable lives in the upper (writable) layer of an overlay file system."},
 	ProcIsExeFromMemfd:                {ID: ProcIsExeFromMemfd, Name: "proc.is_exe_from_memfd", Type: TypeBool, Desc: "true when the process executes an anonymous memfd_create file."},
 	ProcIsExeLowerLayer:               {ID: ProcIsExeLowerLayer, Name: "proc.is_exe_lower_layer", Type: TypeBool, Desc: "true when the executable lives in a lower layer of an overlay file system."},
+	ProcIsEnvShebang:                  {ID: ProcIsEnvShebang, Name: "proc.is_env_shebang", Type: TypeBool, Desc: "true when env started the program for the #! line of a script, such as bash for #!/usr/bin/env bash. A Riposte field, unknown to Falco."},
 	ProcIsContainerHealthcheck:        {ID: ProcIsContainerHealthcheck, Name: "proc.is_container_healthcheck", Type: TypeBool, Desc: "true when the process is a container health check."},
 	ProcIsContainerLivenessProbe:      {ID: ProcIsContainerLivenessProbe, Name: "proc.is_container_liveness_probe", Type: TypeBool, Desc: "true when the process is a Kubernetes liveness probe."},
 	ProcIsContainerReadinessProbe:     {ID: ProcIsContainerReadinessProbe, Name: "proc.is_container_readiness_probe", Type: TypeBool, Desc: "true when the process is a Kubernetes readiness probe."},

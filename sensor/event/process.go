@@ -64,6 +64,11 @@ type Process struct {
 	// file written into a running container is.
 	ExeOverlay, ExeUpperLayer bool
 
+	// EnvShebang is set when env(1) started the program for the #! line of
+	// a script (#!/usr/bin/env bash): the process ran env before, under the
+	// name the kernel gives a script's process, that of the script file.
+	EnvShebang bool
+
 	// Threads is the number of threads, counted from clone and exit events
 	// after the entry was read from procfs or created by exec.
 	Threads int

@@ -121,7 +121,7 @@ func (e *Event) Extract(ref *fields.Ref, dst []fields.Value) []fields.Value {
 		return str(dst, e.renderArgs())
 	case fields.EvtArg:
 		if p, ok := e.param(ref); ok {
-			return str(dst, p.text)
+			return str(dst, p.argText())
 		}
 		return dst
 	case fields.EvtRawarg:
@@ -234,6 +234,8 @@ func (e *Event) extractProcess(ref *fields.Ref, p *event.Process, dst []fields.V
 		return boolean(dst, p.ExeOverlay && !p.ExeUpperLayer)
 	case fields.ProcIsExeWritable:
 		return boolean(dst, p.ExeWritable())
+	case fields.ProcIsEnvShebang:
+		return boolean(dst, p.EnvShebang)
 	case fields.ProcExeIno:
 		if p.ExeIno == 0 {
 			return dst
@@ -393,7 +395,8 @@ func (e *Event) extractAccount(id fields.ID, p *event.Process, dst []fields.Valu
 }
 
 // renderArgs renders every parameter as Falco's evt.args does: name=value
-// pairs separated by spaces.
+// pairs separated by spaces, with a resolved value in brackets after the
+// value, such as uid=65534(nobody).
 func (e *Event) renderArgs() string {
 	var b strings.Builder
 	for i, p := range e.params() {
@@ -403,6 +406,11 @@ func (e *Event) renderArgs() string {
 		b.WriteString(p.name)
 		b.WriteByte('=')
 		b.WriteString(p.text)
+		if p.resolved != "" {
+			b.WriteByte('(')
+			b.WriteString(p.resolved)
+			b.WriteByte(')')
+		}
 	}
 	return b.String()
 }

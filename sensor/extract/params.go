@@ -31,10 +31,22 @@ var (
 
 // param is one rendered event parameter.
 type param struct {
-	name    string
-	text    string
-	num     int64
-	numeric bool
+	name string
+	text string
+	// resolved is Falco's resolved value, such as the user name of a uid.
+	// When it is set, evt.arg prints it in place of text and evt.args
+	// prints it after text, in brackets.
+	resolved string
+	num      int64
+	numeric  bool
+}
+
+// argText returns the parameter as evt.arg prints it.
+func (p param) argText() string {
+	if p.resolved != "" {
+		return p.resolved
+	}
+	return p.text
 }
 
 func (e *Event) paramNames() []string {
@@ -52,7 +64,7 @@ func (e *Event) paramNames() []string {
 // param returns the parameter that ref selects by name or position.
 func (e *Event) param(ref *fields.Ref) (param, bool) {
 	if s := syscalls.ByType(e.ev.Type); s != nil && e.ev.Syscall != nil {
-		return syscallParam(s, ref, e.ev)
+		return e.syscallParam(s, ref)
 	}
 	name := ref.Key
 	if name == "" && ref.Index != fields.AnyIndex {
@@ -69,17 +81,63 @@ func (e *Event) param(ref *fields.Ref) (param, bool) {
 }
 
 // syscallParam returns the parameter of a syscall event that ref selects.
-func syscallParam(s *syscalls.Syscall, ref *fields.Ref, ev *event.Event) (param, bool) {
+func (e *Event) syscallParam(s *syscalls.Syscall, ref *fields.Ref) (param, bool) {
 	for i, prm := range s.Params {
 		if (ref.Key != "" && prm.Name == ref.Key) || (ref.Key == "" && ref.Index == i) {
-			v, ok := syscalls.ParamValue(prm, ev)
-			if !ok {
-				return param{}, false
-			}
-			return param{name: prm.Name, text: v.Text, num: v.Num, numeric: v.Numeric}, true
+			return e.syscallParamValue(prm)
 		}
 	}
 	return param{}, false
+}
+
+// syscallParamValue renders prm for the current syscall event.
+func (e *Event) syscallParamValue(prm syscalls.Param) (param, bool) {
+	v, ok := syscalls.ParamValue(prm, e.ev)
+	if !ok {
+		return param{}, false
+	}
+	p := param{name: prm.Name, text: v.Text, num: v.Num, numeric: v.Numeric}
+	switch prm.Kind {
+	case syscalls.KindUID, syscalls.KindGID:
+		p.resolved = e.accountName(prm.Kind, uint32(v.Num))
+	}
+	return p, true
+}
+
+// Falco's texts for a user or group id without a name (<NA>) and for the
+// id -1, which leaves an id unchanged in setresuid and its kin (<NONE>).
+// They follow the PT_UID and PT_GID cases of sinsp_evt::get_param_as_str
+// in falcosecurity/libs (userspace/libsinsp/event.cpp).
+const (
+	accountNameMissing = "<NA>"
+	accountNameUnset   = "<NONE>"
+)
+
+// accountName returns the user (KindUID) or group (KindGID) name of id in
+// the passwd or group file of the event's process, as Falco resolves
+// PT_UID and PT_GID parameters. Without a resolver it returns "", so the
+// number is printed.
+func (e *Event) accountName(kind syscalls.Kind, id uint32) string {
+	if e.users == nil {
+		return ""
+	}
+	if id == ^uint32(0) {
+		return accountNameUnset
+	}
+	p := e.ev.Proc
+	if p == nil {
+		return accountNameMissing
+	}
+	if kind == syscalls.KindUID {
+		if u, ok := e.users.User(p, id); ok {
+			return u.Name
+		}
+		return accountNameMissing
+	}
+	if name, ok := e.users.GroupName(p, id); ok {
+		return name
+	}
+	return accountNameMissing
 }
 
 // params returns every captured parameter in Falco's order.
@@ -87,8 +145,8 @@ func (e *Event) params() []param {
 	if s := syscalls.ByType(e.ev.Type); s != nil && e.ev.Syscall != nil {
 		var out []param
 		for _, prm := range s.Params {
-			if v, ok := syscalls.ParamValue(prm, e.ev); ok {
-				out = append(out, param{name: prm.Name, text: v.Text, num: v.Num, numeric: v.Numeric})
+			if p, ok := e.syscallParamValue(prm); ok {
+				out = append(out, p)
 			}
 		}
 		return out

@@ -63,27 +63,39 @@ func runDefaultRules(t *testing.T) <-chan alert.Alert {
 	return alerts
 }
 
-// TestSensorShellFromShellScript runs a shell script that starts a shell,
-// which must not fire "Shell spawned by a non-shell program" although the
-// script's process is named after the script, and then starts a shell from
-// the test binary, which must fire it.
+// TestSensorShellFromShellScript runs shell scripts with the #! lines
+// #!/bin/sh and #!/usr/bin/env bash that start a shell, which must not fire
+// "Shell spawned by a non-shell program" although the script's process is
+// named after the script or starts as env. It then starts a shell from the
+// test binary, directly and through env, which must fire it.
 func TestSensorShellFromShellScript(t *testing.T) {
 	alerts := runDefaultRules(t)
 
-	script := filepath.Join(t.TempDir(), "deploy.sh")
-	if err := os.WriteFile(script, []byte("#!/bin/sh\nsh -c true\n"), 0o755); err != nil {
-		t.Fatal(err)
+	dir := t.TempDir()
+	scripts := map[string]string{
+		filepath.Join(dir, "deploy.sh"):     "#!/bin/sh\nsh -c true\n",
+		filepath.Join(dir, "env-deploy.sh"): "#!/usr/bin/env bash\nsh -c true\n",
 	}
-	if out, err := exec.Command(script).CombinedOutput(); err != nil {
-		t.Fatalf("run %s: %v: %s", script, err, out)
+	for script, text := range scripts {
+		if err := os.WriteFile(script, []byte(text), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := exec.Command(script).CombinedOutput(); err != nil {
+			t.Fatalf("run %s: %v: %s", script, err, out)
+		}
+	}
+	envMarker := "riposte-env-shell-" + sensortest.RandomHex(t, 4)
+	if out, err := exec.Command("env", "bash", "-c", "true "+envMarker).CombinedOutput(); err != nil {
+		t.Fatalf("run env bash -c: %v: %s", err, out)
 	}
 	marker := "riposte-non-shell-parent-" + sensortest.RandomHex(t, 4)
 	if out, err := exec.Command("sh", "-c", "true "+marker).CombinedOutput(); err != nil {
 		t.Fatalf("run sh -c: %v: %s", err, out)
 	}
 
-	// The script ran before the shell of the test binary, so its alerts,
-	// if any, come first.
+	// The scripts ran before the shells of the test binary, so their
+	// alerts, if any, come first.
+	sawEnv := false
 	deadline := time.After(30 * time.Second)
 	for {
 		select {
@@ -94,7 +106,14 @@ func TestSensorShellFromShellScript(t *testing.T) {
 			if a.OutputFields["proc.pname"] == "deploy.sh" {
 				t.Errorf("a shell started by the shell script deploy.sh fired %q: %s", a.Rule, a.Output)
 			}
+			if strings.Contains(a.Output, "env-deploy.sh") {
+				t.Errorf("the shell of the script env-deploy.sh (#!/usr/bin/env bash) fired %q: %s", a.Rule, a.Output)
+			}
+			sawEnv = sawEnv || strings.Contains(a.Output, envMarker)
 			if strings.Contains(a.Output, marker) {
+				if !sawEnv {
+					t.Errorf("no %q alert for env bash -c run by the test binary", defaults.ShellSpawnedByNonShell)
+				}
 				return
 			}
 		case <-deadline:

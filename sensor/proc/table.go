@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path"
 	"strconv"
 
 	"github.com/riposte-sec/riposte/sensor/event"
@@ -111,6 +112,7 @@ func (t *Table) Exec(p *event.Process) {
 		if p.StartTime.IsZero() {
 			p.StartTime = old.StartTime
 		}
+		p.EnvShebang = ranEnvForScript(old)
 		if p.FDs == nil {
 			p.FDs = old.FDs
 			p.FDs.CloseOnExec()
@@ -121,6 +123,14 @@ func (t *Table) Exec(p *event.Process) {
 	}
 	p.Parent = t.parentOf(p)
 	t.insert(p)
+}
+
+// ranEnvForScript reports whether p runs env for the #! line of a script.
+// The kernel names a process after the file passed to execve, so env
+// started for a script's #! line has the script's name, not "env".
+// NOTE: busybox's env applet (executable /bin/busybox) is not recognized.
+func ranEnvForScript(p *event.Process) bool {
+	return path.Base(p.ExePath) == "env" && p.Name != "env"
 }
 
 // Fork adds an entry for a new process, copied from its parent's entry as

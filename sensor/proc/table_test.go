@@ -223,3 +223,39 @@ func FuzzParseStat(f *testing.F) {
 		_, _ = parseStat(data)
 	})
 }
+
+// TestExecAfterEnvShebang checks that the program env starts for a script's
+// #! line is marked, and that env run under its own name, or any other
+// program before the exec, leaves the mark unset.
+func TestExecAfterEnvShebang(t *testing.T) {
+	root := fakeProc(t, map[uint32]uint32{1: 0, 2: 1})
+	tab := newTestTable(root, 0)
+	if err := tab.Seed(); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name     string
+		previous event.Process
+		want     bool
+	}{
+		{"env for a script", event.Process{Name: "deploy.sh", ExePath: "/usr/bin/env", Args: []string{"/usr/bin/env", "bash", "/srv/deploy.sh"}}, true},
+		{"env run directly", event.Process{Name: "env", ExePath: "/usr/bin/env", Args: []string{"env", "bash", "-c", "id"}}, false},
+		{"shell script", event.Process{Name: "deploy.sh", ExePath: "/usr/bin/dash", Args: []string{"/bin/sh", "/srv/deploy.sh"}}, false},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			pid := uint32(70 + i)
+			tab.Fork(2, pid, event.Process{})
+			previous := c.previous
+			previous.PID, previous.PPID = pid, 2
+			tab.Exec(&previous)
+			if previous.EnvShebang {
+				t.Errorf("%s marked as started by env for a script", previous.ExePath)
+			}
+			tab.Exec(&event.Process{PID: pid, PPID: 2, Name: "bash", ExePath: "/usr/bin/bash", Args: []string{"bash", "/srv/deploy.sh"}})
+			if got := tab.Get(pid).EnvShebang; got != c.want {
+				t.Errorf("EnvShebang after exec = %v, want %v", got, c.want)
+			}
+		})
+	}
+}

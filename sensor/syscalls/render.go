@@ -58,7 +58,7 @@ func ParamValue(prm Param, ev *event.Event) (Value, bool) {
 		return number(ev.Res), true
 	case KindFD, KindInt:
 		return number(int64(int32(arg))), true
-	case KindUint:
+	case KindUint, KindUID, KindGID:
 		return number(int64(uint32(arg))), true
 	case KindHex:
 		return flagsValue(arg, "0x"+strconv.FormatUint(arg, 16)), true

@@ -55,6 +55,11 @@ const (
 	KindFDIno
 	// KindPtraceRequest is a ptrace request, printed as PTRACE_* names.
 	KindPtraceRequest
+	// KindUID and KindGID are user and group ids, Falco's PT_UID and
+	// PT_GID: unsigned numbers that evt.arg prints as the user or group
+	// name of the process (see extract).
+	KindUID
+	KindGID
 )
 
 // Param is one parameter of a syscall event.
@@ -148,12 +153,12 @@ var table = []Syscall{
 	sys("recvmsg", 47, event.TypeRecvmsg, []Param{res, p("tuple", KindTuple, -1), p("fd", KindFD, 0)}, fdAt0),
 	sys("chdir", 80, event.TypeChdir, []Param{res, p("path", KindPath, 0)}, spec(none, 0, none, none, none)),
 	sys("fchdir", 81, event.TypeFchdir, []Param{res, p("fd", KindFD, 0)}, fdAt0),
-	sys("setuid", 105, event.TypeSetuid, []Param{res, p("uid", KindUint, 0)}, noCapture),
-	sys("setgid", 106, event.TypeSetgid, []Param{res, p("gid", KindUint, 0)}, noCapture),
-	sys("setreuid", 113, event.TypeSetreuid, []Param{res, p("ruid", KindUint, 0), p("euid", KindUint, 1)}, noCapture),
-	sys("setregid", 114, event.TypeSetregid, []Param{res, p("rgid", KindUint, 0), p("egid", KindUint, 1)}, noCapture),
-	sys("setresuid", 117, event.TypeSetresuid, []Param{res, p("ruid", KindUint, 0), p("euid", KindUint, 1), p("suid", KindUint, 2)}, noCapture),
-	sys("setresgid", 119, event.TypeSetresgid, []Param{res, p("rgid", KindUint, 0), p("egid", KindUint, 1), p("sgid", KindUint, 2)}, noCapture),
+	sys("setuid", 105, event.TypeSetuid, []Param{res, p("uid", KindUID, 0)}, noCapture),
+	sys("setgid", 106, event.TypeSetgid, []Param{res, p("gid", KindGID, 0)}, noCapture),
+	sys("setreuid", 113, event.TypeSetreuid, []Param{res, p("ruid", KindUID, 0), p("euid", KindUID, 1)}, noCapture),
+	sys("setregid", 114, event.TypeSetregid, []Param{res, p("rgid", KindGID, 0), p("egid", KindGID, 1)}, noCapture),
+	sys("setresuid", 117, event.TypeSetresuid, []Param{res, p("ruid", KindUID, 0), p("euid", KindUID, 1), p("suid", KindUID, 2)}, noCapture),
+	sys("setresgid", 119, event.TypeSetresgid, []Param{res, p("rgid", KindGID, 0), p("egid", KindGID, 1), p("sgid", KindGID, 2)}, noCapture),
 	// NOTE: capset's capability sets live in user structs that the kernel
 	// programs do not copy, so only res is available.
 	sys("capset", 126, event.TypeCapset, []Param{res}, noCapture),
