@@ -168,7 +168,8 @@ func warnUnknownEnv(logger *slog.Logger, root *cobra.Command) {
 	}
 	for _, entry := range os.Environ() {
 		name, _, _ := strings.Cut(entry, "=")
-		if !strings.HasPrefix(name, envPrefix+"_") || known[name] {
+		// RIPOSTE_TEST_* variables configure the test suite, not a command.
+		if !strings.HasPrefix(name, envPrefix+"_") || known[name] || strings.HasPrefix(name, envPrefix+"_TEST_") {
 			continue
 		}
 		if near := nearestKey(name, known); near != "" {

@@ -229,6 +229,14 @@ func TestUnknownEnvironmentVariableWarned(t *testing.T) {
 	}
 }
 
+func TestTestVariablesNotWarned(t *testing.T) {
+	t.Setenv("RIPOSTE_TEST_CORPUS", t.TempDir())
+	out, _ := runCommand(t, "responder", "--nats.url", "nats://127.0.0.1:1", "--nats.wait", "1s", "--webhook.no-auth", "--metrics.addr", "")
+	if strings.Contains(out, "RIPOSTE_TEST_CORPUS") {
+		t.Errorf("the test suite's variable was warned about:\n%s", out)
+	}
+}
+
 func TestStringListKeepsListItemsWhole(t *testing.T) {
 	v := viper.New()
 	v.Set("rules.files", []string{"/etc/my rules/a.yaml", " b.yaml "})
