@@ -17,7 +17,7 @@ var tlsCheckInterval = 10 * time.Second
 // serverTLSConfig returns nil when no certificate is given. With a client CA,
 // clients must present a certificate that it verifies. The files are read
 // again when they change, as when cert-manager renews the certificate, so a
-// renewal needs no restart; a change that does not load leaves the previous
+// renewal needs no restart. A change that does not load leaves the previous
 // certificate in use, with a warning.
 func serverTLSConfig(certFile, keyFile, clientCAFile string, logger *slog.Logger) (*tls.Config, error) {
 	if certFile == "" && keyFile == "" {

@@ -9,8 +9,9 @@ import (
 )
 
 // Limiter lets a line through at most once per interval for each key, and
-// counts the lines it holds back. It is safe for concurrent use. The number
-// of keys must be small and fixed, such as error codes or sink names.
+// counts the lines it holds back. It is safe for concurrent use. It keeps an
+// entry per key and never drops one, so keys should come from a small fixed
+// set, such as error codes or sink names.
 type Limiter struct {
 	interval time.Duration
 	mu       sync.Mutex
