@@ -27,7 +27,7 @@ func fitDecision(d *Decision, data []byte, maxPayload int64) []byte {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	if err := dec.Decode(&doc); err == nil {
-		for _, maxLen := range []int{4096, 256, 32} {
+		for _, maxLen := range []int{4096, 256, 64} {
 			short, _ := shortenStrings(doc, maxLen).(map[string]any)
 			short["truncated"] = true
 			if out, err := json.Marshal(short); err == nil && len(out) <= limit {
@@ -59,8 +59,18 @@ func fitDecision(d *Decision, data []byte, maxPayload int64) []byte {
 	return out
 }
 
+// keptWhole are the keys of a decision record whose values identify the
+// alert, the policies or an action, or must parse, so they are never
+// shortened. None of them is long in a valid decision.
+var keptWhole = map[string]bool{
+	"alert_uuid": true, "policy_revision": true, "time": true, "outcome": true,
+	"policy": true, "actionner": true, "kind": true, "pid": true, "guard": true,
+	"effect": true, "idempotency_key": true,
+}
+
 // shortenStrings returns a copy of a decoded JSON value with every string,
-// object key included, of over maxLen bytes shortened.
+// object key included, of over maxLen bytes shortened, except the values of
+// keptWhole keys.
 func shortenStrings(v any, maxLen int) any {
 	switch x := v.(type) {
 	case string:
@@ -74,6 +84,10 @@ func shortenStrings(v any, maxLen int) any {
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for key, item := range x {
+			if keptWhole[key] {
+				out[key] = item
+				continue
+			}
 			out[shorten(key, maxLen)] = shortenStrings(item, maxLen)
 		}
 		return out

@@ -59,6 +59,34 @@ func TestFitDecisionShortensLongStrings(t *testing.T) {
 	}
 }
 
+func TestFitDecisionKeepsIdentifiersWhole(t *testing.T) {
+	when := time.Date(2025, 12, 5, 0, 44, 12, 123456789, time.FixedZone("", 3600))
+	d := &Decision{AlertUUID: "0b9f0c1e-5a3d-4f7e-9a51-2f0d6b8e1c11", Rule: "r", Outcome: OutcomeDryRun,
+		PolicyRevision: "sha256:" + strings.Repeat("ab", 32), Time: when}
+	for range 3000 {
+		d.Actions = append(d.Actions, ActionRecord{Policy: "p", IdempotencyKey: "0b9f0c1e-5a3d-4f7e-9a51-2f0d6b8e1c11.9f2c4b1a0d3e5f67",
+			Action: actionners.Action{Actionner: "test:record", Reason: strings.Repeat("r", 300)}})
+	}
+	data, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := fitDecision(d, data, 1<<20)
+	var back Decision
+	if err := json.Unmarshal(got, &back); err != nil {
+		t.Fatalf("fitted decision does not decode: %v", err)
+	}
+	if !back.Truncated || len(back.Actions) != 3000 {
+		t.Fatalf("fitted decision: truncated %v, %d actions; want shortened with 3000 actions", back.Truncated, len(back.Actions))
+	}
+	if back.AlertUUID != d.AlertUUID || back.PolicyRevision != d.PolicyRevision || !back.Time.Equal(when) {
+		t.Errorf("identifiers changed: uuid %q, revision %q, time %v", back.AlertUUID, back.PolicyRevision, back.Time)
+	}
+	if back.Actions[0].IdempotencyKey != d.Actions[0].IdempotencyKey {
+		t.Errorf("idempotency key changed: %q", back.Actions[0].IdempotencyKey)
+	}
+}
+
 func TestFitDecisionLeavesOutActionsAsLastResort(t *testing.T) {
 	d := &Decision{AlertUUID: "a", Rule: "r", Outcome: OutcomeDryRun}
 	for range 10_000 {
