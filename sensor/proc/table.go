@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"os"
 	"path"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/riposte-sec/riposte/sensor/event"
 )
@@ -112,7 +114,7 @@ func (t *Table) Exec(p *event.Process) {
 		if p.StartTime.IsZero() {
 			p.StartTime = old.StartTime
 		}
-		p.EnvShebang = ranEnvForScript(old)
+		p.EnvShebang = ranEnvForScript(old, p)
 		if p.FDs == nil {
 			p.FDs = old.FDs
 			p.FDs.CloseOnExec()
@@ -125,12 +127,25 @@ func (t *Table) Exec(p *event.Process) {
 	t.insert(p)
 }
 
-// ranEnvForScript reports whether p runs env for the #! line of a script.
-// The kernel names a process after the file passed to execve, so env
-// started for a script's #! line has the script's name, not "env".
+// ranEnvForScript reports whether p ran env for the #! line of a script and
+// next is the interpreter that env then started for that script. For
+// "#!/usr/bin/env bash", the kernel runs env with the arguments
+// [/usr/bin/env bash /path/to/script ...] and names the process after the
+// script, and env runs [bash /path/to/script ...]. Each part is checked, so
+// that env run under another name, as through a symbolic link, to start
+// "sh -c" is not taken for a script.
 // NOTE: busybox's env applet (executable /bin/busybox) is not recognized.
-func ranEnvForScript(p *event.Process) bool {
-	return path.Base(p.ExePath) == "env" && p.Name != "env"
+func ranEnvForScript(p, next *event.Process) bool {
+	if path.Base(p.ExePath) != "env" || p.Name == "env" || p.Name == "" || len(p.Args) < 3 {
+		return false
+	}
+	// The script is the argument after the #! line's one argument. The
+	// kernel passes it as given to execve, which a shell gives as a path.
+	script := p.Args[2]
+	if !strings.Contains(script, "/") || !strings.HasPrefix(path.Base(script), p.Name) {
+		return false
+	}
+	return slices.Contains(next.Args[min(1, len(next.Args)):], script)
 }
 
 // Fork adds an entry for a new process, copied from its parent's entry as

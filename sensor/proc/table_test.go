@@ -233,14 +233,22 @@ func TestExecAfterEnvShebang(t *testing.T) {
 	if err := tab.Seed(); err != nil {
 		t.Fatal(err)
 	}
+	script := []string{"bash", "/srv/deploy.sh"}
 	cases := []struct {
 		name     string
 		previous event.Process
+		next     []string
 		want     bool
 	}{
-		{"env for a script", event.Process{Name: "deploy.sh", ExePath: "/usr/bin/env", Args: []string{"/usr/bin/env", "bash", "/srv/deploy.sh"}}, true},
-		{"env run directly", event.Process{Name: "env", ExePath: "/usr/bin/env", Args: []string{"env", "bash", "-c", "id"}}, false},
-		{"shell script", event.Process{Name: "deploy.sh", ExePath: "/usr/bin/dash", Args: []string{"/bin/sh", "/srv/deploy.sh"}}, false},
+		{"env for a script", event.Process{Name: "deploy.sh", ExePath: "/usr/bin/env", Args: []string{"/usr/bin/env", "bash", "/srv/deploy.sh"}}, script, true},
+		{"env -S for a script", event.Process{Name: "deploy.sh", ExePath: "/usr/bin/env", Args: []string{"/usr/bin/env", "-S bash -e", "/srv/deploy.sh"}}, []string{"bash", "-e", "/srv/deploy.sh"}, true},
+		{"long script name", event.Process{Name: "a-long-script-n", ExePath: "/usr/bin/env", Args: []string{"/usr/bin/env", "bash", "./a-long-script-name.sh"}}, []string{"bash", "./a-long-script-name.sh"}, true},
+		{"env run directly", event.Process{Name: "env", ExePath: "/usr/bin/env", Args: []string{"env", "bash", "-c", "id"}}, []string{"bash", "-c", "id"}, false},
+		{"shell script", event.Process{Name: "deploy.sh", ExePath: "/usr/bin/dash", Args: []string{"/bin/sh", "/srv/deploy.sh"}}, script, false},
+		{"env through a link", event.Process{Name: "x", ExePath: "/usr/bin/env", Args: []string{"x", "sh", "-c", "id"}}, []string{"sh", "-c", "id"}, false},
+		{"env through a link named -c", event.Process{Name: "-c", ExePath: "/usr/bin/env", Args: []string{"-c", "sh", "-c", "id"}}, []string{"sh", "-c", "id"}, false},
+		{"env through a descriptor", event.Process{Name: "3", ExePath: "/usr/bin/env", Args: []string{"env", "sh", "-c", "id"}}, []string{"sh", "-c", "id"}, false},
+		{"interpreter without the script", event.Process{Name: "deploy.sh", ExePath: "/usr/bin/env", Args: []string{"/usr/bin/env", "bash", "/srv/deploy.sh"}}, []string{"bash", "-c", "id"}, false},
 	}
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -252,7 +260,7 @@ func TestExecAfterEnvShebang(t *testing.T) {
 			if previous.EnvShebang {
 				t.Errorf("%s marked as started by env for a script", previous.ExePath)
 			}
-			tab.Exec(&event.Process{PID: pid, PPID: 2, Name: "bash", ExePath: "/usr/bin/bash", Args: []string{"bash", "/srv/deploy.sh"}})
+			tab.Exec(&event.Process{PID: pid, PPID: 2, Name: c.next[0], ExePath: "/usr/bin/" + c.next[0], Args: c.next})
 			if got := tab.Get(pid).EnvShebang; got != c.want {
 				t.Errorf("EnvShebang after exec = %v, want %v", got, c.want)
 			}
