@@ -12,7 +12,10 @@ import (
 // Decision outcomes, from the most to the least significant. A decision's
 // outcome is the first that applies to any of its actions.
 const (
-	// OutcomeError means the policies could not be evaluated on the alert.
+	// OutcomeError means the policies could not be evaluated on the alert,
+	// or chose only actions that are not well formed. When other policies
+	// chose well-formed actions, the outcome comes from those, and the
+	// decision's Error names the malformed ones.
 	OutcomeError = "error"
 	// OutcomeFailed means an action ran and failed.
 	OutcomeFailed = "failed"
@@ -100,7 +103,7 @@ type Timings struct {
 
 // summarize sets the decision's outcome from its actions.
 func (d *Decision) summarize() {
-	if d.Error != "" {
+	if d.Error != "" && len(d.Actions) == 0 {
 		d.Outcome = OutcomeError
 		return
 	}

@@ -871,7 +871,7 @@ func (r *Responder) record(ctx context.Context, d *Decision) (duplicate bool, er
 
 func (r *Responder) logDecision(d *Decision) {
 	level := slog.LevelInfo
-	if d.Outcome == OutcomeError || d.Outcome == OutcomeFailed {
+	if d.Outcome == OutcomeError || d.Outcome == OutcomeFailed || d.Error != "" {
 		level = slog.LevelWarn
 	}
 	ctx := context.Background()
