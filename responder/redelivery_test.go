@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -231,5 +232,29 @@ func TestStoredDecisionNotRepeated(t *testing.T) {
 	}
 	if !bytes.Equal(msg.Data, earlier) {
 		t.Errorf("first stored decision = %s, want the earlier delivery's", msg.Data)
+	}
+}
+
+func TestUnconfirmedSetKeepsNewest(t *testing.T) {
+	var u unconfirmedSet
+	for i := range maxUnconfirmed + 10 {
+		u.add(fmt.Sprint(i))
+	}
+	if u.take("0") || u.take("9") {
+		t.Error("the oldest uuids were kept past the limit")
+	}
+	if !u.take("10") || !u.take(fmt.Sprint(maxUnconfirmed+9)) {
+		t.Error("uuids within the limit were dropped")
+	}
+	if u.take("10") {
+		t.Error("a taken uuid is still in the set")
+	}
+	for i := range 3 * maxUnconfirmed {
+		id := fmt.Sprint("t", i)
+		u.add(id)
+		u.take(id)
+	}
+	if len(u.order) > 2*maxUnconfirmed {
+		t.Errorf("order holds %d uuids, want at most %d", len(u.order), 2*maxUnconfirmed)
 	}
 }

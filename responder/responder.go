@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -103,11 +104,12 @@ type Responder struct {
 	unconfirmed unconfirmedSet
 }
 
-// unconfirmedSet is a set of alert uuids with the time each was added. It
-// keeps at most maxUnconfirmed of them, dropping the oldest first.
+// unconfirmedSet is a set of alert uuids. It keeps at most maxUnconfirmed
+// of them, dropping the oldest first.
 type unconfirmedSet struct {
 	mu    sync.Mutex
-	added map[string]time.Time
+	ids   map[string]bool
+	order []string // in the order added; may hold uuids already taken
 }
 
 // maxUnconfirmed bounds unconfirmedSet, which grows only while decisions
@@ -117,27 +119,30 @@ const maxUnconfirmed = 10000
 func (u *unconfirmedSet) add(uuid string) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if u.added == nil {
-		u.added = map[string]time.Time{}
+	if u.ids == nil {
+		u.ids = map[string]bool{}
 	}
-	if len(u.added) >= maxUnconfirmed {
-		oldest, oldestTime := "", time.Time{}
-		for id, at := range u.added {
-			if oldest == "" || at.Before(oldestTime) {
-				oldest, oldestTime = id, at
-			}
-		}
-		delete(u.added, oldest)
+	if u.ids[uuid] {
+		return
 	}
-	u.added[uuid] = time.Now()
+	for len(u.ids) >= maxUnconfirmed && len(u.order) > 0 {
+		delete(u.ids, u.order[0])
+		u.order = u.order[1:]
+	}
+	if len(u.order) >= 2*maxUnconfirmed {
+		// Drop the uuids taken since, which only the order still holds.
+		u.order = slices.DeleteFunc(u.order, func(id string) bool { return !u.ids[id] })
+	}
+	u.ids[uuid] = true
+	u.order = append(u.order, uuid)
 }
 
 // take removes uuid and reports whether it was in the set.
 func (u *unconfirmedSet) take(uuid string) bool {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	_, ok := u.added[uuid]
-	delete(u.added, uuid)
+	ok := u.ids[uuid]
+	delete(u.ids, uuid)
 	return ok
 }
 
@@ -578,10 +583,14 @@ func (r *Responder) handle(ctx context.Context, m jetstream.Msg) {
 	}
 	lostAck := r.unconfirmed.take(a.UUID)
 	if duplicate && !lostAck {
-		// An earlier delivery stored its decision but was not acknowledged,
-		// as when a replica stops between the two. That delivery passed the
-		// decision on, so this one is neither logged as a decision, counted
-		// nor notified.
+		// An earlier delivery, here or on another replica, stored its
+		// decision but the alert was not acknowledged, as when a replica
+		// stops between the two. The stored decision is the record, so this
+		// one is neither logged as a decision, counted nor notified.
+		// NOTE: when the earlier delivery's process saw its publish fail
+		// although JetStream stored it, and the redelivery comes to another
+		// process, no process passes that decision on: it is only on the
+		// decisions stream.
 		r.log.Info("decision already recorded by an earlier delivery", "alert_uuid", a.UUID, "delivery", delivery)
 		r.metrics.duplicateDecision()
 		return
