@@ -254,14 +254,25 @@ func Serve(ctx context.Context, nc *nats.Conn, opts ServeOptions) error {
 		log.Info("serving host actions", "subject", subject, "actionners", opts.Registry.Names())
 	}
 
+	// Checks, which dry runs send for every previewed action, are served on
+	// a goroutine of their own, so that a burst of them never delays an
+	// action.
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case m := <-checks:
+				respond(m, check(ctx, m.Data, opts), log)
+			}
+		}
+	}()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case m := <-msgs:
 			respond(m, run(ctx, m.Data, opts, log), log)
-		case m := <-checks:
-			respond(m, check(ctx, m.Data, opts), log)
 		}
 	}
 }
