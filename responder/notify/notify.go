@@ -90,7 +90,8 @@ type Dispatcher struct {
 	queue chan job
 	log   *slog.Logger
 	// failures limits the log lines of failed sends to one per sink and
-	// kind every logInterval: an unreachable receiver fails every send.
+	// kind every logInterval: an unreachable receiver fails every send. The
+	// key is the sink's address, since two sinks may share a name.
 	failures *lograte.Limiter
 	dropped  atomic.Uint64
 	failed   atomic.Uint64
@@ -204,13 +205,13 @@ func (d *Dispatcher) send(ctx context.Context, j job) {
 		}
 		if errors.Is(err, ErrPermanent) || attempt >= d.opts.MaxAttempts || ctx.Err() != nil {
 			d.failed.Add(1)
-			if ok, held := d.failures.Allow(j.sink.Name() + " failed"); ok {
+			if ok, held := d.failures.Allow(fmt.Sprintf("%p failed", j.sink)); ok {
 				d.log.Error("notification failed", "sink", j.sink.Name(), "alert_uuid", j.decision.AlertUUID, "attempts", attempt, "error", err,
 					"not_logged_since_last", held)
 			}
 			return
 		}
-		if ok, held := d.failures.Allow(j.sink.Name() + " retry"); ok {
+		if ok, held := d.failures.Allow(fmt.Sprintf("%p retry", j.sink)); ok {
 			d.log.Warn("notification failed, retrying", "sink", j.sink.Name(), "alert_uuid", j.decision.AlertUUID, "attempt", attempt, "error", err,
 				"not_logged_since_last", held)
 		}
