@@ -501,10 +501,10 @@ func TestRegoTestFailureReported(t *testing.T) {
 	}
 }
 
-// BenchmarkEval measures one evaluation of a policy set. The cases are the
-// default policies on an alert that one of them acts on and on one that none
-// acts on, and a one-rule policy that never matches, which shows the fixed
-// cost of OPA's evaluator with Riposte's input document.
+// BenchmarkEval measures one evaluation of a policy set. Two cases run the
+// default policies, on an alert that one of them acts on and on one that
+// none acts on. The third runs a one-rule policy that never matches, which
+// shows the fixed cost of OPA's evaluator with Riposte's input document.
 func BenchmarkEval(b *testing.B) {
 	quiet := shellAlert()
 	quiet.Rule = "Read sensitive file untrusted"

@@ -1,6 +1,7 @@
 package responder
 
 import (
+	"bytes"
 	"context"
 	"sync/atomic"
 	"testing"
@@ -44,36 +45,17 @@ func benchJetStreamFloor(b *testing.B, memory bool) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	decision := make([]byte, 900)
-	for i := range decision {
-		decision[i] = 'x'
-	}
+
 	var decided atomic.Int64
 	done := make(chan struct{})
 	msgs := make(chan jetstream.Msg, 200)
+	decision := bytes.Repeat([]byte("x"), 900)
 	for range 16 {
 		go func() {
 			for m := range msgs {
-				// The responder reads the delivery count of every alert.
-				if _, err := m.Metadata(); err != nil {
+				if err := recordFloorDecision(e, m, decision); err != nil {
 					b.Error(err)
 					return
-				}
-				id := "floor-" + m.Headers().Get(nats.MsgIdHdr)
-				f, err := e.conn.JS.PublishMsgAsync(&nats.Msg{Subject: transport.DecisionSubject("dry-run"), Data: decision},
-					jetstream.WithMsgID(id), jetstream.WithExpectStream(transport.DecisionsStream))
-				if err != nil {
-					b.Error(err)
-					return
-				}
-				select {
-				case <-f.Ok():
-				case err := <-f.Err():
-					b.Error(err)
-					return
-				}
-				if err := m.Ack(); err != nil {
-					b.Error(err)
 				}
 				if decided.Add(1) == int64(b.N) {
 					close(done)
@@ -81,6 +63,7 @@ func benchJetStreamFloor(b *testing.B, memory bool) {
 			}
 		}()
 	}
+
 	b.ResetTimer()
 	start := time.Now()
 	cpu0 := cpuTime()
@@ -98,4 +81,25 @@ func benchJetStreamFloor(b *testing.B, memory bool) {
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "decisions/s")
 	reportCPU(b, cpu0)
+}
+
+// recordFloorDecision does the JetStream work of one decision on m: it
+// reads the delivery count, as the responder does, stores decision with a
+// message id and acknowledges m once JetStream stored it.
+func recordFloorDecision(e *env, m jetstream.Msg, decision []byte) error {
+	if _, err := m.Metadata(); err != nil {
+		return err
+	}
+	id := "floor-" + m.Headers().Get(nats.MsgIdHdr)
+	f, err := e.conn.JS.PublishMsgAsync(&nats.Msg{Subject: transport.DecisionSubject("dry-run"), Data: decision},
+		jetstream.WithMsgID(id), jetstream.WithExpectStream(transport.DecisionsStream))
+	if err != nil {
+		return err
+	}
+	select {
+	case <-f.Ok():
+	case err := <-f.Err():
+		return err
+	}
+	return m.Ack()
 }

@@ -119,9 +119,9 @@ type Options struct {
 	// Logger receives load warnings at debug level; nil discards them.
 	Logger *slog.Logger
 	// MinPriority, when set, is the least severe priority a rule may have
-	// to be enabled, as Falco's priority setting; rules less severe load but
-	// stay disabled. Nil enables every priority. A pointer, because the zero
-	// Priority is PriorityEmergency, which is a valid setting.
+	// to be enabled, as Falco's priority setting. Rules less severe load but
+	// stay disabled. Nil enables every priority. It is a pointer because the
+	// zero Priority is PriorityEmergency, which is a valid setting.
 	MinPriority *alert.Priority
 	// Matching selects first-match (the default) or all-matches reporting.
 	Matching Matching

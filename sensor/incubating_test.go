@@ -13,11 +13,11 @@ import (
 	"github.com/riposte-sec/riposte/sensor/sensortest"
 )
 
-// TestIncubatingRuleSetuidBit sets the setuid bit with chmod(1) and the
-// setgid bit with fchmod(2) on files of a temporary directory, and expects
-// Falco's incubating rule "Set Setuid or Setgid bit" to fire for both, with
-// the mode printed as Falco prints it.
-func TestIncubatingRuleSetuidBit(t *testing.T) {
+// incubatingSensor runs a sensor with Falco's stable and incubating rules
+// from RIPOSTE_TEST_CORPUS, after checking that rule is loaded and enabled,
+// and returns its alerts.
+func incubatingSensor(t *testing.T, rule string) <-chan ruleAlert {
+	t.Helper()
 	dir := os.Getenv("RIPOSTE_TEST_CORPUS")
 	if dir == "" {
 		if os.Getenv("CI") == "true" {
@@ -31,11 +31,19 @@ func TestIncubatingRuleSetuidBit(t *testing.T) {
 	if err != nil {
 		t.Fatalf("load stable and incubating rules: %v", err)
 	}
-	const rule = "Set Setuid or Setgid bit"
 	if r := eng.Rule(rule); r == nil || !r.Enabled {
 		t.Fatalf("rule %q is missing or disabled", rule)
 	}
-	alerts := runRuleSensor(t, eng, extract.New("test-node", extract.NewUsers("/proc")))
+	return runRuleSensor(t, eng, extract.New("test-node", extract.NewUsers("/proc")))
+}
+
+// TestIncubatingRuleSetuidBit sets the setuid bit with chmod(1) and the
+// setgid bit with fchmod(2) on files of a temporary directory, and expects
+// Falco's incubating rule "Set Setuid or Setgid bit" to fire for both, with
+// the mode printed as Falco prints it.
+func TestIncubatingRuleSetuidBit(t *testing.T) {
+	const rule = "Set Setuid or Setgid bit"
+	alerts := incubatingSensor(t, rule)
 	tmp := t.TempDir()
 
 	t.Run("chmod u+s", func(t *testing.T) {
@@ -70,24 +78,8 @@ func TestIncubatingRuleSetuidBit(t *testing.T) {
 // setuid" excepts nobody becoming nobody by comparing evt.arg.uid with the
 // user name, so only the second call may fire it, with arg_uid=root.
 func TestIncubatingRuleNonSudoSetuid(t *testing.T) {
-	dir := os.Getenv("RIPOSTE_TEST_CORPUS")
-	if dir == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("RIPOSTE_TEST_CORPUS is not set; set it to the directory of the upstream Falco rule files")
-		}
-		t.Skip("RIPOSTE_TEST_CORPUS is not set")
-	}
-	sensortest.RequireRoot(t)
-	eng, _, err := rules.LoadFiles(rules.Options{Matching: rules.MatchFirst},
-		filepath.Join(dir, "falco_rules.yaml"), filepath.Join(dir, "falco-incubating_rules.yaml"))
-	if err != nil {
-		t.Fatalf("load stable and incubating rules: %v", err)
-	}
 	const rule = "Non sudo setuid"
-	if r := eng.Rule(rule); r == nil || !r.Enabled {
-		t.Fatalf("rule %q is missing or disabled", rule)
-	}
-	alerts := runRuleSensor(t, eng, extract.New("test-node", extract.NewUsers("/proc")))
+	alerts := incubatingSensor(t, rule)
 
 	if out, err := helperCmd("setuid-as-nobody", "").CombinedOutput(); err != nil {
 		t.Fatalf("helper setuid-as-nobody: %v: %s", err, out)

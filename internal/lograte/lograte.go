@@ -16,27 +16,27 @@ type Limiter struct {
 	interval time.Duration
 	mu       sync.Mutex
 	last     map[string]time.Time
-	held     map[string]int
+	skipped  map[string]int
 }
 
 // New returns a limiter that lets one line per key through every interval.
 func New(interval time.Duration) *Limiter {
-	return &Limiter{interval: interval, last: map[string]time.Time{}, held: map[string]int{}}
+	return &Limiter{interval: interval, last: map[string]time.Time{}, skipped: map[string]int{}}
 }
 
 // Allow reports whether a line for key may be written now. When it may,
-// held is the number of lines for key held back since the last one written,
+// skipped is the number of lines for key held back since the last one written,
 // which the caller should add to the line.
-func (l *Limiter) Allow(key string) (ok bool, held int) {
+func (l *Limiter) Allow(key string) (ok bool, skipped int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := time.Now()
 	if last, seen := l.last[key]; seen && now.Sub(last) < l.interval {
-		l.held[key]++
+		l.skipped[key]++
 		return false, 0
 	}
 	l.last[key] = now
-	held = l.held[key]
-	l.held[key] = 0
-	return true, held
+	skipped = l.skipped[key]
+	l.skipped[key] = 0
+	return true, skipped
 }

@@ -7,8 +7,8 @@ import (
 
 func TestLimiterHoldsRepeatsPerKey(t *testing.T) {
 	l := New(time.Hour)
-	if ok, held := l.Allow("a"); !ok || held != 0 {
-		t.Fatalf("first line of a: ok %v, held %d; want written, 0 held", ok, held)
+	if ok, skipped := l.Allow("a"); !ok || skipped != 0 {
+		t.Fatalf("first line of a: ok %v, skipped %d; want written, 0 skipped", ok, skipped)
 	}
 	for range 3 {
 		if ok, _ := l.Allow("a"); ok {
@@ -26,12 +26,12 @@ func TestLimiterCountsHeldLines(t *testing.T) {
 	l.Allow("a")
 	l.Allow("a")
 	time.Sleep(30 * time.Millisecond)
-	ok, held := l.Allow("a")
-	if !ok || held != 2 {
-		t.Errorf("line after the interval: ok %v, held %d; want written with 2 held", ok, held)
+	ok, skipped := l.Allow("a")
+	if !ok || skipped != 2 {
+		t.Errorf("line after the interval: ok %v, skipped %d; want written with 2 skipped", ok, skipped)
 	}
 	time.Sleep(30 * time.Millisecond)
-	if ok, held := l.Allow("a"); !ok || held != 0 {
-		t.Errorf("next line: ok %v, held %d; want written with 0 held", ok, held)
+	if ok, skipped := l.Allow("a"); !ok || skipped != 0 {
+		t.Errorf("next line: ok %v, skipped %d; want written with 0 skipped", ok, skipped)
 	}
 }

@@ -205,15 +205,15 @@ func (d *Dispatcher) send(ctx context.Context, j job) {
 		}
 		if errors.Is(err, ErrPermanent) || attempt >= d.opts.MaxAttempts || ctx.Err() != nil {
 			d.failed.Add(1)
-			if ok, held := d.failures.Allow(fmt.Sprintf("%p failed", j.sink)); ok {
+			if ok, skipped := d.failures.Allow(fmt.Sprintf("%p failed", j.sink)); ok {
 				d.log.Error("notification failed", "sink", j.sink.Name(), "alert_uuid", j.decision.AlertUUID, "attempts", attempt, "error", err,
-					"not_logged_since_last", held)
+					"not_logged_since_last", skipped)
 			}
 			return
 		}
-		if ok, held := d.failures.Allow(fmt.Sprintf("%p retry", j.sink)); ok {
+		if ok, skipped := d.failures.Allow(fmt.Sprintf("%p retry", j.sink)); ok {
 			d.log.Warn("notification failed, retrying", "sink", j.sink.Name(), "alert_uuid", j.decision.AlertUUID, "attempt", attempt, "error", err,
-				"not_logged_since_last", held)
+				"not_logged_since_last", skipped)
 		}
 		// Full jitter keeps many failing notifications from retrying in step.
 		wait := delay/2 + rand.N(delay/2+1)

@@ -331,9 +331,9 @@ func jsonContentType(ct string) bool {
 }
 
 func (r *Receiver) fail(w http.ResponseWriter, req *http.Request, status int, code, msg string) int {
-	if ok, held := r.rejections.Allow(code); ok {
+	if ok, skipped := r.rejections.Allow(code); ok {
 		r.log.Warn("webhook request rejected", "status", status, "code", code, "remote", req.RemoteAddr, "error", msg,
-			"not_logged_since_last", held)
+			"not_logged_since_last", skipped)
 	}
 	writeJSON(w, status, errorBody{Error: msg, Code: code})
 	return status
@@ -379,7 +379,7 @@ func (r *Receiver) ServeListener(ctx context.Context, ln net.Listener, extra map
 	for pattern, h := range extra {
 		mux.Handle(pattern, h)
 	}
-	if _, taken := extra["/"]; !taken && r.Pattern() != "/" {
+	if _, registered := extra["/"]; !registered && r.Pattern() != "/" {
 		// Any other path gets a JSON error too, naming the webhook's path.
 		mux.HandleFunc("/", func(w http.ResponseWriter, req *http.Request) {
 			r.fail(w, req, http.StatusNotFound, CodeNotFound, fmt.Sprintf("no webhook at path %s: send alerts with POST to %s", req.URL.Path, r.opts.Path))

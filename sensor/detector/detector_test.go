@@ -144,7 +144,7 @@ func TestDetectorPassesEveryAlertToOnAlert(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Run is not started: the queue holds two alerts, and OnAlert sees all
+	// Run is not started: the queue holds two alerts, and OnAlert receives all
 	// five, the dropped ones included, with their uuids set.
 	for range 5 {
 		d.Handle(shellEvent("0123456789ab"), time.Now())

@@ -9,7 +9,7 @@ import (
 )
 
 // accountProcRoot writes a passwd and a group file into the root of
-// process 30 under a temporary proc directory, as sampleEvent sees it.
+// process 30 under a temporary proc directory, where sampleEvent reads it.
 func accountProcRoot(t *testing.T) string {
 	t.Helper()
 	proc := t.TempDir()
